@@ -1,0 +1,56 @@
+# Two commands: `make serve` runs the product, `make test` runs every test.
+# Both install what they need first and are fast when already set up.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.stamp-install
+BEACON_SRC := $(wildcard js-beacon/package.json js-beacon/package-lock.json js-beacon/src/*.ts js-beacon/src/*/*.ts js-beacon/scripts/*)
+
+.PHONY: serve test install beacon system-deps lint typecheck pytest js-test bench clean
+
+serve: install beacon
+	$(BIN)/rum serve
+
+test: install beacon system-deps lint typecheck js-test pytest
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[dev]'
+	touch $@
+
+# The browser agent: built when its sources change (needs node + npm).
+beacon: js-beacon/dist/rum.js
+
+js-beacon/dist/rum.js: $(BEACON_SRC)
+	@if [ -f js-beacon/package.json ]; then \
+	  cd js-beacon && npm ci --no-audit --no-fund --loglevel=error && npm run build; \
+	else echo "js-beacon not present yet: skipping"; fi
+
+# Debian's chromium for the real-browser tests (only installable as root).
+system-deps:
+	@if [ ! -x /usr/bin/chromium ]; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) >/dev/null; \
+	  else echo "warning: /usr/bin/chromium missing and not root: browser tests will fail"; fi; \
+	fi
+
+lint: install
+	$(BIN)/ruff check collector pipeline queries cli tests bench
+
+typecheck: install
+	$(BIN)/mypy
+
+js-test: beacon
+	@if [ -f js-beacon/package.json ]; then cd js-beacon && npm test && npm run size; fi
+
+pytest: install
+	$(BIN)/pytest -q
+
+bench: install beacon
+	$(BIN)/python bench/intake_bench.py
+
+clean:
+	rm -rf $(VENV) js-beacon/node_modules js-beacon/dist .rum-data

@@ -1,0 +1,1 @@
+"""The `rum` command line: serve, migrate, report."""

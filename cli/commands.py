@@ -1,0 +1,128 @@
+"""What each `rum` subcommand does."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import urllib.error
+import urllib.parse
+import urllib.request
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from collector.settings import Settings, load_settings
+
+
+class CliError(RuntimeError):
+    """A problem the user can fix, said in one line."""
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    overrides: dict[str, Any] = {}
+    for key in ("host", "port", "data_dir"):
+        value = getattr(args, key, None)
+        if value is not None:
+            overrides[key] = value
+    return load_settings(args.config, **overrides)
+
+
+def serve(args: argparse.Namespace) -> int:
+    """Run the collector with uvicorn until SIGINT/SIGTERM (which flush everything)."""
+    import uvicorn
+
+    from collector.app import create_app
+    from collector.logs import setup_logging
+
+    settings = _settings(args)
+    setup_logging(settings.log_level)
+    app = create_app(settings)
+    config = uvicorn.Config(
+        app, host=settings.host, port=settings.port, log_config=None,
+        access_log=settings.access_log, server_header=False, proxy_headers=False,
+        timeout_keep_alive=5, timeout_graceful_shutdown=10,
+    )
+    server = uvicorn.Server(config)
+    server.run()
+    return 0 if server.started else 1
+
+
+def migrate_cmd(args: argparse.Namespace) -> int:
+    """Apply pending migrations to the configured store."""
+    from pipeline.schema import migrate
+    from pipeline.store import open_store
+
+    settings = _settings(args)
+    store = open_store(settings)
+    try:
+        applied = migrate(store, settings.retention_days)
+    finally:
+        store.close()
+    print("applied: " + (", ".join(applied) if applied else "nothing (schema is current)"))
+    return 0
+
+
+def report(args: argparse.Namespace) -> int:
+    """Run a named query via a running collector, or directly on the store."""
+    from queries.catalog import get_query
+
+    spec = get_query(args.query)
+    raw = {key: getattr(args, f"param_{key}") for key in spec.params
+           if getattr(args, f"param_{key}", None) is not None}
+    values = spec.parse(raw)
+    settings = _settings(args)
+    server = args.server or f"http://{settings.host}:{settings.port}"
+    rows = _from_server(server, spec.name, raw, explicit=bool(args.server))
+    if rows is None:
+        rows = _from_store(settings, spec, values)
+    if args.json:
+        sys.stdout.write(json.dumps(rows, indent=2) + "\n")
+    else:
+        _print_table(spec.name, rows)
+    return 0
+
+
+def _from_server(server: str, name: str, raw: dict[str, str], explicit: bool) -> list[dict[str, Any]] | None:
+    url = f"{server.rstrip('/')}/v1/query/{name}?{urllib.parse.urlencode(raw)}"
+    try:
+        with urllib.request.urlopen(url, timeout=30) as reply:
+            rows: list[dict[str, Any]] = json.loads(reply.read())["rows"]
+            return rows
+    except urllib.error.HTTPError as exc:
+        try:
+            detail = json.loads(exc.read()).get("detail", "")
+        except ValueError:
+            detail = exc.reason
+        raise CliError(f"{server} answered {exc.code}: {detail}") from None
+    except (urllib.error.URLError, OSError) as exc:
+        if explicit:
+            raise CliError(f"cannot reach {server}: {exc}") from None
+        return None
+
+
+def _from_store(settings: Settings, spec: Any, values: dict[str, Any]) -> list[dict[str, Any]]:
+    from pipeline.schema import migrate
+    from pipeline.store import open_store
+
+    store = open_store(settings)
+    try:
+        migrate(store, settings.retention_days)
+        rows: list[dict[str, Any]] = spec.run(store, values)
+        return rows
+    finally:
+        store.close()
+
+
+def _print_table(title: str, rows: list[dict[str, Any]]) -> None:
+    console = Console()
+    if not rows:
+        console.print(f"{title}: no segment has enough samples in this window")
+        return
+    table = Table(title=title)
+    for column in rows[0]:
+        table.add_column(column, justify="right" if isinstance(rows[0][column], (int, float)) else "left")
+    for row in rows:
+        table.add_row(*("" if v is None else str(v) for v in row.values()))
+    console.print(table)

@@ -1,0 +1,66 @@
+"""`rum`: run the collector, apply migrations, print reports. Errors are one line and exit 2."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from cli import commands
+from collector.settings import SettingsError
+from pipeline.store import StoreError
+from queries.catalog import CATALOG, ParamError
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser for every subcommand."""
+    parser = argparse.ArgumentParser(
+        prog="rum",
+        description="Real-user monitoring: collect browser beacons, find slow regions.",
+    )
+    parser.add_argument("--config", help="TOML settings file (also RUM_CONFIG)")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    serve = sub.add_parser("serve", help="run the collector (embedded chDB by default)",
+                           description="Run the collector: beacon intake, query API, /metrics.")
+    serve.add_argument("--host", help="listen address (RUM_HOST, default 127.0.0.1)")
+    serve.add_argument("--port", type=int, help="listen port (RUM_PORT, default 8080)")
+    serve.add_argument("--data-dir", help="data folder (RUM_DATA_DIR, default ./.rum-data)")
+    serve.set_defaults(func=commands.serve)
+
+    mig = sub.add_parser("migrate", help="apply schema migrations and exit",
+                         description="Apply pending schema migrations to the configured store.")
+    mig.add_argument("--data-dir", help="data folder (RUM_DATA_DIR)")
+    mig.set_defaults(func=commands.migrate_cmd)
+
+    report = sub.add_parser("report", help="answer a question (e.g. slow-regions)",
+                            description="Run a named query and print a table (or JSON).")
+    rsub = report.add_subparsers(dest="query", required=True, metavar="QUERY")
+    for spec in CATALOG.values():
+        q = rsub.add_parser(spec.name, help=spec.summary, description=spec.summary)
+        for key, param in spec.params.items():
+            q.add_argument(f"--{key.replace('_', '-')}", dest=f"param_{key}",
+                           help=f"{param.help} (default {param.default!r})")
+        q.add_argument("--json", action="store_true", help="print JSON instead of a table")
+        q.add_argument("--server", help="query a running collector at this URL "
+                       "(default: the one in settings, else open the store directly)")
+        q.add_argument("--data-dir", help="data folder (RUM_DATA_DIR)")
+        q.set_defaults(func=commands.report)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the `rum` console script."""
+    args = build_parser().parse_args(argv)
+    try:
+        code: int = args.func(args)
+    except (SettingsError, ParamError, StoreError, commands.CliError) as exc:
+        print(f"rum: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""The HTTP surface of the product: beacon intake, query API, /metrics, /healthz, enrichment."""

@@ -1,0 +1,158 @@
+"""create_app(settings): the collector's FastAPI app, its lifespan and its routes."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, PlainTextResponse, Response
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Route
+
+from collector.beacon_files import load_scripts
+from collector.clientip import TrustedProxies
+from collector.geo import GeoLookup
+from collector.intake import BeaconIntake, Cors
+from collector.metrics import Metrics
+from collector.settings import Settings
+from collector.snippet import render_snippet
+from collector.stages import build_stages
+from pipeline.batcher import Batcher
+from pipeline.schema import migrate
+from pipeline.store import Store, StoreError, open_store
+from queries.catalog import ParamError, get_query
+
+log = logging.getLogger(__name__)
+
+
+def create_app(settings: Settings) -> FastAPI:
+    """Build the app; clients (store, GeoIP, batcher) open in the lifespan, not here."""
+    metrics = Metrics()
+    cors = Cors(settings.allowed_origins)
+    intake = BeaconIntake(settings.max_body_bytes, TrustedProxies(settings.trusted_proxies),
+                          cors, metrics, settings.geo_country_header)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        store = await asyncio.to_thread(open_store, settings)
+        geo = GeoLookup(settings.geoip_db, settings.geoip_asn_db)
+        try:
+            await asyncio.to_thread(migrate, store, settings.retention_days)
+            batcher = Batcher(store, max_rows=settings.batch_max_rows,
+                              max_seconds=settings.batch_max_seconds,
+                              max_buffer_rows=settings.buffer_max_rows, hooks=metrics)
+            batcher.start()
+            intake.bind(build_stages(geo), batcher)
+            app.state.store = store
+            app.state.batcher = batcher
+            log.info("collector started", extra={
+                "store": "chdb" if settings.embedded else "clickhouse",
+                "data_dir": str(settings.data_dir)})
+            yield
+            left = await batcher.close()
+            log.info("collector stopped", extra={"rows_not_written": left})
+        finally:
+            geo.close()
+            await asyncio.to_thread(store.close)
+
+    app = FastAPI(title="rum collector", version="0.1.0", lifespan=lifespan,
+                  docs_url="/docs", redoc_url=None)
+    app.state.settings = settings
+    app.state.metrics = metrics
+    app.state.scripts = load_scripts(settings.beacon_dir)
+    app.router.routes.append(Route("/v1/beacon", intake, methods=["POST", "OPTIONS"]))
+    _add_error_handlers(app)
+    _add_routes(app, cors)
+    return app
+
+
+def _error(status: int, error: str, detail: str, headers: dict[str, str] | None = None) -> JSONResponse:
+    return JSONResponse({"error": error, "detail": detail}, status_code=status, headers=headers)
+
+
+def _add_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        names = {404: "not_found", 405: "method_not_allowed"}
+        return _error(exc.status_code, names.get(exc.status_code, "http_error"), str(exc.detail),
+                      dict(exc.headers or {}))
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        first = exc.errors()[0] if exc.errors() else {}
+        where = ".".join(str(p) for p in first.get("loc", ()))
+        return _error(400, "invalid_parameter", f"{where}: {first.get('msg', 'invalid')}")
+
+    @app.exception_handler(Exception)
+    async def crashed(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled error", extra={"path": request.url.path})
+        return _error(500, "internal_error", "unexpected error; see the server log")
+
+
+def _add_routes(app: FastAPI, cors: Cors) -> None:
+    @app.get("/healthz")
+    async def healthz(request: Request) -> dict[str, Any]:
+        batcher: Batcher | None = getattr(request.app.state, "batcher", None)
+        return {"status": "ok", "pending_rows": batcher.pending if batcher else 0}
+
+    @app.get("/metrics")
+    async def metrics_text(request: Request) -> Response:
+        body = generate_latest(request.app.state.metrics.registry)
+        return Response(body, media_type=CONTENT_TYPE_LATEST)
+
+    @app.get("/v1/query/{name}")
+    async def run_query(name: str, request: Request) -> JSONResponse:
+        raw = dict(request.query_params)
+        if len(raw) != len(request.query_params.multi_items()):
+            return _error(400, "invalid_parameter", "each parameter may be given once")
+        try:
+            spec = get_query(name)
+            values = spec.parse(raw)
+        except ParamError as exc:
+            status = 404 if str(exc).startswith("unknown query") else 400
+            return _error(status, "unknown_query" if status == 404 else "invalid_parameter",
+                          str(exc))
+        store: Store = request.app.state.store
+        try:
+            rows = await asyncio.to_thread(spec.run, store, values)
+        except StoreError as exc:
+            log.error("query failed", extra={"query": name, "error": str(exc)})
+            return _error(503, "store_unavailable", "the store could not answer; retry later")
+        return JSONResponse({"query": name, "params": values, "rows": rows})
+
+    @app.get("/v1/snippet")
+    async def snippet(request: Request, site: str, attribution: bool = False) -> Response:
+        try:
+            get_query("slow-regions").params["site"].parse(site)
+        except ParamError as exc:
+            return _error(400, "invalid_parameter", str(exc))
+        if not site:
+            return _error(400, "invalid_parameter", "site: is required")
+        base = str(request.base_url)
+        return PlainTextResponse(render_snippet(base, site, attribution))
+
+    for script_name in ("rum.js", "rum.attribution.js"):
+        _add_script_route(app, script_name, cors)
+
+
+def _add_script_route(app: FastAPI, name: str, cors: Cors) -> None:
+    @app.get(f"/{name}", name=name)
+    async def script(request: Request) -> Response:
+        found = request.app.state.scripts.get(name)
+        if found is None:
+            return _error(404, "not_built", f"{name} is not built; run `make beacon`")
+        headers = {
+            "ETag": found.etag,
+            "Cache-Control": "public, max-age=86400, stale-while-revalidate=604800",
+            "Access-Control-Allow-Origin": "*",
+            "Cross-Origin-Resource-Policy": "cross-origin",
+        }
+        if request.headers.get("if-none-match") == found.etag:
+            return Response(status_code=304, headers=headers)
+        return Response(found.body, media_type="text/javascript; charset=utf-8", headers=headers)

@@ -1,0 +1,226 @@
+"""POST /v1/beacon: a lean ASGI endpoint (the hot path) that reads, decodes and enriches beacons.
+
+Raw ASGI rather than a FastAPI route: the body is read with a running size
+cap, and per-request work is kept to what the beacon needs.
+"""
+
+from __future__ import annotations
+
+import time
+import zlib
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any
+
+import orjson
+
+from collector.clientip import TrustedProxies
+from collector.drops import DropReason, Dropped
+from collector.metrics import Metrics
+from collector.stages import Beacon, Stage
+from pipeline.batcher import Batcher
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+
+_TEXT_TYPES = (b"text/plain", b"application/json")
+_ENCODINGS = (b"", b"identity", b"gzip", b"deflate")
+RETRY_AFTER_SECONDS = 5
+
+
+class BodyError(Exception):
+    """Reading or decoding the body failed; carries the drop."""
+
+    def __init__(self, drop: Dropped) -> None:
+        super().__init__(drop.detail)
+        self.drop = drop
+
+
+class Cors:
+    """Which origins may post and read replies."""
+
+    def __init__(self, allowed: list[str]) -> None:
+        self.any = "*" in allowed
+        self.allowed = {o.encode() for o in allowed}
+
+    def allows(self, origin: bytes | None) -> bool:
+        """True when a request from `origin` (None: not a browser CORS request) is accepted."""
+        return origin is None or self.any or origin in self.allowed
+
+    def headers(self, origin: bytes | None) -> list[tuple[bytes, bytes]]:
+        """Response headers for `origin`: echo it when allowed, never with credentials."""
+        if origin is None or not self.allows(origin):
+            return []
+        return [(b"access-control-allow-origin", origin), (b"vary", b"Origin")]
+
+
+class BeaconIntake:
+    """The ASGI app behind /v1/beacon; `stages` and `batcher` are bound at startup."""
+
+    def __init__(self, max_body_bytes: int, proxies: TrustedProxies, cors: Cors,
+                 metrics: Metrics, geo_header: str | None = None) -> None:
+        self.max_body = max_body_bytes
+        self.proxies = proxies
+        self.cors = cors
+        self.metrics = metrics
+        self.geo_header = geo_header.lower().encode() if geo_header else None
+        self.stages: list[tuple[str, Stage]] = []
+        self.batcher: Batcher | None = None
+        self._stage_timers = {}
+
+    def bind(self, stages: list[tuple[str, Stage]], batcher: Batcher) -> None:
+        """Attach the enrichment stages and the sink once the app has started."""
+        self.stages = stages
+        self.batcher = batcher
+        self._stage_timers = {name: self.metrics.stage_seconds.labels(name) for name, _ in stages}
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        headers = dict(scope["headers"])
+        origin = headers.get(b"origin")
+        cors = self.cors.headers(origin)
+        method = scope["method"]
+        if method == "OPTIONS":
+            await _reply(send, 204, None, cors + _PREFLIGHT)
+            return
+        if method != "POST":
+            await _reply(send, 405, {"error": "method_not_allowed", "detail": "use POST"},
+                         cors + [(b"allow", b"POST, OPTIONS")])
+            return
+        if not self.cors.allows(origin):
+            await self._drop(send, cors, Dropped(DropReason.ORIGIN_NOT_ALLOWED,
+                                                 "origin not in RUM_ALLOWED_ORIGINS"))
+            return
+        try:
+            body = await self._read_body(headers, receive)
+            doc = _decode_json(body)
+        except BodyError as exc:
+            await self._drop(send, cors, exc.drop)
+            return
+        result = self._enrich(scope, headers, doc)
+        if isinstance(result, Dropped):
+            await self._drop(send, cors, result)
+            return
+        rows = result.rows
+        assert self.batcher is not None
+        if not self.batcher.submit(rows):
+            drop = Dropped(DropReason.BACKPRESSURE, "write buffer full; retry later")
+            await self._drop(send, cors, drop, [(b"retry-after", str(RETRY_AFTER_SECONDS).encode())])
+            return
+        self.metrics.beacons_accepted.inc()
+        self.metrics.events_accepted.inc(len(rows))
+        self.metrics.buffer_rows.set(self.batcher.pending)
+        await _reply(send, 202, {"accepted": len(rows)}, cors)
+
+    def _enrich(self, scope: Scope, headers: dict[bytes, bytes], doc: Any) -> Beacon | Dropped:
+        peer = scope.get("client")
+        xff = headers.get(b"x-forwarded-for")
+        client_ip = self.proxies.client_ip(peer[0] if peer else None,
+                                           xff.decode("latin-1") if xff else None)
+        cdn_country = None
+        if self.geo_header and peer and self.proxies.is_trusted(peer[0]):
+            raw = headers.get(self.geo_header, b"").decode("latin-1").upper()
+            cdn_country = raw if len(raw) == 2 and raw.isalpha() else None
+        beacon = Beacon(doc=doc, client_ip=client_ip,
+                        user_agent=headers.get(b"user-agent", b"").decode("latin-1"),
+                        received_ms=time.time() * 1000.0, cdn_country=cdn_country)
+        clock = time.perf_counter
+        result: Beacon | Dropped = beacon
+        for name, stage in self.stages:
+            started = clock()
+            result = stage(beacon)
+            self._stage_timers[name].observe(clock() - started)
+            if isinstance(result, Dropped):
+                return result
+        return result
+
+    async def _read_body(self, headers: dict[bytes, bytes], receive: Receive) -> bytes:
+        ctype = headers.get(b"content-type", b"").split(b";")[0].strip().lower()
+        if ctype not in _TEXT_TYPES:
+            raise BodyError(Dropped(DropReason.UNSUPPORTED_MEDIA_TYPE,
+                                    "Content-Type must be text/plain or application/json"))
+        charset = headers.get(b"content-type", b"").lower().partition(b"charset=")[2].strip()
+        if charset and charset.strip(b'"') not in (b"utf-8", b"utf8"):
+            raise BodyError(Dropped(DropReason.UNSUPPORTED_MEDIA_TYPE, "charset must be UTF-8"))
+        encoding = headers.get(b"content-encoding", b"").strip().lower()
+        if encoding not in _ENCODINGS:
+            raise BodyError(Dropped(DropReason.UNSUPPORTED_MEDIA_TYPE,
+                                    "Content-Encoding must be gzip, deflate or none"))
+        declared = headers.get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.max_body:
+            raise BodyError(_too_large(self.max_body))
+        chunks: list[bytes] = []
+        size = 0
+        more = True
+        while more:
+            message = await receive()
+            if message["type"] != "http.request":
+                raise BodyError(Dropped(DropReason.MALFORMED_JSON, "client disconnected"))
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > self.max_body:
+                raise BodyError(_too_large(self.max_body))
+            chunks.append(chunk)
+            more = message.get("more_body", False)
+        body = chunks[0] if len(chunks) == 1 else b"".join(chunks)
+        if encoding in (b"gzip", b"deflate"):
+            body = _inflate(body, encoding, self.max_body)
+        return body
+
+    async def _drop(self, send: Send, cors: list[tuple[bytes, bytes]], drop: Dropped,
+                    extra: list[tuple[bytes, bytes]] | None = None) -> None:
+        self.metrics.beacons_rejected.labels(drop.reason.value).inc()
+        await _reply(send, drop.status, {"error": drop.reason.value, "detail": drop.detail},
+                     cors + (extra or []))
+
+
+def _too_large(limit: int) -> Dropped:
+    return Dropped(DropReason.BODY_TOO_LARGE, f"body exceeds {limit} bytes")
+
+
+def _inflate(body: bytes, encoding: bytes, limit: int) -> bytes:
+    """Decompress with the size cap applied to the output, so a bomb costs at most `limit`."""
+    wbits = 16 + zlib.MAX_WBITS if encoding == b"gzip" else zlib.MAX_WBITS
+    try:
+        try:
+            inflater = zlib.decompressobj(wbits)
+            out = inflater.decompress(body, limit + 1)
+        except zlib.error:
+            if encoding != b"deflate":
+                raise
+            inflater = zlib.decompressobj(-zlib.MAX_WBITS)  # raw deflate, as some clients send
+            out = inflater.decompress(body, limit + 1)
+    except zlib.error as exc:
+        raise BodyError(Dropped(DropReason.BAD_ENCODING, f"cannot decompress body: {exc}")) from exc
+    if len(out) > limit or inflater.unconsumed_tail:
+        raise BodyError(_too_large(limit))
+    if not inflater.eof:
+        raise BodyError(Dropped(DropReason.BAD_ENCODING, "compressed body is truncated"))
+    return out
+
+
+def _decode_json(body: bytes) -> Any:
+    if not body:
+        raise BodyError(Dropped(DropReason.MALFORMED_JSON, "empty body"))
+    try:
+        return orjson.loads(body)
+    except orjson.JSONDecodeError as exc:
+        raise BodyError(Dropped(DropReason.MALFORMED_JSON, str(exc)[:200])) from exc
+
+
+_JSON = (b"content-type", b"application/json")
+_PREFLIGHT = [
+    (b"access-control-allow-methods", b"POST, OPTIONS"),
+    (b"access-control-allow-headers", b"Content-Type, Content-Encoding"),
+    (b"access-control-max-age", b"86400"),
+]
+
+
+async def _reply(send: Send, status: int, body: Any, headers: list[tuple[bytes, bytes]]) -> None:
+    payload = orjson.dumps(body) if body is not None else b""
+    out = list(headers)
+    if body is not None:
+        out.append(_JSON)
+    out.append((b"content-length", str(len(payload)).encode()))
+    await send({"type": "http.response.start", "status": status, "headers": out})
+    await send({"type": "http.response.body", "body": payload})

@@ -1,0 +1,57 @@
+"""Prometheus metrics of one app instance (own registry: no import-time globals)."""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+from pipeline.batcher import FlushHooks
+
+_FAST_BUCKETS = (0.00001, 0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.01, 0.05)
+
+
+class Metrics(FlushHooks):
+    """Counters and histograms for intake, stages and the write buffer."""
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        r = self.registry
+        self.beacons_accepted = Counter(
+            "rum_beacons_accepted_total", "Envelopes accepted (202)", registry=r
+        )
+        self.beacons_rejected = Counter(
+            "rum_beacons_rejected_total", "Envelopes refused, by reason", ["reason"], registry=r
+        )
+        self.events_accepted = Counter(
+            "rum_events_accepted_total", "Normalized events built from accepted envelopes",
+            registry=r,
+        )
+        self.events_written = Counter(
+            "rum_events_written_total", "Normalized events written to the store", registry=r
+        )
+        self.flush_errors = Counter(
+            "rum_flush_errors_total", "Batches the store refused (retried)", registry=r
+        )
+        self.flush_seconds = Histogram(
+            "rum_flush_seconds", "Time to write one batch", registry=r,
+            buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+        )
+        self.buffer_rows = Gauge(
+            "rum_buffer_rows", "Events accepted and not yet written (queue depth)", registry=r
+        )
+        self.stage_seconds = Histogram(
+            "rum_stage_seconds", "Time spent in each intake stage", ["stage"], registry=r,
+            buckets=_FAST_BUCKETS,
+        )
+
+    def flushed(self, rows: int, seconds: float) -> None:
+        """Count a written batch."""
+        self.events_written.inc(rows)
+        self.flush_seconds.observe(seconds)
+
+    def failed(self, rows: int, error: str) -> None:
+        """Count a refused batch."""
+        self.flush_errors.inc()
+
+    def depth(self, rows: int) -> None:
+        """Track the buffer depth."""
+        self.buffer_rows.set(rows)

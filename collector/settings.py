@@ -1,0 +1,130 @@
+"""Settings: one pydantic-settings model, env prefix RUM_, optional TOML file."""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+from pathlib import Path
+from typing import Annotated, Any
+
+from pydantic import Field, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    NoDecode,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+CsvList = Annotated[list[str], NoDecode]
+
+
+def _split_csv(value: Any) -> Any:
+    """Accept `a,b,c` (env style) as well as a real list (TOML style)."""
+    if isinstance(value, str):
+        return [item.strip() for item in value.split(",") if item.strip()]
+    return value
+
+
+class Settings(BaseSettings):
+    """Every setting of the product; each is documented in the README with its default."""
+
+    model_config = SettingsConfigDict(env_prefix="RUM_", extra="forbid")
+
+    host: str = Field("127.0.0.1", description="address `rum serve` listens on")
+    port: int = Field(8080, ge=0, le=65535, description="port `rum serve` listens on")
+    data_dir: Path = Field(Path(".rum-data"), description="embedded chDB data and spool")
+    clickhouse_url: str | None = Field(None, description="ClickHouse server; unset = chDB")
+    kafka_bootstrap: str | None = Field(None, description="Kafka bootstrap; unset = no Kafka")
+    geoip_db: Path | None = Field(None, description="MaxMind-format City/Country .mmdb")
+    geoip_asn_db: Path | None = Field(None, description="MaxMind-format ASN .mmdb")
+    geo_country_header: str | None = Field(
+        None, description="CDN country header (e.g. CF-IPCountry), believed from trusted proxies"
+    )
+    trusted_proxies: CsvList = Field(default_factory=list, description="CIDRs trusted for XFF")
+    allowed_origins: CsvList = Field(default_factory=lambda: ["*"], description="CORS origins")
+    max_body_bytes: int = Field(65536, ge=1024, le=16 * 1024 * 1024)
+    retention_days: int = Field(30, ge=1, le=3650, description="TTL of raw events")
+    batch_max_rows: int = Field(5000, ge=1, le=1_000_000)
+    batch_max_seconds: float = Field(1.0, gt=0, le=60)
+    buffer_max_rows: int = Field(200_000, ge=1, description="accepted rows held while storage is down")
+    log_level: str = Field("info", pattern="^(debug|info|warning|error)$")
+    access_log: bool = Field(False, description="log every HTTP request")
+    beacon_dir: Path | None = Field(None, description="folder holding the built rum.js")
+
+    @field_validator("trusted_proxies", "allowed_origins", mode="before")
+    @classmethod
+    def _csv(cls, value: Any) -> Any:
+        return _split_csv(value)
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _cidrs(cls, value: list[str]) -> list[str]:
+        for cidr in value:
+            try:
+                ipaddress.ip_network(cidr, strict=False)
+            except ValueError as exc:
+                raise ValueError(f"not a CIDR: {cidr!r}") from exc
+        return value
+
+    @field_validator("geoip_db", "geoip_asn_db")
+    @classmethod
+    def _exists(cls, value: Path | None) -> Path | None:
+        if value is not None and not value.is_file():
+            raise ValueError(f"file not found: {value}")
+        return value
+
+    @field_validator("clickhouse_url")
+    @classmethod
+    def _url(cls, value: str | None) -> str | None:
+        if value and not value.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        return value or None
+
+    @property
+    def embedded(self) -> bool:
+        """True when storage is the in-process chDB engine."""
+        return self.clickhouse_url is None
+
+
+class SettingsError(ValueError):
+    """A settings problem worth one clear line to the user."""
+
+
+def load_settings(config: str | Path | None = None, **overrides: Any) -> Settings:
+    """Build settings from overrides > RUM_* env > TOML file (`config` or RUM_CONFIG)."""
+    path = config or os.environ.get("RUM_CONFIG")
+    if path and not Path(path).is_file():
+        raise SettingsError(f"config file not found: {path}")
+    toml_path = Path(path) if path else None
+
+    class _Settings(Settings):
+        @classmethod
+        def settings_customise_sources(
+            cls,
+            settings_cls: type[BaseSettings],
+            init_settings: PydanticBaseSettingsSource,
+            env_settings: PydanticBaseSettingsSource,
+            dotenv_settings: PydanticBaseSettingsSource,
+            file_secret_settings: PydanticBaseSettingsSource,
+        ) -> tuple[PydanticBaseSettingsSource, ...]:
+            sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+            if toml_path is not None:
+                sources.append(TomlConfigSettingsSource(settings_cls, toml_file=toml_path))
+            return tuple(sources)
+
+    try:
+        return _Settings(**overrides)
+    except ValueError as exc:  # pydantic.ValidationError is a ValueError
+        raise SettingsError(_one_line(exc)) from exc
+
+
+def _one_line(exc: ValueError) -> str:
+    errors = getattr(exc, "errors", None)
+    if callable(errors):
+        parts = []
+        for err in errors():
+            loc = ".".join(str(p) for p in err.get("loc", ()))
+            parts.append(f"RUM_{loc.upper()}: {err.get('msg')}" if loc else str(err.get("msg")))
+        return "invalid settings: " + "; ".join(parts)
+    return f"invalid settings: {exc}"

@@ -1,0 +1,239 @@
+"""Enrichment stages: a validated envelope -> normalized event rows, in named steps.
+
+The order below is the order of enrichment; each step is pure apart from the
+lookups it is given, and each is timed under its own name in /metrics.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+
+from collector.drops import DropReason, Dropped
+from collector.geo import UNKNOWN, GeoInfo, GeoLookup
+from collector.pages import page_group, page_path, scrub_path, url_host
+from collector.protocol import InvalidEnvelope, validate_envelope
+from collector.useragent import AgentInfo, parse_user_agent
+
+SCHEMA_VERSION = 1
+# client timestamps are trusted only within this distance of the receive time
+MAX_EVENT_AGE_MS = 24 * 3600 * 1000
+
+
+@dataclass(slots=True)
+class Beacon:
+    """One envelope on its way through the stages."""
+
+    doc: Any
+    client_ip: str | None
+    user_agent: str
+    received_ms: float
+    cdn_country: str | None = None
+    envelope: dict[str, Any] = field(default_factory=dict)
+    skew_ms: float = 0.0
+    geo: GeoInfo = UNKNOWN
+    agent: AgentInfo | None = None
+    context: dict[str, Any] = field(default_factory=dict)
+    rows: list[dict[str, Any]] = field(default_factory=list)
+
+
+Stage = Callable[[Beacon], "Beacon | Dropped"]
+
+
+def check_envelope(beacon: Beacon) -> Beacon | Dropped:
+    """Validate against the protocol (docs/beacon-protocol.md)."""
+    try:
+        beacon.envelope = validate_envelope(beacon.doc)
+    except InvalidEnvelope as exc:
+        return Dropped(DropReason.INVALID_ENVELOPE, str(exc))
+    beacon.doc = None
+    return beacon
+
+
+def correct_clock_skew(beacon: Beacon) -> Beacon:
+    """The browser clock is off by received - sent; shift client times by that."""
+    beacon.skew_ms = beacon.received_ms - beacon.envelope["sent_at"]
+    return beacon
+
+
+def make_put_geolocation(geo: GeoLookup) -> Stage:
+    """Stage that resolves the client IP to country/region/city/ASN."""
+
+    def put_geolocation(beacon: Beacon) -> Beacon:
+        info = geo.lookup(beacon.client_ip)
+        if not info.country and beacon.cdn_country:
+            info = GeoInfo(country=beacon.cdn_country)
+        beacon.geo = info
+        return beacon
+
+    return put_geolocation
+
+
+def put_user_agent(beacon: Beacon) -> Beacon:
+    """Browser, OS, device class, bot flag."""
+    beacon.agent = parse_user_agent(beacon.user_agent)
+    return beacon
+
+
+def forget_ip(beacon: Beacon) -> Beacon:
+    """The IP has served geo; it goes no further than this."""
+    beacon.client_ip = None
+    return beacon
+
+
+def put_context(beacon: Beacon) -> Beacon:
+    """Columns every row of the envelope shares: site, session, page, geo, agent."""
+    env = beacon.envelope
+    agent = beacon.agent or parse_user_agent("")
+    geo = beacon.geo
+    net = env.get("net") or {}
+    path = scrub_path(page_path(env["url"]))
+    beacon.context = {
+        "site": env["site"],
+        "session_id": env["sid"],
+        "pageview_id": env["pid"],
+        "seq": env["seq"],
+        "user_id": env["user"],
+        "page_path": path,
+        "page_group": page_group(path),
+        "referrer_host": url_host(env["ref"]),
+        "country": geo.country,
+        "region": geo.region,
+        "city": geo.city,
+        "asn": geo.asn,
+        "as_org": geo.as_org,
+        "browser": agent.browser,
+        "browser_version": agent.browser_version,
+        "os": agent.os,
+        "device_class": agent.device_class,
+        "is_bot": int(agent.is_bot),
+        "sample_weight": 1.0 / env["sample_rate"],
+        "connection_type": net.get("type", ""),
+        "received_at": _seconds(beacon.received_ms),
+        "schema_version": SCHEMA_VERSION,
+    }
+    return beacon
+
+
+def build_rows(beacon: Beacon) -> Beacon:
+    """One pageview row (when the envelope measured the page) plus one row per event."""
+    env = beacon.envelope
+    ctx = beacon.context
+    key = f"{env['site']}/{env['sid']}/{env['pid']}/{env['seq']}/"
+    rows = beacon.rows
+    if any(k in env for k in ("nav", "vitals", "perf", "net")):
+        row = dict(ctx)
+        row["event_id"] = _event_id(key + "pv")
+        row["kind"] = "pageview"
+        row["ts"] = _seconds(beacon.received_ms)
+        _put_pageview(row, env)
+        rows.append(row)
+    for index, event in enumerate(env["events"]):
+        row = dict(ctx)
+        row["event_id"] = _event_id(key + str(index))
+        row["kind"] = event["t"]
+        row["ts"] = _seconds(_event_time(event.get("ts"), beacon))
+        _EVENT_COLUMNS[event["t"]](row, event)
+        rows.append(row)
+    return beacon
+
+
+def _put_pageview(row: dict[str, Any], env: dict[str, Any]) -> None:
+    nav = env.get("nav") or {}
+    row["nav_type"] = nav.get("type", "")
+    for key in ("dns", "connect", "tls", "request", "response", "dom_interactive",
+                "dom_complete", "load", "transfer_size"):
+        if key in nav:
+            row[key] = nav[key]
+    row.update(env.get("vitals") or {})
+    perf = env.get("perf") or {}
+    row["long_tasks"] = int(perf.get("long_tasks", 0))
+    row["tbt"] = perf.get("tbt", 0.0)
+    row["rage_clicks"] = int(perf.get("rage_clicks", 0))
+    attribution = env.get("attribution") or {}
+    for key, value in attribution.items():
+        row[key] = page_path(value) if key == "lcp_resource" else value
+    net = env.get("net") or {}
+    if "rtt" in net:
+        row["rtt"] = net["rtt"]
+    if "downlink" in net:
+        row["downlink"] = net["downlink"]
+    row["save_data"] = int(bool(net.get("save_data", False)))
+
+
+def _put_error(row: dict[str, Any], event: dict[str, Any]) -> None:
+    row["error_message"] = event["message"]
+    row["error_source"] = page_path(event["source"]) if event["source"] else ""
+    row["error_line"] = event["line"]
+    row["error_col"] = event["col"]
+    row["error_stack"] = event["stack"]
+
+
+def _put_api(row: dict[str, Any], event: dict[str, Any]) -> None:
+    row["api_method"] = event["method"]
+    row["api_path"] = scrub_path(page_path(event["url"])) if event["url"] else ""
+    row["api_status"] = event["status"]
+    if "duration" in event:
+        row["api_duration"] = event["duration"]
+
+
+def _put_login(row: dict[str, Any], event: dict[str, Any]) -> None:
+    row["login_success"] = int(event["success"])
+    row["login_reason"] = event["reason"]
+
+
+def _put_conversion(row: dict[str, Any], event: dict[str, Any]) -> None:
+    row["conversion_value"] = event["value"]
+    row["currency"] = event.get("currency", "")
+
+
+def _put_custom(row: dict[str, Any], event: dict[str, Any]) -> None:
+    row["event_name"] = event["name"]
+    row["event_props"] = orjson.dumps(event["props"]).decode()
+
+
+_EVENT_COLUMNS: dict[str, Callable[[dict[str, Any], dict[str, Any]], None]] = {
+    "error": _put_error,
+    "api": _put_api,
+    "login": _put_login,
+    "conversion": _put_conversion,
+    "custom": _put_custom,
+}
+
+
+def _event_time(client_ts: float | None, beacon: Beacon) -> float:
+    """Client time corrected for skew, kept within a day before the receive time."""
+    if client_ts is None:
+        return beacon.received_ms
+    corrected = client_ts + beacon.skew_ms
+    if corrected > beacon.received_ms or corrected < beacon.received_ms - MAX_EVENT_AGE_MS:
+        return beacon.received_ms
+    return corrected
+
+
+def _seconds(ms: float) -> float:
+    # DateTime64(3) reads a JSON number as seconds with a fraction
+    return round(ms / 1000.0, 3)
+
+
+def _event_id(key: str) -> str:
+    """Deterministic id: a resent envelope yields the same ids, so duplicates can be dropped."""
+    return str(uuid.UUID(bytes=hashlib.blake2b(key.encode(), digest_size=16).digest()))
+
+
+def build_stages(geo: GeoLookup) -> list[tuple[str, Stage]]:
+    """The enrichment pipeline, in order."""
+    return [
+        ("check_envelope", check_envelope),
+        ("correct_clock_skew", correct_clock_skew),
+        ("put_geolocation", make_put_geolocation(geo)),
+        ("put_user_agent", put_user_agent),
+        ("forget_ip", forget_ip),
+        ("put_context", put_context),
+        ("build_rows", build_rows),
+    ]

@@ -1,0 +1,1 @@
+"""Sinks, sources and stores: batching, (later) Kafka, chDB and ClickHouse, migrations."""

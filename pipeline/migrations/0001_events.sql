@@ -1,0 +1,78 @@
+-- Raw normalized events: one row per measurement (a page view's timings and
+-- vitals, an error, a failed API call, a login, a conversion, a custom event).
+-- Partitioned by day; ordered for the common filters (site, kind, time);
+-- TTL set from RUM_RETENTION_DAYS by the migrator (ALTER ... MODIFY TTL).
+CREATE DATABASE IF NOT EXISTS rum;
+
+CREATE TABLE IF NOT EXISTS rum.events
+(
+    event_id          UUID,
+    site              LowCardinality(String),
+    kind              LowCardinality(String),
+    ts                DateTime64(3, 'UTC'),
+    received_at       DateTime64(3, 'UTC'),
+    session_id        String,
+    pageview_id       String,
+    seq               UInt16,
+    user_id           String,
+    page_path         String,
+    page_group        LowCardinality(String),
+    referrer_host     LowCardinality(String),
+    country           LowCardinality(String),
+    region            LowCardinality(String),
+    city              LowCardinality(String),
+    asn               UInt32,
+    as_org            LowCardinality(String),
+    browser           LowCardinality(String),
+    browser_version   LowCardinality(String),
+    os                LowCardinality(String),
+    device_class      LowCardinality(String),
+    is_bot            UInt8,
+    sample_weight     Float32 DEFAULT 1,
+    nav_type          LowCardinality(String),
+    connection_type   LowCardinality(String),
+    rtt               Nullable(Float32),
+    downlink          Nullable(Float32),
+    save_data         UInt8,
+    lcp               Nullable(Float32),
+    inp               Nullable(Float32),
+    cls               Nullable(Float32),
+    fcp               Nullable(Float32),
+    ttfb              Nullable(Float32),
+    dns               Nullable(Float32),
+    connect           Nullable(Float32),
+    tls               Nullable(Float32),
+    request           Nullable(Float32),
+    response          Nullable(Float32),
+    dom_interactive   Nullable(Float32),
+    dom_complete      Nullable(Float32),
+    load              Nullable(Float32),
+    transfer_size     Nullable(UInt32),
+    long_tasks        UInt32,
+    tbt               Float32,
+    rage_clicks       UInt32,
+    lcp_element       String,
+    lcp_resource      String,
+    inp_target        String,
+    cls_source        String,
+    error_message     String,
+    error_source      String,
+    error_line        UInt32,
+    error_col         UInt32,
+    error_stack       String,
+    api_method        LowCardinality(String),
+    api_path          String,
+    api_status        UInt16,
+    api_duration      Nullable(Float32),
+    login_success     Nullable(UInt8),
+    login_reason      LowCardinality(String),
+    conversion_value  Nullable(Float64),
+    currency          LowCardinality(String),
+    event_name        LowCardinality(String),
+    event_props       String,
+    schema_version    UInt8
+)
+ENGINE = MergeTree
+PARTITION BY toDate(ts)
+ORDER BY (site, kind, ts)
+TTL toDateTime(ts) + INTERVAL 30 DAY;

@@ -1,0 +1,79 @@
+"""Schema migrations: numbered .sql files applied once each, in order, recorded in the store."""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+from dataclasses import dataclass
+from importlib import resources
+
+from pipeline.store import Store
+
+log = logging.getLogger(__name__)
+_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
+_LEDGER = (
+    "CREATE TABLE IF NOT EXISTS rum.schema_migrations "
+    "(version UInt32, name String, applied_at DateTime) "
+    "ENGINE = MergeTree ORDER BY version"
+)
+
+
+@dataclass(frozen=True)
+class Migration:
+    """One numbered schema change."""
+
+    version: int
+    name: str
+    sql: str
+
+    def statements(self) -> list[str]:
+        """The file's statements, split on ';' at line ends (comments removed)."""
+        text = "\n".join(
+            line for line in self.sql.splitlines() if not line.lstrip().startswith("--")
+        )
+        return [s.strip() for s in re.split(r";\s*(?:\n|$)", text) if s.strip()]
+
+
+def available() -> list[Migration]:
+    """Every migration shipped in pipeline/migrations, by version."""
+    found = []
+    for entry in resources.files("pipeline.migrations").iterdir():
+        match = _NAME.match(entry.name)
+        if match:
+            found.append(Migration(int(match.group(1)), entry.name, entry.read_text()))
+    return sorted(found, key=lambda m: m.version)
+
+
+def migrate(store: Store, retention_days: int) -> list[str]:
+    """Apply pending migrations and the retention TTL; return the names applied."""
+    store.command("CREATE DATABASE IF NOT EXISTS rum")
+    store.command(_LEDGER)
+    done = {int(r["version"]) for r in store.query("SELECT version FROM rum.schema_migrations")}
+    applied = []
+    for migration in available():
+        if migration.version in done:
+            continue
+        for statement in migration.statements():
+            store.command(statement)
+        store.insert(
+            "rum.schema_migrations",
+            [{"version": migration.version, "name": migration.name, "applied_at": int(time.time())}],
+        )
+        log.info("migration applied", extra={"migration": migration.name})
+        applied.append(migration.name)
+    set_retention(store, retention_days)
+    return applied
+
+
+def set_retention(store: Store, days: int) -> None:
+    """Make the raw events TTL match the setting (only when it differs)."""
+    days = int(days)  # a validated int from settings, never client input
+    rows = store.query(
+        "SELECT engine_full FROM system.tables WHERE database = 'rum' AND name = 'events'"
+    )
+    if rows and f"toIntervalDay({days})" not in rows[0]["engine_full"]:
+        store.command(
+            f"ALTER TABLE rum.events MODIFY TTL toDateTime(ts) + INTERVAL {days} DAY "
+            "SETTINGS materialize_ttl_after_modify = 0"
+        )

@@ -1,0 +1,39 @@
+"""The store interface: insert rows, run parameterized SQL. Two implementations share it."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any, Protocol
+
+from collector.settings import Settings
+
+
+class StoreError(RuntimeError):
+    """The store could not do what was asked (down, bad SQL, ...)."""
+
+
+class Store(Protocol):
+    """What the collector, pipeline and queries need from ClickHouse or chDB."""
+
+    def insert(self, table: str, rows: Sequence[Mapping[str, Any]]) -> None:
+        """Insert rows (dicts keyed by column) into `table` (e.g. 'rum.events')."""
+
+    def query(self, sql: str, params: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
+        """Run a SELECT with {name:Type} placeholders bound from params; rows as dicts."""
+
+    def command(self, sql: str) -> None:
+        """Run a statement that returns nothing (DDL)."""
+
+    def close(self) -> None:
+        """Release the connection or the embedded engine."""
+
+
+def open_store(settings: Settings) -> Store:
+    """The store the settings ask for: ClickHouse server if a URL is set, else chDB."""
+    if settings.clickhouse_url:
+        from pipeline.clickhouse_store import ClickHouseStore
+
+        return ClickHouseStore(settings.clickhouse_url)
+    from pipeline.chdb_store import ChdbStore
+
+    return ChdbStore(settings.data_dir / "chdb")
