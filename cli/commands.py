@@ -35,16 +35,12 @@ def serve(args: argparse.Namespace) -> int:
 
     from collector.app import create_app
     from collector.logs import setup_logging
+    from collector.server import uvicorn_config
 
     settings = _settings(args)
     setup_logging(settings.log_level)
     app = create_app(settings)
-    config = uvicorn.Config(
-        app, host=settings.host, port=settings.port, log_config=None,
-        access_log=settings.access_log, server_header=False, proxy_headers=False,
-        timeout_keep_alive=5, timeout_graceful_shutdown=10,
-    )
-    server = uvicorn.Server(config)
+    server = uvicorn.Server(uvicorn_config(app, settings))
     server.run()
     return 0 if server.started else 1
 

@@ -24,6 +24,7 @@ from collector.settings import Settings
 from collector.snippet import render_snippet
 from collector.stages import build_stages
 from pipeline.batcher import Batcher
+from pipeline.deadletter import DeadLetterFile
 from pipeline.schema import migrate
 from pipeline.store import Store, StoreError, open_store
 from queries.catalog import ParamError, get_query
@@ -46,7 +47,8 @@ def create_app(settings: Settings) -> FastAPI:
             await asyncio.to_thread(migrate, store, settings.retention_days)
             batcher = Batcher(store, max_rows=settings.batch_max_rows,
                               max_seconds=settings.batch_max_seconds,
-                              max_buffer_rows=settings.buffer_max_rows, hooks=metrics)
+                              max_buffer_rows=settings.buffer_max_rows, hooks=metrics,
+                              dead_letter=DeadLetterFile(settings.data_dir / "deadletter"))
             batcher.start()
             intake.bind(build_stages(geo), batcher)
             app.state.store = store

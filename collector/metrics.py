@@ -35,6 +35,10 @@ class Metrics(FlushHooks):
             "rum_flush_seconds", "Time to write one batch", registry=r,
             buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
         )
+        self.dead_lettered_rows = Counter(
+            "rum_rows_dead_lettered_total", "Rows the store refused as bad data (kept on disk)",
+            registry=r,
+        )
         self.buffer_rows = Gauge(
             "rum_buffer_rows", "Events accepted and not yet written (queue depth)", registry=r
         )
@@ -55,3 +59,7 @@ class Metrics(FlushHooks):
     def depth(self, rows: int) -> None:
         """Track the buffer depth."""
         self.buffer_rows.set(rows)
+
+    def dead_lettered(self, rows: int) -> None:
+        """Count rows set aside as bad data."""
+        self.dead_lettered_rows.inc(rows)

@@ -147,9 +147,11 @@ def _put_pageview(row: dict[str, Any], env: dict[str, Any]) -> None:
     nav = env.get("nav") or {}
     row["nav_type"] = nav.get("type", "")
     for key in ("dns", "connect", "tls", "request", "response", "dom_interactive",
-                "dom_complete", "load", "transfer_size"):
+                "dom_complete", "load"):
         if key in nav:
             row[key] = nav[key]
+    if "transfer_size" in nav:
+        row["transfer_size"] = int(nav["transfer_size"])
     row.update(env.get("vitals") or {})
     perf = env.get("perf") or {}
     row["long_tasks"] = int(perf.get("long_tasks", 0))

@@ -1,9 +1,12 @@
 """The embedded sink: a bounded in-process buffer flushed to the store in batches.
 
 Flushes at `max_rows`, every `max_seconds`, and on close. When the store
-fails, the batch stays at the head of the buffer and is retried with backoff;
-new rows are refused (backpressure, HTTP 503) once `max_buffer_rows` are held,
-so nothing accepted is dropped silently.
+is down, the batch stays at the head of the buffer and is retried with
+backoff; new rows are refused (backpressure, HTTP 503) once `max_buffer_rows`
+are held. When the store refuses the rows themselves (a parse or type
+error), the batch is split until the bad rows are isolated, and those go to
+the dead-letter file: nothing accepted is dropped silently, and one bad row
+never blocks the rest.
 """
 
 from __future__ import annotations
@@ -15,10 +18,20 @@ from collections import deque
 from collections.abc import Callable
 from typing import Any
 
+from pipeline.deadletter import DeadLetterFile
 from pipeline.store import Store, StoreError
 
 log = logging.getLogger(__name__)
 Row = dict[str, Any]
+
+
+class _StoreWentDown(Exception):
+    """The store failed for a transient reason while bad rows were being isolated."""
+
+    def __init__(self, rows: list[Row], error: StoreError) -> None:
+        super().__init__(str(error))
+        self.rows = rows
+        self.error = error
 
 
 class FlushHooks:
@@ -32,6 +45,9 @@ class FlushHooks:
 
     def depth(self, rows: int) -> None:
         """The buffer now holds `rows` rows."""
+
+    def dead_lettered(self, rows: int) -> None:
+        """`rows` rows were refused as bad data and kept in the dead-letter file."""
 
 
 class Batcher:
@@ -47,7 +63,9 @@ class Batcher:
         hooks: FlushHooks | None = None,
         clock: Callable[[], float] = time.monotonic,
         max_backoff: float = 30.0,
+        dead_letter: DeadLetterFile | None = None,
     ) -> None:
+        self.dead_letter = dead_letter
         self.store = store
         self.table = table
         self.max_rows = max_rows
@@ -112,14 +130,50 @@ class Batcher:
         try:
             await asyncio.to_thread(self.store.insert, self.table, batch)
         except StoreError as exc:
-            self._buffer.appendleft(batch)
-            self.hooks.failed(len(batch), str(exc))
-            log.warning("flush failed, will retry", extra={"rows": len(batch), "error": str(exc)})
-            return False
+            unwritten = batch
+            if exc.bad_data and self.dead_letter is not None:
+                try:
+                    await asyncio.to_thread(self._isolate_bad_rows, batch, exc)
+                    unwritten = []
+                except _StoreWentDown as down:
+                    unwritten, exc = down.rows, down.error
+            if unwritten:
+                self._rows -= len(batch) - len(unwritten)
+                self._buffer.appendleft(unwritten)
+                self.hooks.failed(len(unwritten), str(exc))
+                log.warning("flush failed, will retry",
+                            extra={"rows": len(unwritten), "error": str(exc)})
+                return False
         self._rows -= len(batch)
         self.hooks.flushed(len(batch), self.clock() - started)
         self.hooks.depth(self._rows)
         return True
+
+    def _isolate_bad_rows(self, batch: list[Row], exc: StoreError) -> None:
+        """Bisect a refused batch: write the good halves, dead-letter single bad rows.
+
+        A store that goes down midway raises _StoreWentDown with the rows not written.
+        """
+        assert self.dead_letter is not None
+        pending: list[tuple[list[Row], StoreError]] = [(batch, exc)]
+        while pending:
+            rows, error = pending.pop()
+            if len(rows) == 1:
+                self.dead_letter.write(self.table, rows, str(error))
+                self.hooks.dead_lettered(1)
+                log.error("row refused by the store, dead-lettered", extra={"error": str(error)})
+                continue
+            middle = len(rows) // 2
+            halves = [rows[:middle], rows[middle:]]
+            for index, half in enumerate(halves):
+                try:
+                    self.store.insert(self.table, half)
+                except StoreError as inner:
+                    if not inner.bad_data:
+                        rest = [r for part, _ in pending for r in part]
+                        rest += [r for later in halves[index:] for r in later]
+                        raise _StoreWentDown(rest, inner) from inner
+                    pending.append((half, inner))
 
     async def close(self, deadline_seconds: float = 15.0) -> int:
         """Stop accepting, flush everything (retrying until the deadline); return rows left."""

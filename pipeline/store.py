@@ -2,14 +2,28 @@
 
 from __future__ import annotations
 
+import re
+
 from collections.abc import Mapping, Sequence
 from typing import Any, Protocol
 
 from collector.settings import Settings
 
 
+# ClickHouse error codes that mean "this data is bad", not "the store is down":
+# retrying the same rows cannot succeed, so the batcher isolates and dead-letters them.
+DATA_ERROR_CODES = frozenset({6, 26, 27, 32, 38, 41, 53, 69, 70, 72, 117, 131, 349, 376})
+_CODE = re.compile(r"Code: (\d+)")
+
+
 class StoreError(RuntimeError):
-    """The store could not do what was asked (down, bad SQL, ...)."""
+    """The store could not do what was asked (down, bad SQL, bad rows...)."""
+
+    @property
+    def bad_data(self) -> bool:
+        """True when the rows themselves were refused (a retry would fail again)."""
+        match = _CODE.search(str(self))
+        return bool(match) and int(match.group(1)) in DATA_ERROR_CODES
 
 
 class Store(Protocol):

@@ -1,0 +1,118 @@
+"""The embedded batcher on a real chDB store; faults injected at the store boundary."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from pipeline.batcher import Batcher
+from pipeline.deadletter import DeadLetterFile
+from pipeline.store import Store, StoreError
+
+
+def rows(n: int, site: str = "t") -> list[dict[str, Any]]:
+    now = round(time.time(), 3)
+    return [{"event_id": str(uuid.uuid4()), "site": site, "kind": "pageview", "ts": now,
+             "received_at": now, "lcp": 1000.0 + i} for i in range(n)]
+
+
+def count(store: Store, site: str = "t") -> int:
+    return int(store.query("SELECT count() AS n FROM rum.events WHERE site = {s:String}",
+                           {"s": site})[0]["n"])
+
+
+async def wait_for(check: Any, timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not check():
+        assert time.monotonic() < deadline, "timed out"
+        await asyncio.sleep(0.02)
+
+
+class FaultInjectedStore:
+    """A real store with a switch that makes inserts fail as if the store were down."""
+
+    def __init__(self, inner: Store) -> None:
+        self.inner = inner
+        self.down = False
+        self.insert_calls = 0
+
+    def insert(self, table: str, rows: Sequence[Mapping[str, Any]]) -> None:
+        self.insert_calls += 1
+        if self.down:
+            raise StoreError("Code: 210. Connection refused (injected)")
+        self.inner.insert(table, rows)
+
+    def query(self, sql: str, params: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
+        return self.inner.query(sql, params)
+
+    def command(self, sql: str) -> None:
+        self.inner.command(sql)
+
+    def close(self) -> None:
+        self.inner.close()
+
+
+async def test_flushes_when_max_rows_reached_before_interval(chdb_store: Store) -> None:
+    batcher = Batcher(chdb_store, max_rows=10, max_seconds=3600)
+    batcher.start()
+    assert batcher.submit(rows(10, "full"))
+    await wait_for(lambda: count(chdb_store, "full") == 10)
+    await batcher.close()
+
+
+async def test_flushes_on_interval_below_max_rows(chdb_store: Store) -> None:
+    batcher = Batcher(chdb_store, max_rows=1000, max_seconds=0.05)
+    batcher.start()
+    batcher.submit(rows(3, "tick"))
+    await wait_for(lambda: count(chdb_store, "tick") == 3)
+    await batcher.close()
+
+
+async def test_close_flushes_everything_and_refuses_more(chdb_store: Store) -> None:
+    batcher = Batcher(chdb_store, max_rows=50, max_seconds=3600)
+    batcher.start()
+    for _ in range(7):
+        batcher.submit(rows(30, "close"))
+    left = await batcher.close()
+    assert left == 0
+    assert count(chdb_store, "close") == 210
+    assert not batcher.submit(rows(1, "close"))
+
+
+async def test_store_down_buffers_then_delivers_exactly_once(chdb_store: Store) -> None:
+    store = FaultInjectedStore(chdb_store)
+    store.down = True
+    batcher = Batcher(store, max_rows=20, max_seconds=0.02, max_buffer_rows=100, max_backoff=0.05)
+    batcher.start()
+    assert batcher.submit(rows(60, "outage"))
+    await wait_for(lambda: store.insert_calls >= 3)
+    assert count(chdb_store, "outage") == 0
+    assert batcher.pending == 60
+    assert batcher.submit(rows(40, "outage"))
+    assert not batcher.submit(rows(1, "outage")), "a full buffer must refuse (backpressure)"
+    store.down = False
+    await wait_for(lambda: batcher.pending == 0)
+    await batcher.close()
+    assert count(chdb_store, "outage") == 100
+
+
+async def test_bad_row_is_dead_lettered_and_the_rest_written(chdb_store: Store, tmp_path: Path) -> None:
+    dead = DeadLetterFile(tmp_path / "dead")
+    batcher = Batcher(chdb_store, max_rows=100, max_seconds=0.02, dead_letter=dead)
+    batcher.start()
+    batch = rows(9, "poison")
+    batch[4] = dict(batch[4], transfer_size="not a number")
+    batcher.submit(batch)
+    await wait_for(lambda: count(chdb_store, "poison") == 8)
+    await batcher.close()
+    lines = (tmp_path / "dead" / "rum.events.jsonl").read_bytes().splitlines()
+    assert len(lines) == 1
+    record = orjson.loads(lines[0])
+    assert record["row"]["event_id"] == batch[4]["event_id"]
+    assert "Code:" in record["reason"]
