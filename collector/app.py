@@ -23,8 +23,7 @@ from collector.metrics import Metrics
 from collector.settings import Settings
 from collector.snippet import render_snippet
 from collector.stages import build_stages
-from pipeline.batcher import Batcher
-from pipeline.deadletter import DeadLetterFile
+from pipeline.sinks import Sink, open_sink
 from pipeline.schema import migrate
 from pipeline.store import Store, StoreError, open_store
 from queries.catalog import ParamError, get_query
@@ -33,7 +32,7 @@ log = logging.getLogger(__name__)
 
 
 def create_app(settings: Settings) -> FastAPI:
-    """Build the app; clients (store, GeoIP, batcher) open in the lifespan, not here."""
+    """Build the app; clients (store, GeoIP, sink) open in the lifespan, not here."""
     metrics = Metrics()
     cors = Cors(settings.allowed_origins)
     intake = BeaconIntake(settings.max_body_bytes, TrustedProxies(settings.trusted_proxies),
@@ -45,19 +44,16 @@ def create_app(settings: Settings) -> FastAPI:
         geo = GeoLookup(settings.geoip_db, settings.geoip_asn_db)
         try:
             await asyncio.to_thread(migrate, store, settings.retention_days)
-            batcher = Batcher(store, max_rows=settings.batch_max_rows,
-                              max_seconds=settings.batch_max_seconds,
-                              max_buffer_rows=settings.buffer_max_rows, hooks=metrics,
-                              dead_letter=DeadLetterFile(settings.data_dir / "deadletter"))
-            batcher.start()
-            intake.bind(build_stages(geo), batcher)
+            sink = open_sink(settings, store, metrics)
+            sink.start()
+            intake.bind(build_stages(geo), sink)
             app.state.store = store
-            app.state.batcher = batcher
+            app.state.sink = sink
             log.info("collector started", extra={
                 "store": "chdb" if settings.embedded else "clickhouse",
                 "data_dir": str(settings.data_dir)})
             yield
-            left = await batcher.close()
+            left = await sink.close()
             log.info("collector stopped", extra={"rows_not_written": left})
         finally:
             geo.close()
@@ -100,8 +96,8 @@ def _add_error_handlers(app: FastAPI) -> None:
 def _add_routes(app: FastAPI, cors: Cors) -> None:
     @app.get("/healthz")
     async def healthz(request: Request) -> dict[str, Any]:
-        batcher: Batcher | None = getattr(request.app.state, "batcher", None)
-        return {"status": "ok", "pending_rows": batcher.pending if batcher else 0}
+        sink: Sink | None = getattr(request.app.state, "sink", None)
+        return {"status": "ok", "pending_rows": sink.pending if sink else 0}
 
     @app.get("/metrics")
     async def metrics_text(request: Request) -> Response:

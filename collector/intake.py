@@ -17,7 +17,7 @@ from collector.clientip import TrustedProxies
 from collector.drops import DropReason, Dropped
 from collector.metrics import Metrics
 from collector.stages import Beacon, Stage
-from pipeline.batcher import Batcher
+from pipeline.sinks import Sink
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -56,7 +56,7 @@ class Cors:
 
 
 class BeaconIntake:
-    """The ASGI app behind /v1/beacon; `stages` and `batcher` are bound at startup."""
+    """The ASGI app behind /v1/beacon; `stages` and `sink` are bound at startup."""
 
     def __init__(self, max_body_bytes: int, proxies: TrustedProxies, cors: Cors,
                  metrics: Metrics, geo_header: str | None = None) -> None:
@@ -66,13 +66,13 @@ class BeaconIntake:
         self.metrics = metrics
         self.geo_header = geo_header.lower().encode() if geo_header else None
         self.stages: list[tuple[str, Stage]] = []
-        self.batcher: Batcher | None = None
+        self.sink: Sink | None = None
         self._stage_timers = {}
 
-    def bind(self, stages: list[tuple[str, Stage]], batcher: Batcher) -> None:
+    def bind(self, stages: list[tuple[str, Stage]], sink: Sink) -> None:
         """Attach the enrichment stages and the sink once the app has started."""
         self.stages = stages
-        self.batcher = batcher
+        self.sink = sink
         self._stage_timers = {name: self.metrics.stage_seconds.labels(name) for name, _ in stages}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -102,14 +102,14 @@ class BeaconIntake:
             await self._drop(send, cors, result)
             return
         rows = result.rows
-        assert self.batcher is not None
-        if not self.batcher.submit(rows):
+        assert self.sink is not None
+        if not self.sink.submit(rows):
             drop = Dropped(DropReason.BACKPRESSURE, "write buffer full; retry later")
             await self._drop(send, cors, drop, [(b"retry-after", str(RETRY_AFTER_SECONDS).encode())])
             return
         self.metrics.beacons_accepted.inc()
         self.metrics.events_accepted.inc(len(rows))
-        self.metrics.buffer_rows.set(self.batcher.pending)
+        self.metrics.buffer_rows.set(self.sink.pending)
         await _reply(send, 202, {"accepted": len(rows)}, cors)
 
     def _enrich(self, scope: Scope, headers: dict[bytes, bytes], doc: Any) -> Beacon | Dropped:

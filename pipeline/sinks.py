@@ -1,0 +1,35 @@
+"""Where the collector puts accepted events: the embedded batcher (default) or Kafka."""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+from collector.settings import Settings
+from pipeline.batcher import Batcher, FlushHooks
+from pipeline.deadletter import DeadLetterFile
+from pipeline.store import Store
+
+
+class Sink(Protocol):
+    """Accepts normalized event rows from the intake; must never lose an accepted row."""
+
+    @property
+    def pending(self) -> int:
+        """Rows accepted and not yet handed on (queue depth)."""
+
+    def submit(self, rows: list[dict[str, Any]]) -> bool:
+        """Take rows; False (nothing taken) means backpressure: the intake answers 503."""
+
+    def start(self) -> None:
+        """Start background work (flush loops, producers)."""
+
+    async def close(self, deadline_seconds: float = 15.0) -> int:
+        """Hand on everything accepted; return how many rows could not be."""
+
+
+def open_sink(settings: Settings, store: Store, hooks: FlushHooks) -> Sink:
+    """The sink the settings ask for (embedded batcher unless Kafka is configured)."""
+    return Batcher(store, max_rows=settings.batch_max_rows,
+                   max_seconds=settings.batch_max_seconds,
+                   max_buffer_rows=settings.buffer_max_rows, hooks=hooks,
+                   dead_letter=DeadLetterFile(settings.data_dir / "deadletter"))
