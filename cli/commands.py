@@ -31,16 +31,14 @@ def _settings(args: argparse.Namespace) -> Settings:
 
 def serve(args: argparse.Namespace) -> int:
     """Run the collector with uvicorn until SIGINT/SIGTERM (which flush everything)."""
-    import uvicorn
-
     from collector.app import create_app
     from collector.logs import setup_logging
-    from collector.server import uvicorn_config
+    from collector.server import CollectorServer, uvicorn_config
 
     settings = _settings(args)
     setup_logging(settings.log_level)
     app = create_app(settings)
-    server = uvicorn.Server(uvicorn_config(app, settings))
+    server = CollectorServer(uvicorn_config(app, settings))
     server.run()
     return 0 if server.started else 1
 

@@ -23,8 +23,8 @@ from collector.metrics import Metrics
 from collector.settings import Settings
 from collector.snippet import render_snippet
 from collector.stages import build_stages
-from pipeline.sinks import Sink, open_sink
 from pipeline.schema import migrate
+from pipeline.sinks import Sink, open_sink
 from pipeline.store import Store, StoreError, open_store
 from queries.catalog import ParamError, get_query
 

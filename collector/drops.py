@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 
 
-class DropReason(str, Enum):
+class DropReason(StrEnum):
     """Every reason the collector refuses a beacon; counted in /metrics by value."""
 
     MALFORMED_JSON = "malformed_json"

@@ -14,7 +14,7 @@ from typing import Any
 import orjson
 
 from collector.clientip import TrustedProxies
-from collector.drops import DropReason, Dropped
+from collector.drops import Dropped, DropReason
 from collector.metrics import Metrics
 from collector.stages import Beacon, Stage
 from pipeline.sinks import Sink
@@ -67,7 +67,7 @@ class BeaconIntake:
         self.geo_header = geo_header.lower().encode() if geo_header else None
         self.stages: list[tuple[str, Stage]] = []
         self.sink: Sink | None = None
-        self._stage_timers = {}
+        self._stage_timers: dict[str, Any] = {}
 
     def bind(self, stages: list[tuple[str, Stage]], sink: Sink) -> None:
         """Attach the enrichment stages and the sink once the app has started."""

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import signal
+import threading
+from collections.abc import Generator
+from contextlib import contextmanager
 from typing import Any
 
 import uvicorn
@@ -20,3 +24,24 @@ def uvicorn_config(app: Any, settings: Settings) -> uvicorn.Config:
         access_log=settings.access_log, server_header=False, proxy_headers=False,
         timeout_keep_alive=5, timeout_graceful_shutdown=10, lifespan="on",
     )
+
+
+class CollectorServer(uvicorn.Server):
+    """uvicorn.Server that exits 0 after a graceful SIGTERM/SIGINT shutdown.
+
+    Stock uvicorn re-raises the stop signal once shut down, so a clean stop by
+    a process manager would look like a crash (exit -15 / 130).
+    """
+
+    @contextmanager
+    def capture_signals(self) -> Generator[None, None, None]:
+        """Route SIGINT/SIGTERM to a graceful exit, and do not re-raise them afterwards."""
+        if threading.current_thread() is not threading.main_thread():
+            yield
+            return
+        previous = {sig: signal.signal(sig, self.handle_exit) for sig in (signal.SIGINT, signal.SIGTERM)}
+        try:
+            yield
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)

@@ -14,7 +14,7 @@ from typing import Any
 
 import orjson
 
-from collector.drops import DropReason, Dropped
+from collector.drops import Dropped, DropReason
 from collector.geo import UNKNOWN, GeoInfo, GeoLookup
 from collector.pages import page_group, page_path, scrub_path, url_host
 from collector.protocol import InvalidEnvelope, validate_envelope

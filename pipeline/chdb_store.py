@@ -22,7 +22,7 @@ class ChdbStore:
 
         path.mkdir(parents=True, exist_ok=True)
         self.path = path
-        self._session = session.Session(str(path))
+        self._session = session.Session(str(path))  # type: ignore[no-untyped-call]
         # chDB sessions are not safe for concurrent use from several threads
         self._lock = threading.Lock()
 
@@ -47,7 +47,7 @@ class ChdbStore:
     def _run(self, sql: str, fmt: str = "CSV", params: dict[str, Any] | None = None) -> bytes:
         with self._lock:
             try:
-                result = self._session.query(sql, fmt, params=params or None)
+                result = self._session.query(sql, fmt, params=params or None)  # type: ignore[no-untyped-call]
             except Exception as exc:  # chDB raises a bare RuntimeError-like error
                 raise StoreError(str(exc).strip().splitlines()[0][:500]) from exc
         data: bytes = result.bytes() if result is not None else b""
@@ -56,4 +56,4 @@ class ChdbStore:
     def close(self) -> None:
         """Close the chDB session so another can be opened."""
         with self._lock:
-            self._session.close()
+            self._session.close()  # type: ignore[no-untyped-call]

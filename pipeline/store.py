@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import re
-
 from collections.abc import Mapping, Sequence
 from typing import Any, Protocol
 
 from collector.settings import Settings
-
 
 # ClickHouse error codes that mean "this data is bad", not "the store is down":
 # retrying the same rows cannot succeed, so the batcher isolates and dead-letters them.
@@ -23,7 +21,7 @@ class StoreError(RuntimeError):
     def bad_data(self) -> bool:
         """True when the rows themselves were refused (a retry would fail again)."""
         match = _CODE.search(str(self))
-        return bool(match) and int(match.group(1)) in DATA_ERROR_CODES
+        return match is not None and int(match.group(1)) in DATA_ERROR_CODES
 
 
 class Store(Protocol):
