@@ -63,6 +63,7 @@ def create_app(settings: Settings) -> FastAPI:
                   docs_url="/docs", redoc_url=None)
     app.state.settings = settings
     app.state.metrics = metrics
+    app.state.intake = intake
     app.state.scripts = load_scripts(settings.beacon_dir)
     app.router.routes.append(Route("/v1/beacon", intake, methods=["POST", "OPTIONS"]))
     _add_error_handlers(app)

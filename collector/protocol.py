@@ -63,10 +63,12 @@ def _fail(field: str, message: str) -> InvalidEnvelope:
 
 
 def _number(value: Any, field: str, low: float, high: float) -> float:
-    # bool is an int in Python; the protocol never means true as 1
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
+    # exact type checks: bool is an int subclass, and the protocol never means true as 1;
+    # NaN and infinities fail the range comparison, so no isfinite() is needed
+    kind = type(value)
+    if kind is not float and kind is not int:
         raise _fail(field, "must be a number")
-    if not math.isfinite(value) or value < low or value > high:
+    if not low <= value <= high:
         raise _fail(field, f"must be between {low:g} and {high:g}")
     return float(value)
 
@@ -105,10 +107,10 @@ def _obj(doc: dict[str, Any], key: str) -> dict[str, Any] | None:
 
 def _numbers(section: dict[str, Any], name: str, spec: dict[str, tuple[float, float]]) -> dict[str, float]:
     out: dict[str, float] = {}
-    for key, (low, high) in spec.items():
-        value = section.get(key)
-        if value is not None:
-            out[key] = _number(value, f"{name}.{key}", low, high)
+    for key, value in section.items():
+        bounds = spec.get(key)
+        if bounds is not None and value is not None:
+            out[key] = _number(value, name + "." + key, bounds[0], bounds[1])
     return out
 
 

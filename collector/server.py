@@ -13,6 +13,24 @@ import uvicorn
 from collector.settings import Settings
 
 
+def beacon_fast_path(app: Any) -> Any:
+    """Send POST/OPTIONS /v1/beacon straight to the intake, everything else through FastAPI.
+
+    The beacon is the hot path: skipping Starlette's middleware stack and router
+    for it is measured in bench/RESULTS.md.
+    """
+    intake = app.state.intake
+
+    async def asgi(scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "http" and scope["path"] == "/v1/beacon":
+            await intake(scope, receive, send)
+        else:
+            await app(scope, receive, send)
+
+    asgi.state = app.state  # type: ignore[attr-defined]
+    return asgi
+
+
 def uvicorn_config(app: Any, settings: Settings) -> uvicorn.Config:
     """uvicorn settings: our own JSON logging, and XFF handled by us, not uvicorn.
 
@@ -20,7 +38,7 @@ def uvicorn_config(app: Any, settings: Settings) -> uvicorn.Config:
     127.0.0.1 and rewrite the peer; RUM_TRUSTED_PROXIES decides that instead.
     """
     return uvicorn.Config(
-        app, host=settings.host, port=settings.port, log_config=None,
+        beacon_fast_path(app), host=settings.host, port=settings.port, log_config=None,
         access_log=settings.access_log, server_header=False, proxy_headers=False,
         timeout_keep_alive=5, timeout_graceful_shutdown=10, lifespan="on",
     )

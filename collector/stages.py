@@ -7,7 +7,6 @@ lookups it is given, and each is timed under its own name in /metrics.
 from __future__ import annotations
 
 import hashlib
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -225,7 +224,8 @@ def _seconds(ms: float) -> float:
 
 def _event_id(key: str) -> str:
     """Deterministic id: a resent envelope yields the same ids, so duplicates can be dropped."""
-    return str(uuid.UUID(bytes=hashlib.blake2b(key.encode(), digest_size=16).digest()))
+    h = hashlib.blake2b(key.encode(), digest_size=16).hexdigest()
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
 def build_stages(geo: GeoLookup) -> list[tuple[str, Stage]]:

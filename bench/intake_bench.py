@@ -1,0 +1,174 @@
+"""Intake benchmark: `rum serve` (full intake: validation, enrichment, batching into chDB)
+against a bare uvicorn ASGI app answering 204, both pinned to CPU 0, with wrk pinned to CPU 1.
+
+Usage: .venv/bin/python bench/intake_bench.py [--seconds 20] [--connections 32]
+Prints a markdown table; record it in bench/RESULTS.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import random
+import re
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from tests.geo_fixtures import PLACES, build_city_db  # noqa: E402
+
+AGENTS = [
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
+    "Chrome/131.0.0.0 Safari/537.36",
+    "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) "
+    "Chrome/131.0.0.0 Mobile Safari/537.36",
+    "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 "
+    "(KHTML, like Gecko) Version/17.0 Mobile/15E148 Safari/604.1",
+    "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 "
+    "(KHTML, like Gecko) Version/17.0 Safari/605.1.15",
+]
+
+
+def beacon(rng: random.Random, i: int) -> str:
+    """A realistic final-flush envelope (~1.5 KB) with vitals, timings and two events."""
+    now = time.time() * 1000
+    body = {
+        "v": 1, "site": "shop-eu", "sid": f"s{i:06d}", "pid": f"p{i:06d}", "seq": 1,
+        "sent_at": now, "url": f"https://shop.example.com/product/{rng.randint(1, 99999)}?ref=ad",
+        "ref": "https://www.google.com/",
+        "nav": {"type": "navigate", "dns": 12, "connect": 40, "tls": 25, "request": 180,
+                "response": 35, "dom_interactive": 650, "dom_complete": 1400, "load": 1450,
+                "transfer_size": 18250},
+        "vitals": {"lcp": rng.uniform(800, 6000), "inp": rng.uniform(40, 600),
+                   "cls": rng.uniform(0, 0.4), "fcp": rng.uniform(400, 3000),
+                   "ttfb": rng.uniform(80, 2000)},
+        "attribution": {"lcp_element": "main>div.gallery>img.hero", "inp_target": "button#add"},
+        "net": {"type": "4g", "rtt": 50, "downlink": 10, "save_data": False},
+        "perf": {"long_tasks": 3, "tbt": 140, "rage_clicks": 0},
+        "events": [
+            {"t": "api", "ts": now - 900, "method": "GET", "url": "/api/cart?x=1",
+             "status": 503, "duration": 812},
+            {"t": "error", "ts": now - 500, "message": "TypeError: Cannot read properties of "
+             "undefined (reading 'price')", "source": "https://shop.example.com/static/app.js",
+             "line": 1, "col": 48213, "stack": "TypeError: Cannot read properties of undefined\n"
+             "    at renderPrice (https://shop.example.com/static/app.js:1:48213)\n"
+             "    at https://shop.example.com/static/app.js:1:50110\n" * 3},
+        ],
+    }
+    return json.dumps(body)
+
+
+def lua_script(path: Path, n: int = 64, delay_ms: float | None = None) -> None:
+    """A wrk script cycling through n beacons, user agents and client IPs."""
+    rng = random.Random(1)
+    lines = ["local reqs = {}"]
+    for i in range(n):
+        cidr = PLACES[i % len(PLACES)][0]
+        ip = cidr.split("/")[0][:-1] + str(1 + i % 200)
+        headers = {"Content-Type": "text/plain", "User-Agent": AGENTS[i % len(AGENTS)],
+                   "X-Forwarded-For": ip}
+        hdr = ", ".join(f'["{k}"] = {json.dumps(v)}' for k, v in headers.items())
+        lines.append(f'reqs[{i + 1}] = wrk.format("POST", "/v1/beacon", {{{hdr}}}, '
+                     f'{json.dumps(beacon(rng, i))})')
+    lines += ["local i = 0", "request = function()", "  i = i % #reqs + 1", "  return reqs[i]", "end"]
+    if delay_ms is not None:
+        lines += ["delay = function()", f"  return {delay_ms:.3f}", "end"]
+    path.write_text("\n".join(lines) + "\n")
+
+
+def wait_up(url: str, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            urllib.request.urlopen(url, timeout=1)
+            return
+        except OSError as exc:
+            if getattr(exc, "code", None):  # an HTTP error reply means it is up
+                return
+            time.sleep(0.1)
+    raise RuntimeError(f"{url} did not come up")
+
+
+def run_wrk(url: str, script: Path, seconds: int, connections: int) -> dict[str, float]:
+    out = subprocess.run(
+        ["taskset", "-c", "1", "wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--latency",
+         "-s", str(script), url], capture_output=True, text=True, check=True).stdout
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
+    p99 = re.search(r"99%\s+([\d.]+)(us|ms|s)", out)
+    scale = {"us": 0.001, "ms": 1.0, "s": 1000.0}
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    return {"rps": rps, "p99_ms": float(p99.group(1)) * scale[p99.group(2)] if p99 else -1,
+            "non_2xx": float(errors.group(1)) if errors else 0.0}
+
+
+def start(cmd: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(["taskset", "-c", "0", *cmd], env=env, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+
+
+def stop(proc: subprocess.Popen[bytes]) -> None:
+    proc.terminate()
+    proc.wait(timeout=60)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--seconds", type=int, default=20)
+    parser.add_argument("--connections", type=int, default=32)
+    args = parser.parse_args()
+    py = sys.executable
+    tmp = Path(tempfile.mkdtemp(prefix="rum-bench-"))
+    script = tmp / "post.lua"
+    lua_script(script)
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+
+    bare = start([py, "-m", "uvicorn", "bench.bare_app:app", "--port", "18091", "--no-access-log",
+                  "--log-level", "warning"], dict(env, PYTHONPATH=str(ROOT)))
+    try:
+        wait_up("http://127.0.0.1:18091/")
+        base = run_wrk("http://127.0.0.1:18091/v1/beacon", script, args.seconds, args.connections)
+    finally:
+        stop(bare)
+
+    city = build_city_db(tmp / "city.mmdb")
+    rum_env = dict(env, RUM_PORT="18092", RUM_DATA_DIR=str(tmp / "data"), RUM_GEOIP_DB=str(city),
+                   RUM_TRUSTED_PROXIES="127.0.0.1/32", RUM_LOG_LEVEL="warning",
+                   RUM_BUFFER_MAX_ROWS="2000000")
+    rum = start([py, "-m", "cli.main", "serve"], rum_env)
+    try:
+        wait_up("http://127.0.0.1:18092/healthz")
+        full = run_wrk("http://127.0.0.1:18092/v1/beacon", script, args.seconds, args.connections)
+        # 80% of the measured maximum: each connection waits so that the offered rate is 0.8x
+        target = 0.8 * full["rps"]
+        paced = tmp / "paced.lua"
+        lua_script(paced, delay_ms=args.connections * 1000.0 / target)
+        at80 = run_wrk("http://127.0.0.1:18092/v1/beacon", paced, args.seconds, args.connections)
+        metrics = urllib.request.urlopen("http://127.0.0.1:18092/metrics").read().decode()
+    finally:
+        stop(rum)
+    accepted = re.search(r"^rum_beacons_accepted_total ([\d.e+]+)$", metrics, re.M)
+    rejected = re.findall(r"^rum_beacons_rejected_total\{reason=\"(\w+)\"\} ([\d.e+]+)$", metrics, re.M)
+    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}")
+    print(f"date: {time.strftime('%Y-%m-%d')}, wrk -t1 -c{args.connections} -d{args.seconds}s, "
+          f"servers pinned to CPU 0, wrk to CPU 1")
+    print("| run | req/s | p99 ms | non-2xx |")
+    print("|---|---|---|---|")
+    print(f"| bare ASGI app (204) | {base['rps']:.0f} | {base['p99_ms']:.2f} | {base['non_2xx']:.0f} |")
+    print(f"| rum serve, full intake, max | {full['rps']:.0f} | {full['p99_ms']:.2f} | "
+          f"{full['non_2xx']:.0f} |")
+    print(f"| rum serve at 80% of max (paced) | {at80['rps']:.0f} | {at80['p99_ms']:.2f} | "
+          f"{at80['non_2xx']:.0f} |")
+    print(f"ratio full/bare: {full['rps'] / base['rps']:.2f}")
+    print(f"accepted beacons: {accepted.group(1) if accepted else '?'}, rejected: {rejected}")
+
+
+if __name__ == "__main__":
+    main()
