@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import sys
 import urllib.error
@@ -33,14 +34,13 @@ def serve(args: argparse.Namespace) -> int:
     """Run the collector with uvicorn until SIGINT/SIGTERM (which flush everything)."""
     from collector.app import create_app
     from collector.logs import setup_logging
-    from collector.server import CollectorServer, uvicorn_config
+    from collector.server import serve_all
 
     settings = _settings(args)
     setup_logging(settings.log_level)
     app = create_app(settings)
-    server = CollectorServer(uvicorn_config(app, settings))
-    server.run()
-    return 0 if server.started else 1
+    started = asyncio.run(serve_all(app, settings))
+    return 0 if started else 1
 
 
 def migrate_cmd(args: argparse.Namespace) -> int:

@@ -15,12 +15,16 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Route
 
+from collector.access import ReadAccess
 from collector.beacon_files import load_scripts
 from collector.clientip import TrustedProxies
 from collector.geo import GeoLookup
 from collector.intake import BeaconIntake, Cors
 from collector.metrics import Metrics
+from collector.privacy import QueryAllowList
+from collector.ratelimit import TokenBuckets
 from collector.settings import Settings
+from collector.sites import SiteRegistry
 from collector.snippet import render_snippet
 from collector.stages import build_stages
 from pipeline.schema import migrate
@@ -34,9 +38,14 @@ log = logging.getLogger(__name__)
 def create_app(settings: Settings) -> FastAPI:
     """Build the app; clients (store, GeoIP, sink) open in the lifespan, not here."""
     metrics = Metrics()
-    cors = Cors(settings.allowed_origins)
+    registry = SiteRegistry.load(settings.sites_file) if settings.sites_file else None
+    cors = Cors(settings.allowed_origins, registry)
+    ip_buckets = TokenBuckets(settings.rate_limit_ip, settings.rate_burst_ip)
+    site_buckets = TokenBuckets(settings.rate_limit_site, settings.rate_burst_site)
+    allow = QueryAllowList(settings.keep_query_params)
     intake = BeaconIntake(settings.max_body_bytes, TrustedProxies(settings.trusted_proxies),
-                          cors, metrics, settings.geo_country_header)
+                          cors, metrics, settings.geo_country_header, ip_buckets)
+    access = ReadAccess(settings)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -46,7 +55,7 @@ def create_app(settings: Settings) -> FastAPI:
             await asyncio.to_thread(migrate, store, settings.retention_days)
             sink = open_sink(settings, store, metrics)
             sink.start()
-            intake.bind(build_stages(geo), sink)
+            intake.bind(build_stages(geo, registry, site_buckets, allow), sink)
             app.state.store = store
             app.state.sink = sink
             log.info("collector started", extra={
@@ -60,14 +69,15 @@ def create_app(settings: Settings) -> FastAPI:
             await asyncio.to_thread(store.close)
 
     app = FastAPI(title="rum collector", version="0.1.0", lifespan=lifespan,
-                  docs_url="/docs", redoc_url=None)
+                  docs_url=None, redoc_url=None, openapi_url=None)
     app.state.settings = settings
     app.state.metrics = metrics
     app.state.intake = intake
+    app.state.registry = registry
     app.state.scripts = load_scripts(settings.beacon_dir)
     app.router.routes.append(Route("/v1/beacon", intake, methods=["POST", "OPTIONS"]))
     _add_error_handlers(app)
-    _add_routes(app, cors)
+    _add_routes(app, access)
     return app
 
 
@@ -94,7 +104,7 @@ def _add_error_handlers(app: FastAPI) -> None:
         return _error(500, "internal_error", "unexpected error; see the server log")
 
 
-def _add_routes(app: FastAPI, cors: Cors) -> None:
+def _add_routes(app: FastAPI, access: ReadAccess) -> None:
     @app.get("/healthz")
     async def healthz(request: Request) -> dict[str, Any]:
         sink: Sink | None = getattr(request.app.state, "sink", None)
@@ -102,11 +112,23 @@ def _add_routes(app: FastAPI, cors: Cors) -> None:
 
     @app.get("/metrics")
     async def metrics_text(request: Request) -> Response:
+        if refused := access.refuse(request):
+            return refused
         body = generate_latest(request.app.state.metrics.registry)
         return Response(body, media_type=CONTENT_TYPE_LATEST)
 
+    @app.get("/v1/openapi.json", include_in_schema=False)
+    async def openapi(request: Request) -> JSONResponse:
+        if refused := access.refuse(request):
+            return refused
+        return JSONResponse(request.app.openapi())
+
     @app.get("/v1/query/{name}")
     async def run_query(name: str, request: Request) -> JSONResponse:
+        if refused := access.refuse(request):
+            return refused
+        if not hasattr(request.app.state, "store"):
+            return _error(503, "starting", "the collector is starting; retry shortly")
         raw = dict(request.query_params)
         if len(raw) != len(request.query_params.multi_items()):
             return _error(400, "invalid_parameter", "each parameter may be given once")
@@ -133,14 +155,19 @@ def _add_routes(app: FastAPI, cors: Cors) -> None:
             return _error(400, "invalid_parameter", str(exc))
         if not site:
             return _error(400, "invalid_parameter", "site: is required")
+        registry: SiteRegistry | None = request.app.state.registry
+        known = registry.get(site) if registry is not None else None
+        if registry is not None and known is None:
+            return _error(404, "unknown_site", "site key is not registered")
         base = str(request.base_url)
-        return PlainTextResponse(render_snippet(base, site, attribution))
+        rate = known.sample_rate if known is not None else None
+        return PlainTextResponse(render_snippet(base, site, attribution, rate))
 
     for script_name in ("rum.js", "rum.attribution.js"):
-        _add_script_route(app, script_name, cors)
+        _add_script_route(app, script_name)
 
 
-def _add_script_route(app: FastAPI, name: str, cors: Cors) -> None:
+def _add_script_route(app: FastAPI, name: str) -> None:
     @app.get(f"/{name}", name=name)
     async def script(request: Request) -> Response:
         found = request.app.state.scripts.get(name)

@@ -6,6 +6,8 @@ cap, and per-request work is kept to what the beacon needs.
 
 from __future__ import annotations
 
+import logging
+import math
 import time
 import zlib
 from collections.abc import Awaitable, Callable, MutableMapping
@@ -16,6 +18,8 @@ import orjson
 from collector.clientip import TrustedProxies
 from collector.drops import Dropped, DropReason
 from collector.metrics import Metrics
+from collector.ratelimit import TokenBuckets
+from collector.sites import SiteRegistry
 from collector.stages import Beacon, Stage
 from pipeline.sinks import Sink
 
@@ -24,6 +28,7 @@ Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 
+log = logging.getLogger(__name__)
 _TEXT_TYPES = (b"text/plain", b"application/json")
 _ENCODINGS = (b"", b"identity", b"gzip", b"deflate")
 RETRY_AFTER_SECONDS = 5
@@ -38,15 +43,22 @@ class BodyError(Exception):
 
 
 class Cors:
-    """Which origins may post and read replies."""
+    """Which origins may post and read replies: RUM_ALLOWED_ORIGINS, narrowed to the site
+    registry's origins when there is one (then `*` is never echoed, only the origin)."""
 
-    def __init__(self, allowed: list[str]) -> None:
+    def __init__(self, allowed: list[str], registry: SiteRegistry | None = None) -> None:
         self.any = "*" in allowed
         self.allowed = {o.encode() for o in allowed}
+        self.registered = (None if registry is None or "*" in registry.all_origins
+                           else {o.encode() for o in registry.all_origins})
 
     def allows(self, origin: bytes | None) -> bool:
         """True when a request from `origin` (None: not a browser CORS request) is accepted."""
-        return origin is None or self.any or origin in self.allowed
+        if origin is None:
+            return True
+        if self.registered is not None and origin not in self.registered:
+            return False
+        return self.any or origin in self.allowed
 
     def headers(self, origin: bytes | None) -> list[tuple[bytes, bytes]]:
         """Response headers for `origin`: echo it when allowed, never with credentials."""
@@ -59,8 +71,10 @@ class BeaconIntake:
     """The ASGI app behind /v1/beacon; `stages` and `sink` are bound at startup."""
 
     def __init__(self, max_body_bytes: int, proxies: TrustedProxies, cors: Cors,
-                 metrics: Metrics, geo_header: str | None = None) -> None:
+                 metrics: Metrics, geo_header: str | None = None,
+                 ip_buckets: TokenBuckets | None = None) -> None:
         self.max_body = max_body_bytes
+        self.ip_buckets = ip_buckets if ip_buckets is not None and ip_buckets.enabled else None
         self.proxies = proxies
         self.cors = cors
         self.metrics = metrics
@@ -89,41 +103,58 @@ class BeaconIntake:
             return
         if not self.cors.allows(origin):
             await self._drop(send, cors, Dropped(DropReason.ORIGIN_NOT_ALLOWED,
-                                                 "origin not in RUM_ALLOWED_ORIGINS"))
+                                                 "origin not allowed"))
             return
+        peer = scope.get("client")
+        peer_ip = peer[0] if peer else None
+        xff = headers.get(b"x-forwarded-for")
+        client_ip = self.proxies.client_ip(peer_ip, xff.decode("latin-1") if xff else None)
+        if self.ip_buckets is not None and client_ip is not None:
+            wait = self.ip_buckets.take(client_ip)
+            if wait:
+                await self._drop(send, cors, Dropped(DropReason.RATE_LIMITED_IP,
+                                                     "too many beacons from this address", wait))
+                return
         try:
             body = await self._read_body(headers, receive)
             doc = _decode_json(body)
         except BodyError as exc:
             await self._drop(send, cors, exc.drop)
             return
-        result = self._enrich(scope, headers, doc)
+        result = self._enrich(peer_ip, client_ip, headers, doc)
         if isinstance(result, Dropped):
+            if result.reason is DropReason.GPC_OPT_OUT:
+                self.metrics.beacons_rejected.labels(result.reason.value).inc()
+                await _reply(send, 202, {"accepted": 0, "reason": result.reason.value}, cors)
+                return
             await self._drop(send, cors, result)
             return
+        for reason in result.dropped_events:
+            self.metrics.events_dropped.labels(reason.value).inc()
         rows = result.rows
         assert self.sink is not None
         if not self.sink.submit(rows):
-            drop = Dropped(DropReason.BACKPRESSURE, "write buffer full; retry later")
-            await self._drop(send, cors, drop, [(b"retry-after", str(RETRY_AFTER_SECONDS).encode())])
+            drop = Dropped(DropReason.BACKPRESSURE, "write buffer full; retry later",
+                           RETRY_AFTER_SECONDS)
+            await self._drop(send, cors, drop)
             return
         self.metrics.beacons_accepted.inc()
         self.metrics.events_accepted.inc(len(rows))
         self.metrics.buffer_rows.set(self.sink.pending)
         await _reply(send, 202, {"accepted": len(rows)}, cors)
 
-    def _enrich(self, scope: Scope, headers: dict[bytes, bytes], doc: Any) -> Beacon | Dropped:
-        peer = scope.get("client")
-        xff = headers.get(b"x-forwarded-for")
-        client_ip = self.proxies.client_ip(peer[0] if peer else None,
-                                           xff.decode("latin-1") if xff else None)
+    def _enrich(self, peer_ip: str | None, client_ip: str | None, headers: dict[bytes, bytes],
+                doc: Any) -> Beacon | Dropped:
         cdn_country = None
-        if self.geo_header and peer and self.proxies.is_trusted(peer[0]):
+        if self.geo_header and peer_ip and self.proxies.is_trusted(peer_ip):
             raw = headers.get(self.geo_header, b"").decode("latin-1").upper()
             cdn_country = raw if len(raw) == 2 and raw.isalpha() else None
+        origin = headers.get(b"origin")
         beacon = Beacon(doc=doc, client_ip=client_ip,
                         user_agent=headers.get(b"user-agent", b"").decode("latin-1"),
-                        received_ms=time.time() * 1000.0, cdn_country=cdn_country)
+                        received_ms=time.time() * 1000.0, cdn_country=cdn_country,
+                        origin=origin.decode("latin-1") if origin else None,
+                        gpc=headers.get(b"sec-gpc", b"").strip() == b"1")
         clock = time.perf_counter
         result: Beacon | Dropped = beacon
         for name, stage in self.stages:
@@ -167,11 +198,14 @@ class BeaconIntake:
             body = _inflate(body, encoding, self.max_body)
         return body
 
-    async def _drop(self, send: Send, cors: list[tuple[bytes, bytes]], drop: Dropped,
-                    extra: list[tuple[bytes, bytes]] | None = None) -> None:
+    async def _drop(self, send: Send, cors: list[tuple[bytes, bytes]], drop: Dropped) -> None:
         self.metrics.beacons_rejected.labels(drop.reason.value).inc()
+        log.debug("beacon refused", extra={"reason": drop.reason.value, "detail": drop.detail})
+        extra = []
+        if drop.retry_after is not None:
+            extra.append((b"retry-after", str(max(1, math.ceil(drop.retry_after))).encode()))
         await _reply(send, drop.status, {"error": drop.reason.value, "detail": drop.detail},
-                     cors + (extra or []))
+                     cors + extra)
 
 
 def _too_large(limit: int) -> Dropped:

@@ -25,6 +25,10 @@ class Metrics(FlushHooks):
             "rum_events_accepted_total", "Normalized events built from accepted envelopes",
             registry=r,
         )
+        self.events_dropped = Counter(
+            "rum_events_dropped_total", "Events left out of accepted beacons, by reason",
+            ["reason"], registry=r,
+        )
         self.events_written = Counter(
             "rum_events_written_total", "Normalized events written to the store", registry=r
         )

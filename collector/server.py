@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import signal
 import threading
 from collections.abc import Generator
@@ -9,6 +10,7 @@ from contextlib import contextmanager
 from typing import Any
 
 import uvicorn
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from collector.settings import Settings
 
@@ -31,6 +33,68 @@ def beacon_fast_path(app: Any) -> Any:
     return asgi
 
 
+class GuardedHttpProtocol(HttpToolsProtocol):
+    """uvicorn's httptools protocol with header and body read deadlines.
+
+    Stock uvicorn waits forever for a client that connects and sends its headers
+    (or body) a byte at a time, so a few thousand such connections hold every
+    slot of `limit_concurrency` (slowloris). Here a connection must finish its
+    request headers within `header_timeout` of connecting (or of starting a
+    request on a kept-alive connection), and its body within `body_timeout` of
+    the headers; otherwise it is closed.
+    """
+
+    header_timeout = 10.0
+    body_timeout = 10.0
+    _deadline: asyncio.TimerHandle | None = None
+
+    def _arm(self, seconds: float) -> None:
+        self._disarm()
+        self._deadline = self.loop.call_later(seconds, self._too_slow)
+
+    def _disarm(self) -> None:
+        if self._deadline is not None:
+            self._deadline.cancel()
+            self._deadline = None
+
+    def _too_slow(self) -> None:
+        self._deadline = None
+        if not self.transport.is_closing():
+            self.transport.close()
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        """Start the header deadline as soon as the connection exists."""
+        super().connection_made(transport)
+        self._arm(self.header_timeout)
+
+    def on_message_begin(self) -> None:
+        """A new request on a kept-alive connection gets its own header deadline."""
+        super().on_message_begin()
+        if self._deadline is None:
+            self._arm(self.header_timeout)
+
+    def on_headers_complete(self) -> None:
+        """Headers are in: now the body has its deadline."""
+        super().on_headers_complete()
+        self._arm(self.body_timeout)
+
+    def on_message_complete(self) -> None:
+        """The whole request is in: no deadline until the next one starts."""
+        super().on_message_complete()
+        self._disarm()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        """Drop the deadline with the connection."""
+        self._disarm()
+        super().connection_lost(exc)
+
+
+def guarded_protocol(header_timeout: float, body_timeout: float) -> type[GuardedHttpProtocol]:
+    """A GuardedHttpProtocol class with these deadlines."""
+    return type("GuardedHttp", (GuardedHttpProtocol,),
+                {"header_timeout": header_timeout, "body_timeout": body_timeout})
+
+
 def uvicorn_config(app: Any, settings: Settings) -> uvicorn.Config:
     """uvicorn settings: our own JSON logging, and XFF handled by us, not uvicorn.
 
@@ -39,9 +103,44 @@ def uvicorn_config(app: Any, settings: Settings) -> uvicorn.Config:
     """
     return uvicorn.Config(
         beacon_fast_path(app), host=settings.host, port=settings.port, log_config=None,
-        access_log=settings.access_log, server_header=False, proxy_headers=False,
+        access_log=False, server_header=False, proxy_headers=False,
         timeout_keep_alive=5, timeout_graceful_shutdown=10, lifespan="on",
+        http=guarded_protocol(settings.header_timeout, settings.body_timeout),
+        limit_concurrency=settings.max_connections,
     )
+
+
+def admin_config(app: Any, settings: Settings) -> uvicorn.Config:
+    """The admin listener (read side): same app, loopback by default, no lifespan of its own."""
+    assert settings.admin_port is not None
+    return uvicorn.Config(
+        app, host=settings.admin_host, port=settings.admin_port, log_config=None,
+        access_log=False, server_header=False, proxy_headers=False, lifespan="off",
+        http=guarded_protocol(settings.header_timeout, settings.body_timeout),
+    )
+
+
+class AdminServer(uvicorn.Server):
+    """The admin listener's server: signals are handled by the public server."""
+
+    @contextmanager
+    def capture_signals(self) -> Generator[None, None, None]:
+        """Leave signal handling to the public listener, which stops this one."""
+        yield
+
+
+async def serve_all(app: Any, settings: Settings) -> bool:
+    """Run the public listener (and the admin one when configured) until a stop signal."""
+    public = CollectorServer(uvicorn_config(app, settings))
+    admin = AdminServer(admin_config(app, settings)) if settings.admin_port is not None else None
+    admin_task = asyncio.create_task(admin.serve()) if admin is not None else None
+    try:
+        await public.serve()
+    finally:
+        if admin is not None and admin_task is not None:
+            admin.should_exit = True
+            await admin_task
+    return bool(public.started)
 
 
 class CollectorServer(uvicorn.Server):

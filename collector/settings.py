@@ -7,7 +7,7 @@ import os
 from pathlib import Path
 from typing import Annotated, Any
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
     NoDecode,
@@ -49,10 +49,28 @@ class Settings(BaseSettings):
     batch_max_seconds: float = Field(1.0, gt=0, le=60)
     buffer_max_rows: int = Field(200_000, ge=1, description="accepted rows held while storage is down")
     log_level: str = Field("info", pattern="^(debug|info|warning|error)$")
-    access_log: bool = Field(False, description="log every HTTP request")
     beacon_dir: Path | None = Field(None, description="folder holding the built rum.js")
+    # intake hardening: rate limits (0 = off), slow clients, site registry, privacy
+    rate_limit_ip: float = Field(50.0, ge=0, description="beacons/s per client IP")
+    rate_burst_ip: int = Field(100, ge=1, description="burst per client IP")
+    rate_limit_site: float = Field(10_000.0, ge=0, description="beacons/s per site key")
+    rate_burst_site: int = Field(20_000, ge=1, description="burst per site key")
+    header_timeout: float = Field(10.0, gt=0, le=300, description="seconds to send request headers")
+    body_timeout: float = Field(10.0, gt=0, le=300, description="seconds to send a request body")
+    max_connections: int = Field(2048, ge=1, description="concurrent connections+requests")
+    sites_file: Path | None = Field(None, description="TOML site registry; unset = any site key")
+    keep_query_params: CsvList = Field(
+        default_factory=lambda: ["utm_*"], description="query params kept on page URLs (globs)"
+    )
+    # the read side (query API, /metrics, docs): a separate listener and/or bearer tokens
+    admin_host: str = Field("127.0.0.1", description="address of the admin listener")
+    admin_port: int | None = Field(None, ge=0, le=65535, description="admin listener port")
+    api_tokens: CsvList = Field(
+        default_factory=list, description="bearer tokens for the read side", repr=False
+    )
 
-    @field_validator("trusted_proxies", "allowed_origins", mode="before")
+    @field_validator("trusted_proxies", "allowed_origins", "keep_query_params", "api_tokens",
+                     mode="before")
     @classmethod
     def _csv(cls, value: Any) -> Any:
         return _split_csv(value)
@@ -67,7 +85,25 @@ class Settings(BaseSettings):
                 raise ValueError(f"not a CIDR: {cidr!r}") from exc
         return value
 
-    @field_validator("geoip_db", "geoip_asn_db")
+    @field_validator("api_tokens")
+    @classmethod
+    def _tokens(cls, value: list[str]) -> list[str]:
+        if any(len(token) < 16 for token in value):
+            raise ValueError("each token needs at least 16 characters")
+        return value
+
+    @model_validator(mode="after")
+    def _read_side_not_public(self) -> Settings:
+        # exposing the collector must never expose the data: a public bind needs a
+        # separate admin listener or tokens for the read side
+        if not _is_loopback(self.host) and self.admin_port is None and not self.api_tokens:
+            raise ValueError(
+                f"RUM_HOST={self.host} is not loopback: set RUM_ADMIN_PORT (read side on a "
+                "separate loopback listener) or RUM_API_TOKENS (bearer tokens)"
+            )
+        return self
+
+    @field_validator("geoip_db", "geoip_asn_db", "sites_file")
     @classmethod
     def _exists(cls, value: Path | None) -> Path | None:
         if value is not None and not value.is_file():
@@ -85,6 +121,15 @@ class Settings(BaseSettings):
     def embedded(self) -> bool:
         """True when storage is the in-process chDB engine."""
         return self.clickhouse_url is None
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 class SettingsError(ValueError):

@@ -11,11 +11,14 @@ _TEMPLATE = """<script>
 </script>"""
 
 
-def render_snippet(base_url: str, site: str, attribution: bool = False) -> str:
+def render_snippet(base_url: str, site: str, attribution: bool = False,
+                   sample_rate: float | None = None) -> str:
     """The snippet for `site`, loading the script and posting beacons to `base_url`."""
     base = base_url.rstrip("/")
     script = f"{base}/rum.attribution.js" if attribution else f"{base}/rum.js"
-    options = {"site": site, "endpoint": f"{base}/v1/beacon"}
+    options: dict[str, object] = {"site": site, "endpoint": f"{base}/v1/beacon"}
+    if sample_rate is not None and sample_rate < 1:
+        options["sampleRate"] = sample_rate
     return _TEMPLATE.format(
         script=orjson.dumps(script).decode().replace("</", "<\\/"),
         options=orjson.dumps(options).decode().replace("</", "<\\/"),

@@ -13,15 +13,20 @@ from typing import Any
 
 import orjson
 
-from collector.drops import Dropped, DropReason
+from collector.drops import Dropped, DropReason, EventDropReason
 from collector.geo import UNKNOWN, GeoInfo, GeoLookup
 from collector.pages import page_group, page_path, scrub_path, url_host
+from collector.privacy import QueryAllowList, pseudonymize_user, scrub_props, scrub_text
 from collector.protocol import InvalidEnvelope, validate_envelope
+from collector.ratelimit import TokenBuckets
+from collector.sites import SiteRegistry
 from collector.useragent import AgentInfo, parse_user_agent
 
 SCHEMA_VERSION = 1
 # client timestamps are trusted only within this distance of the receive time
 MAX_EVENT_AGE_MS = 24 * 3600 * 1000
+# an event may be stamped a little after sent_at (the agent stamps, then serializes)
+FUTURE_TOLERANCE_MS = 60_000
 
 
 @dataclass(slots=True)
@@ -33,12 +38,15 @@ class Beacon:
     user_agent: str
     received_ms: float
     cdn_country: str | None = None
+    origin: str | None = None
+    gpc: bool = False
     envelope: dict[str, Any] = field(default_factory=dict)
     skew_ms: float = 0.0
     geo: GeoInfo = UNKNOWN
     agent: AgentInfo | None = None
     context: dict[str, Any] = field(default_factory=dict)
     rows: list[dict[str, Any]] = field(default_factory=list)
+    dropped_events: list[EventDropReason] = field(default_factory=list)
 
 
 Stage = Callable[[Beacon], "Beacon | Dropped"]
@@ -51,6 +59,73 @@ def check_envelope(beacon: Beacon) -> Beacon | Dropped:
     except InvalidEnvelope as exc:
         return Dropped(DropReason.INVALID_ENVELOPE, str(exc))
     beacon.doc = None
+    return beacon
+
+
+def make_check_site(registry: SiteRegistry | None) -> Stage:
+    """Stage that refuses unknown site keys and origins the site does not list."""
+
+    def check_site(beacon: Beacon) -> Beacon | Dropped:
+        if registry is None:
+            return beacon
+        site = registry.get(beacon.envelope["site"])
+        if site is None:
+            return Dropped(DropReason.UNKNOWN_SITE, "site key is not registered")
+        if not site.allows_origin(beacon.origin):
+            return Dropped(DropReason.ORIGIN_NOT_ALLOWED, "origin not allowed for this site")
+        return beacon
+
+    return check_site
+
+
+def make_honor_gpc(registry: SiteRegistry | None) -> Stage:
+    """Stage that stores nothing from a browser sending Sec-GPC: 1 to a site that honours it."""
+
+    def honor_gpc(beacon: Beacon) -> Beacon | Dropped:
+        if beacon.gpc and registry is not None:
+            site = registry.get(beacon.envelope["site"])
+            if site is not None and site.honor_gpc:
+                return Dropped(DropReason.GPC_OPT_OUT, "Global Privacy Control honoured")
+        return beacon
+
+    return honor_gpc
+
+
+def make_limit_site_rate(buckets: TokenBuckets, registry: SiteRegistry | None) -> Stage:
+    """Stage that keeps one site from taking the whole collector (token bucket per site)."""
+
+    def limit_site_rate(beacon: Beacon) -> Beacon | Dropped:
+        key = beacon.envelope["site"]
+        site = registry.get(key) if registry is not None else None
+        rate = site.rate_limit if site is not None and site.rate_limit is not None else None
+        burst = 2 * rate if rate is not None else None
+        wait = buckets.take(key, rate, burst)
+        if wait:
+            return Dropped(DropReason.RATE_LIMITED_SITE, "too many beacons for this site",
+                           retry_after=wait)
+        return beacon
+
+    return limit_site_rate
+
+
+def scrub_personal_data(beacon: Beacon) -> Beacon:
+    """E-mails, card numbers and secrets out of messages, stacks, properties and user ids."""
+    env = beacon.envelope
+    if env["user"]:
+        env["user"] = pseudonymize_user(env["user"])
+    for event in env["events"]:
+        kind = event["t"]
+        if kind == "error":
+            event["message"] = scrub_text(event["message"])
+            event["stack"] = scrub_text(event["stack"])
+        elif kind == "custom" and event["props"]:
+            event["props"] = scrub_props(event["props"])
+        elif kind == "login" and event["reason"]:
+            event["reason"] = scrub_text(event["reason"])
+    attribution = env.get("attribution")
+    if attribution:
+        for key, value in attribution.items():
+            attribution[key] = scrub_text(value)
     return beacon
 
 
@@ -85,7 +160,18 @@ def forget_ip(beacon: Beacon) -> Beacon:
     return beacon
 
 
-def put_context(beacon: Beacon) -> Beacon:
+def make_put_context(allow: QueryAllowList) -> Stage:
+    """Stage that sets the columns every row shares (page query params per the allow-list)."""
+
+    def put_context(beacon: Beacon) -> Beacon:
+        _put_context(beacon)
+        beacon.context["page_query"] = allow.kept_query(beacon.envelope["url"])
+        return beacon
+
+    return put_context
+
+
+def _put_context(beacon: Beacon) -> None:
     """Columns every row of the envelope shares: site, session, page, geo, agent."""
     env = beacon.envelope
     agent = beacon.agent or parse_user_agent("")
@@ -116,7 +202,6 @@ def put_context(beacon: Beacon) -> Beacon:
         "received_at": _seconds(beacon.received_ms),
         "schema_version": SCHEMA_VERSION,
     }
-    return beacon
 
 
 def build_rows(beacon: Beacon) -> Beacon:
@@ -133,10 +218,14 @@ def build_rows(beacon: Beacon) -> Beacon:
         _put_pageview(row, env)
         rows.append(row)
     for index, event in enumerate(env["events"]):
+        ts = _event_time(event.get("ts"), beacon)
+        if isinstance(ts, EventDropReason):
+            beacon.dropped_events.append(ts)
+            continue
         row = dict(ctx)
         row["event_id"] = _event_id(key + str(index))
         row["kind"] = event["t"]
-        row["ts"] = _seconds(_event_time(event.get("ts"), beacon))
+        row["ts"] = _seconds(ts)
         _EVENT_COLUMNS[event["t"]](row, event)
         rows.append(row)
     return beacon
@@ -207,14 +296,17 @@ _EVENT_COLUMNS: dict[str, Callable[[dict[str, Any], dict[str, Any]], None]] = {
 }
 
 
-def _event_time(client_ts: float | None, beacon: Beacon) -> float:
-    """Client time corrected for skew, kept within a day before the receive time."""
+def _event_time(client_ts: float | None, beacon: Beacon) -> float | EventDropReason:
+    """Client time corrected for skew; an event from after the send, or more than a day
+    before it, says the timestamp is garbage, and the event is left out (and counted)."""
     if client_ts is None:
         return beacon.received_ms
     corrected = client_ts + beacon.skew_ms
-    if corrected > beacon.received_ms or corrected < beacon.received_ms - MAX_EVENT_AGE_MS:
-        return beacon.received_ms
-    return corrected
+    if corrected > beacon.received_ms + FUTURE_TOLERANCE_MS:
+        return EventDropReason.FUTURE_TIMESTAMP
+    if corrected < beacon.received_ms - MAX_EVENT_AGE_MS:
+        return EventDropReason.STALE_TIMESTAMP
+    return min(corrected, beacon.received_ms)
 
 
 def _seconds(ms: float) -> float:
@@ -228,14 +320,24 @@ def _event_id(key: str) -> str:
     return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
-def build_stages(geo: GeoLookup) -> list[tuple[str, Stage]]:
-    """The enrichment pipeline, in order."""
-    return [
+def build_stages(geo: GeoLookup, registry: SiteRegistry | None = None,
+                 site_buckets: TokenBuckets | None = None,
+                 allow: QueryAllowList | None = None) -> list[tuple[str, Stage]]:
+    """The intake pipeline, in order: check, limit, scrub, enrich, build rows."""
+    stages: list[tuple[str, Stage]] = [
         ("check_envelope", check_envelope),
+        ("check_site", make_check_site(registry)),
+        ("honor_gpc", make_honor_gpc(registry)),
+    ]
+    if site_buckets is not None and site_buckets.enabled:
+        stages.append(("limit_site_rate", make_limit_site_rate(site_buckets, registry)))
+    stages += [
+        ("scrub_personal_data", scrub_personal_data),
         ("correct_clock_skew", correct_clock_skew),
         ("put_geolocation", make_put_geolocation(geo)),
         ("put_user_agent", put_user_agent),
         ("forget_ip", forget_ip),
-        ("put_context", put_context),
+        ("put_context", make_put_context(allow or QueryAllowList(["utm_*"]))),
         ("build_rows", build_rows),
     ]
+    return stages

@@ -33,7 +33,9 @@ class ChdbStore:
         if not set(table) <= _TABLE_CHARS:
             raise StoreError(f"bad table name {table!r}")
         body = b"\n".join(orjson.dumps(r) for r in rows).decode()
-        self._run(f"INSERT INTO {table} FORMAT JSONEachRow\n{body}")
+        # unknown keys fail loudly instead of being skipped: a typo must not lose a column
+        self._run(f"INSERT INTO {table} SETTINGS input_format_skip_unknown_fields = 0 "
+                  f"FORMAT JSONEachRow\n{body}")
 
     def query(self, sql: str, params: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
         """SELECT with bound parameters; rows as dicts."""

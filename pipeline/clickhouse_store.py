@@ -34,7 +34,8 @@ class ClickHouseStore:
             return
         body = b"\n".join(orjson.dumps(r) for r in rows)
         try:
-            self._client.raw_insert(table, insert_block=body, fmt="JSONEachRow")
+            self._client.raw_insert(table, insert_block=body, fmt="JSONEachRow",
+                                    settings={"input_format_skip_unknown_fields": 0})
         except Exception as exc:
             raise StoreError(str(exc).splitlines()[0][:500]) from exc
 

@@ -26,9 +26,9 @@ class FakeClickHouseClient:
         if self.fail_with is not None:
             raise self.fail_with
 
-    def raw_insert(self, table: str, insert_block: bytes, fmt: str) -> None:
+    def raw_insert(self, table: str, insert_block: bytes, fmt: str, settings: dict[str, Any]) -> None:
         self._maybe_fail()
-        self.calls.append(("insert", (table, insert_block, fmt)))
+        self.calls.append(("insert", (table, insert_block, fmt, settings)))
 
     def raw_query(self, sql: str, parameters: dict[str, Any], fmt: str) -> bytes:
         self._maybe_fail()
@@ -48,7 +48,8 @@ def test_fake_client_insert_sends_one_jsoneachrow_body() -> None:
     store = ClickHouseStore("http://unused", client=client)
     store.insert("rum.events", [{"a": 1}, {"a": 2, "b": "x"}])
     store.insert("rum.events", [])
-    assert client.calls == [("insert", ("rum.events", b'{"a":1}\n{"a":2,"b":"x"}', "JSONEachRow"))]
+    assert client.calls == [("insert", ("rum.events", b'{"a":1}\n{"a":2,"b":"x"}', "JSONEachRow",
+                                        {"input_format_skip_unknown_fields": 0}))]
 
 
 def test_fake_client_query_binds_parameters_server_side() -> None:
