@@ -34,12 +34,12 @@ def serve(args: argparse.Namespace) -> int:
     """Run the collector with uvicorn until SIGINT/SIGTERM (which flush everything)."""
     from collector.app import create_app
     from collector.logs import setup_logging
-    from collector.server import serve_all
+    from collector.server import build_servers, run_servers
 
     settings = _settings(args)
     setup_logging(settings.log_level)
     app = create_app(settings)
-    started = asyncio.run(serve_all(app, settings))
+    started = asyncio.run(run_servers(build_servers(app, settings)))
     return 0 if started else 1
 
 

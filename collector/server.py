@@ -120,29 +120,6 @@ def admin_config(app: Any, settings: Settings) -> uvicorn.Config:
     )
 
 
-class AdminServer(uvicorn.Server):
-    """The admin listener's server: signals are handled by the public server."""
-
-    @contextmanager
-    def capture_signals(self) -> Generator[None, None, None]:
-        """Leave signal handling to the public listener, which stops this one."""
-        yield
-
-
-async def serve_all(app: Any, settings: Settings) -> bool:
-    """Run the public listener (and the admin one when configured) until a stop signal."""
-    public = CollectorServer(uvicorn_config(app, settings))
-    admin = AdminServer(admin_config(app, settings)) if settings.admin_port is not None else None
-    admin_task = asyncio.create_task(admin.serve()) if admin is not None else None
-    try:
-        await public.serve()
-    finally:
-        if admin is not None and admin_task is not None:
-            admin.should_exit = True
-            await admin_task
-    return bool(public.started)
-
-
 class CollectorServer(uvicorn.Server):
     """uvicorn.Server that exits 0 after a graceful SIGTERM/SIGINT shutdown.
 
@@ -156,9 +133,40 @@ class CollectorServer(uvicorn.Server):
         if threading.current_thread() is not threading.main_thread():
             yield
             return
-        previous = {sig: signal.signal(sig, self.handle_exit) for sig in (signal.SIGINT, signal.SIGTERM)}
+        previous = {sig: signal.signal(sig, self.handle_exit)
+                    for sig in (signal.SIGINT, signal.SIGTERM)}
         try:
             yield
         finally:
             for sig, handler in previous.items():
                 signal.signal(sig, handler)
+
+
+class AdminServer(uvicorn.Server):
+    """The admin listener's server: signals are handled by the public server."""
+
+    @contextmanager
+    def capture_signals(self) -> Generator[None, None, None]:
+        """Leave signal handling to the public listener, which stops this one."""
+        yield
+
+
+def build_servers(app: Any, settings: Settings) -> list[uvicorn.Server]:
+    """The public listener first, then the admin listener when RUM_ADMIN_PORT is set."""
+    servers: list[uvicorn.Server] = [CollectorServer(uvicorn_config(app, settings))]
+    if settings.admin_port is not None:
+        servers.append(AdminServer(admin_config(app, settings)))
+    return servers
+
+
+async def run_servers(servers: list[uvicorn.Server]) -> bool:
+    """Serve until the public listener stops (signal or should_exit), then stop the others."""
+    public, *others = servers
+    tasks = [asyncio.create_task(server.serve()) for server in others]
+    try:
+        await public.serve()
+    finally:
+        for server in others:
+            server.should_exit = True
+        await asyncio.gather(*tasks)
+    return bool(public.started)

@@ -16,7 +16,7 @@ import pytest
 import uvicorn
 
 from collector.app import create_app
-from collector.server import uvicorn_config
+from collector.server import build_servers, run_servers
 from collector.settings import Settings, load_settings
 from pipeline.store import Store
 from tests.geo_fixtures import build_asn_db, build_city_db
@@ -91,10 +91,11 @@ class RunningServer:
 def start_server(settings: Settings) -> RunningServer:
     """Run create_app(settings) under uvicorn in a thread; return once it serves."""
     app = create_app(settings)
-    server = uvicorn.Server(uvicorn_config(app, settings))
-    thread = threading.Thread(target=lambda: asyncio.run(server.serve()), daemon=True)
+    servers = build_servers(app, settings)
+    server = servers[0]
+    thread = threading.Thread(target=lambda: asyncio.run(run_servers(servers)), daemon=True)
     thread.start()
-    wait_until(lambda: server.started, timeout=30)
+    wait_until(lambda: all(s.started for s in servers), timeout=30)
     running = RunningServer(f"http://127.0.0.1:{settings.port}", settings, app, server)
     running.thread = thread  # type: ignore[attr-defined]
     return running
