@@ -15,6 +15,9 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Route
 
+from alerts.rules import load_rules
+from alerts.runner import alerts_overview
+from alerts.service import start_alerting
 from collector.access import ReadAccess
 from collector.beacon_files import load_scripts
 from collector.clientip import TrustedProxies
@@ -46,6 +49,7 @@ def create_app(settings: Settings) -> FastAPI:
     intake = BeaconIntake(settings.max_body_bytes, TrustedProxies(settings.trusted_proxies),
                           cors, metrics, settings.geo_country_header, ip_buckets)
     access = ReadAccess(settings)
+    ruleset = load_rules(settings.alert_rules) if settings.alert_rules else None
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -58,10 +62,14 @@ def create_app(settings: Settings) -> FastAPI:
             intake.bind(build_stages(geo, registry, site_buckets, allow), sink)
             app.state.store = store
             app.state.sink = sink
+            alerting = (await start_alerting(settings, store, ruleset, metrics)
+                        if ruleset is not None else None)
             log.info("collector started", extra={
                 "store": "chdb" if settings.embedded else "clickhouse",
                 "data_dir": str(settings.data_dir)})
             yield
+            if alerting is not None:
+                await alerting.close()
             left = await sink.close()
             log.info("collector stopped", extra={"rows_not_written": left})
         finally:
@@ -122,6 +130,18 @@ def _add_routes(app: FastAPI, access: ReadAccess) -> None:
         if refused := access.refuse(request):
             return refused
         return JSONResponse(request.app.openapi())
+
+    @app.get("/v1/alerts")
+    async def alerts(request: Request) -> JSONResponse:
+        if refused := access.refuse(request):
+            return refused
+        if not hasattr(request.app.state, "store"):
+            return _error(503, "starting", "the collector is starting; retry shortly")
+        try:
+            overview = await asyncio.to_thread(alerts_overview, request.app.state.store)
+        except StoreError:
+            return _error(503, "store_unavailable", "the store could not answer; retry later")
+        return JSONResponse(overview)
 
     @app.get("/v1/query/{name}")
     async def run_query(name: str, request: Request) -> JSONResponse:

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
+from alerts.delivery import DeliveryHooks
+from alerts.runner import EvalHooks
 from pipeline.batcher import FlushHooks
 
 _FAST_BUCKETS = (0.00001, 0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.01, 0.05)
 
 
-class Metrics(FlushHooks):
+class Metrics(FlushHooks, EvalHooks, DeliveryHooks):
     """Counters and histograms for intake, stages and the write buffer."""
 
     def __init__(self) -> None:
@@ -46,6 +48,14 @@ class Metrics(FlushHooks):
         self.buffer_rows = Gauge(
             "rum_buffer_rows", "Events accepted and not yet written (queue depth)", registry=r
         )
+        self.alert_evaluations = Counter(
+            "rum_alert_evaluations_total", "Alert evaluation rounds", registry=r
+        )
+        self.alerts_firing = Gauge("rum_alerts_firing", "Alert groups firing now", registry=r)
+        self.webhook_deliveries = Counter(
+            "rum_webhook_deliveries_total", "Webhook delivery attempts and outcomes",
+            ["webhook", "outcome"], registry=r,
+        )
         self.stage_seconds = Histogram(
             "rum_stage_seconds", "Time spent in each intake stage", ["stage"], registry=r,
             buckets=_FAST_BUCKETS,
@@ -67,3 +77,12 @@ class Metrics(FlushHooks):
     def dead_lettered(self, rows: int) -> None:
         """Count rows set aside as bad data."""
         self.dead_lettered_rows.inc(rows)
+
+    def evaluated(self, firing: int) -> None:
+        """Count an alert evaluation round."""
+        self.alert_evaluations.inc()
+        self.alerts_firing.set(firing)
+
+    def delivered(self, webhook: str, outcome: str) -> None:
+        """Count a webhook attempt or final outcome."""
+        self.webhook_deliveries.labels(webhook, outcome).inc()

@@ -62,6 +62,16 @@ class Settings(BaseSettings):
     keep_query_params: CsvList = Field(
         default_factory=lambda: ["utm_*"], description="query params kept on page URLs (globs)"
     )
+    # alerting (alerts/): rules file, evaluation tick, webhook delivery
+    alert_rules: Path | None = Field(None, description="alert rules file (YAML or TOML)")
+    alert_interval: float = Field(30.0, ge=0.05, le=3600, description="seconds between evaluations")
+    alert_allow_private_webhooks: bool = Field(
+        False, description="allow webhooks to loopback/private/link-local addresses"
+    )
+    alert_delivery_max_age: float = Field(
+        86400.0, gt=0, description="seconds a notification is retried before it expires"
+    )
+    public_url: str | None = Field(None, description="base URL used in alert links")
     # the read side (query API, /metrics, docs): a separate listener and/or bearer tokens
     admin_host: str = Field("127.0.0.1", description="address of the admin listener")
     admin_port: int | None = Field(None, ge=0, le=65535, description="admin listener port")
@@ -103,7 +113,7 @@ class Settings(BaseSettings):
             )
         return self
 
-    @field_validator("geoip_db", "geoip_asn_db", "sites_file")
+    @field_validator("geoip_db", "geoip_asn_db", "sites_file", "alert_rules")
     @classmethod
     def _exists(cls, value: Path | None) -> Path | None:
         if value is not None and not value.is_file():

@@ -1,0 +1,1 @@
+"""Alerting: threshold rules, their evaluation (pending -> firing -> resolved), webhook delivery."""
