@@ -98,7 +98,11 @@ class Deliverer:
             status, retry_after = await self._attempt(hook, body, row["notification_id"])
             if 200 <= status < 300:
                 return await self._finish(hook, row, "delivered", attempts, status)
-            if 400 <= status < 500 and status not in RETRYABLE and status != 0:
+            if 300 <= status < 400:  # redirects are not followed: it could lead inside
+                log.error("webhook answered a redirect", extra={"webhook": hook.name,
+                                                                 "status": status})
+                return await self._finish(hook, row, "rejected", attempts, status)
+            if 400 <= status < 500 and status not in RETRYABLE:
                 log.error("webhook rejected notification", extra={"webhook": hook.name,
                                                                   "status": status})
                 return await self._finish(hook, row, "rejected", attempts, status)

@@ -246,7 +246,8 @@ def _rule(index: int, spec: Any, line: LineOf, problems: list[Problem],
     if has_above == has_below:
         bad("above", "give exactly one of `above` or `below`")
     threshold = spec.get("above", spec.get("below"))
-    if not isinstance(threshold, (int, float)) or isinstance(threshold, bool):
+    if has_above != has_below and (not isinstance(threshold, (int, float))
+                                   or isinstance(threshold, bool)):
         bad("above" if has_above else "below", "must be a number")
     group_by = spec.get("group_by", [])
     if (not isinstance(group_by, list) or len(group_by) > 2

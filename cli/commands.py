@@ -120,3 +120,53 @@ def _print_table(title: str, rows: list[dict[str, Any]]) -> None:
     for row in rows:
         table.add_row(*("" if v is None else str(v) for v in row.values()))
     console.print(table)
+
+
+def alerts_check(args: argparse.Namespace) -> int:
+    """Validate a rules file: print a summary, or raise RulesError listing each problem."""
+    from pathlib import Path
+
+    from alerts.rules import load_rules
+
+    ruleset = load_rules(Path(args.file))
+    print(f"ok: {len(ruleset.rules)} rule(s), {len(ruleset.webhooks)} webhook(s)")
+    for rule in ruleset.rules:
+        group = ",".join(rule.group_by) or "all traffic"
+        print(f"  {rule.name}: {rule.metric} {rule.stat} {rule.direction} {rule.threshold:g} "
+              f"per {group}, window {rule.window}s, for {rule.for_seconds}s -> "
+              f"{', '.join(rule.webhooks) or 'no webhook'}")
+    return 0
+
+
+def alerts_run(args: argparse.Namespace) -> int:
+    """Run the evaluator and webhook delivery alone until SIGINT/SIGTERM."""
+    import signal
+
+    from alerts.rules import load_rules
+    from alerts.service import start_alerting
+    from collector.logs import setup_logging
+    from pipeline.schema import migrate
+    from pipeline.store import open_store
+
+    settings = _settings(args)
+    if settings.alert_rules is None:
+        raise CliError("RUM_ALERT_RULES is not set: nothing to evaluate")
+    ruleset = load_rules(settings.alert_rules)
+    setup_logging(settings.log_level)
+
+    async def run() -> None:
+        store = await asyncio.to_thread(open_store, settings)
+        try:
+            await asyncio.to_thread(migrate, store, settings.retention_days)
+            alerting = await start_alerting(settings, store, ruleset)
+            stop = asyncio.Event()
+            loop = asyncio.get_running_loop()
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                loop.add_signal_handler(sig, stop.set)
+            await stop.wait()
+            await alerting.close()
+        finally:
+            await asyncio.to_thread(store.close)
+
+    asyncio.run(run())
+    return 0

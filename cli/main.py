@@ -6,6 +6,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
+from alerts.rules import RulesError
 from cli import commands
 from collector.settings import SettingsError
 from pipeline.store import StoreError
@@ -33,6 +34,17 @@ def build_parser() -> argparse.ArgumentParser:
     mig.add_argument("--data-dir", help="data folder (RUM_DATA_DIR)")
     mig.set_defaults(func=commands.migrate_cmd)
 
+    alerts = sub.add_parser("alerts", help="run the alert evaluator alone, or check a rules file",
+                            description="Without a subcommand: evaluate RUM_ALERT_RULES and "
+                            "deliver webhooks until stopped (scaled deployment).")
+    alerts.add_argument("--data-dir", help="data folder (RUM_DATA_DIR)")
+    alerts.set_defaults(func=commands.alerts_run)
+    asub = alerts.add_subparsers(dest="alerts_command", metavar="SUBCOMMAND")
+    check = asub.add_parser("check", help="validate a rules file; print each problem with its line",
+                            description="Validate an alert rules file (YAML or TOML).")
+    check.add_argument("file", help="rules file")
+    check.set_defaults(func=commands.alerts_check)
+
     report = sub.add_parser("report", help="answer a question (e.g. slow-regions)",
                             description="Run a named query and print a table (or JSON).")
     rsub = report.add_subparsers(dest="query", required=True, metavar="QUERY")
@@ -54,6 +66,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         code: int = args.func(args)
+    except RulesError as exc:
+        for problem in exc.problems:
+            print(f"rum: error: {problem}", file=sys.stderr)
+        return 2
     except (SettingsError, ParamError, StoreError, commands.CliError) as exc:
         print(f"rum: error: {exc}", file=sys.stderr)
         return 2
