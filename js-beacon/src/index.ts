@@ -1,0 +1,92 @@
+/**
+ * rum.js: the browser entry. Replays calls queued by the snippet, installs
+ * `window.rum`, and wires web-vitals, errors, requests, clicks, long tasks and
+ * history to the agent. Every entry point is guarded: the agent never throws
+ * into the host page.
+ */
+import { onCLS, onFCP, onINP, onLCP, onTTFB } from 'rum-web-vitals';
+import { createAgent } from './agent.js';
+import { FIRST_FLUSH_DELAY_MS } from './lib/constants.js';
+import { navTiming } from './lib/navTiming.js';
+import { networkInfo } from './lib/networkInfo.js';
+import { observeHistory } from './lib/observeHistory.js';
+import { observeRequests } from './lib/observeRequests.js';
+import { sendBeacon } from './lib/sendBeacon.js';
+
+declare const ATTRIBUTION: boolean;
+
+type RumFn = ((...args: unknown[]) => void) & { q?: unknown[][]; loaded?: boolean };
+
+function guard(fn: () => void): void {
+  try {
+    fn();
+  } catch {
+    // swallowed on purpose: measuring must never break the site
+  }
+}
+
+guard(() => {
+  const w = window as unknown as { rum?: RumFn };
+  if (w.rum && w.rum.loaded) return;
+  const agent = createAgent({
+    now: () => Date.now(),
+    send: sendBeacon,
+    storage: (() => { try { return sessionStorage; } catch { return undefined; } })(),
+    random: Math.random,
+    href: () => location.href,
+    referrer: () => document.referrer,
+    gpc: () => (navigator as { globalPrivacyControl?: boolean }).globalPrivacyControl === true,
+    nav: (type) => (type ? { type } : navTiming(false)),
+    net: networkInfo,
+    sha256: (text) => crypto.subtle.digest('SHA-256', new TextEncoder().encode(text)).then(
+      (buf) => Array.from(new Uint8Array(buf), (b) => b.toString(16).padStart(2, '0')).join('')),
+  });
+  const queue = (w.rum && w.rum.q) || [];
+  const rum: RumFn = (...args: unknown[]) => guard(() => agent.call(args[0], args[1], args[2]));
+  rum.loaded = true;
+  w.rum = rum;
+  for (const args of queue) rum(...args);
+
+  const report = (m: { name: string; value: number; attribution?: object }) =>
+    guard(() => {
+      const a = ATTRIBUTION ? (m.attribution as Record<string, unknown> | undefined) : undefined;
+      agent.vital(m.name.toLowerCase(), m.value, a && {
+        lcp_element: a.target as string, lcp_resource: a.url as string,
+        inp_target: a.interactionTarget as string, cls_source: a.largestShiftTarget as string,
+      });
+    });
+  onLCP(report);
+  onINP(report);
+  onCLS(report);
+  onFCP(report);
+  onTTFB(report);
+
+  addEventListener('error', (e: ErrorEvent) => guard(() => {
+    if (!e.message && !e.error) return; // resource load errors carry no message
+    agent.error(String(e.message), e.filename, e.lineno, e.colno, (e.error && e.error.stack) || '');
+  }));
+  addEventListener('unhandledrejection', (e: PromiseRejectionEvent) => guard(() => {
+    const r = e.reason as { message?: string; stack?: string } | undefined;
+    agent.error('Unhandled rejection: ' + ((r && r.message) || String(r)), '', 0, 0,
+                (r && r.stack) || '');
+  }));
+  addEventListener('click', (e) => guard(() => agent.rageClick(e.target)), true);
+  guard(() => new PerformanceObserver((list) => guard(() => {
+    for (const entry of list.getEntries()) agent.longTask(entry.duration);
+  })).observe({ type: 'longtask', buffered: true }));
+  observeRequests((info) => agent.request(info), () => performance.now());
+  observeHistory((url) => agent.route(url));
+
+  const flush = () => guard(agent.flush);
+  // after web-vitals' own (capture) listeners, so final values are in this flush
+  document.addEventListener('visibilitychange', () => {
+    if (document.visibilityState === 'hidden') flush();
+  });
+  addEventListener('pagehide', flush);
+  addEventListener('pageshow', (e: PageTransitionEvent) => guard(() => {
+    if (e.persisted) agent.route(location.href, 'restore'); // back/forward cache
+  }));
+  const afterLoad = () => setTimeout(flush, FIRST_FLUSH_DELAY_MS);
+  if (document.readyState === 'complete') afterLoad();
+  else addEventListener('load', afterLoad);
+});
