@@ -12,8 +12,9 @@ import { trimEnvelope } from './lib/trimEnvelope.js';
 export interface Env {
   /** Epoch milliseconds (a clock tests can replace). */
   now(): number;
-  send(url: string, body: string): boolean;
-  storage?: KeyValue;
+  send(url: string, body: string): void;
+  /** sessionStorage, behind a getter because merely touching it can throw */
+  storage?: () => KeyValue;
   random(): number;
   href(): string;
   referrer(): string;
@@ -25,6 +26,18 @@ export interface Env {
   sha256?(text: string): Promise<string>;
 }
 
+interface View {
+  pid: string;
+  url: string;
+  seq: number;
+  /** undefined: the document's own navigation (full timing); else 'soft' or 'restore' */
+  navType?: string;
+}
+
+// Optional fields are set to undefined rather than left out: JSON.stringify drops them,
+// and the code stays small (every byte of this file ships to every visitor). Strings are
+// not truncated here when the collector truncates them (docs/beacon-protocol.md).
+
 /** The agent's state machine: one page view at a time, flushed as envelopes. */
 export function createAgent(env: Env) {
   let opts: Options | undefined;
@@ -32,65 +45,55 @@ export function createAgent(env: Env) {
   let sampled = false;
   let sid = '';
   let user = '';
-  let pid = randomId();
-  let seq = 0;
-  let url = env.href();
-  let firstFlushDone = false;
-  let navType: string | undefined; // undefined: the document's own navigation
+  // the document's own page view: web-vitals measures the document, so its vitals
+  // belong to this view even when they are reported after a soft navigation
+  const hard: View = { pid: randomId(), url: env.href(), seq: 0 };
+  let view = hard;
   let vitals: Record<string, number> = {};
   let attribution: Record<string, string> = {};
   let events: RumEvent[] = [];
   const perf = { long_tasks: 0, tbt: 0, rage_clicks: 0 };
   let perfDirty = false;
-  const errors = createErrorLog();
+  let errors = createErrorLog();
   const rage = createRageClickDetector();
 
   function push(event: RumEvent): void {
-    events.push(event);
-    if (events.length > MAX_EVENTS) events.shift();
+    if (events.push(event) > MAX_EVENTS) events.shift();
   }
 
   function setUser(id: unknown): void {
-    if (typeof id !== 'string' || !id) return;
-    if (opts && opts.hashUser && env.sha256) {
-      env.sha256(id).then((h) => { user = h; }, () => undefined);
-    } else {
-      user = id.slice(0, 128);
-    }
+    if (!id || typeof id !== 'string') return;
+    if (opts!.hashUser && env.sha256) env.sha256(id).then((h) => { user = h; }, () => undefined);
+    else user = id.slice(0, 128);
   }
 
   /** rum('name', ...args): the public API. */
   function call(name: unknown, a?: unknown, b?: unknown): void {
-    const now = env.now();
+    const ts = env.now();
+    const o = (a || {}) as Record<string, unknown>;
     if (name === 'init') {
-      const o = a as Options;
-      if (!o || typeof o.site !== 'string' || typeof o.endpoint !== 'string') return;
-      opts = o;
-      const rate = typeof o.sampleRate === 'number' && o.sampleRate > 0 && o.sampleRate <= 1
-        ? o.sampleRate : 1;
-      const session = getSession(env.storage, rate, env.random);
+      if (typeof o.site !== 'string' || typeof o.endpoint !== 'string') return;
+      opts = o as unknown as Options;
+      const rate = opts.sampleRate!;
+      const session = getSession(env.storage, rate > 0 && rate <= 1 ? rate : 1, env.random);
       sid = session.sid;
       sampled = session.sampled;
-      if (o.respectGPC && env.gpc()) allowed = false;
-      setUser(o.user);
+      if (opts.respectGPC && env.gpc()) allowed = false;
+      setUser(opts.user);
     } else if (name === 'login') {
-      const o = (a || {}) as { success?: unknown; reason?: unknown };
-      push({ t: 'login', ts: now, success: o.success === true,
-             reason: typeof o.reason === 'string' ? o.reason.slice(0, 128) : '' });
+      push({ t: 'login', ts, success: o.success === true, reason: typeof o.reason == 'string' ? o.reason : '' });
     } else if (name === 'conversion') {
-      const o = (a || {}) as { value?: unknown; currency?: unknown };
       const value = Number(o.value);
-      if (!(value >= 0)) return;
-      const event: RumEvent = { t: 'conversion', ts: now, value };
-      if (typeof o.currency === 'string' && /^[A-Za-z]{3}$/.test(o.currency)) event.currency = o.currency;
-      push(event);
+      if (value >= 0) {
+        push({ t: 'conversion', ts, value,
+               currency: /^[A-Za-z]{3}$/.test(o.currency as string) ? o.currency : undefined });
+      }
     } else if (name === 'event') {
-      if (typeof a !== 'string' || !a) return;
-      push({ t: 'custom', ts: now, name: a.slice(0, 64), props: flatProps(b) });
+      if (a && typeof a === 'string') push({ t: 'custom', ts, name: a.slice(0, 64), props: flatProps(b) });
     } else if (name === 'consent') {
       allowed = a !== false;
       if (!allowed) events = [];
-    } else if (name === 'user') {
+    } else if (name === 'user' && opts) {
       setUser(a);
     }
   }
@@ -98,41 +101,37 @@ export function createAgent(env: Env) {
   /** A web-vitals metric became final (each is sent once). */
   function vital(name: string, value: number, attr?: Record<string, string | undefined>): void {
     if (!(value >= 0)) return;
-    vitals[name] = name === 'cls' ? Math.round(value * 10000) / 10000 : Math.round(value);
-    if (attr) {
-      for (const k in attr) {
-        const v = attr[k];
-        if (v) attribution[k] = k === 'lcp_resource' ? scrubUrl(v) : v.slice(0, 256);
-      }
+    vitals[name] = name === 'cls' ? Math.round(value * 1e4) / 1e4 : Math.round(value);
+    for (const k in attr) {
+      const v = attr[k];
+      if (v) attribution[k] = k === 'lcp_resource' ? scrubUrl(v) : v.slice(0, 256);
     }
   }
 
   function error(message: string, source: string, line: number, col: number, stack: string): void {
-    const event = errors.add(message || 'Error', scrubUrl(source || ''), line || 0, col || 0,
-                             stack || '', env.now());
+    const event = errors(message || 'Error', scrubUrl(source || ''), line || 0, col || 0,
+                         stack || '', env.now());
     if (event) push(event);
   }
 
   /** A fetch/XHR finished: failed API calls and login outcomes. */
   function request(info: CallInfo): void {
-    if (!opts || info.url.indexOf(opts.endpoint) === 0) return;
-    const path = scrubUrl(info.url);
-    const now = env.now();
+    if (!opts || !info.url.indexOf(opts.endpoint)) return;
+    const url = scrubUrl(info.url);
+    const ts = env.now();
+    const status = info.status;
     const login = opts.login;
-    if (login && samePath(path, login.url) && info.method === (login.method || 'POST').toUpperCase()) {
-      const ok = info.status >= 200 && info.status < 300;
-      push({ t: 'login', ts: now, success: ok,
-             reason: ok ? '' : info.status === 0 ? 'network_error' : 'http_' + info.status });
+    if (login && path(url) === path(login.url) && info.method === (login.method || 'POST').toUpperCase()) {
+      const success = status > 199 && status < 300;
+      push({ t: 'login', ts, success, reason: success ? '' : status ? 'http_' + status : 'network_error' });
     }
-    const threshold = opts.apiErrorStatus || DEFAULT_API_ERROR_STATUS;
-    if (info.status === 0 || info.status >= threshold) {
-      push({ t: 'api', ts: now, method: info.method.slice(0, 16), url: path, status: info.status,
-             duration: Math.max(0, Math.round(info.duration)) });
+    if (!status || status >= (opts.apiErrorStatus || DEFAULT_API_ERROR_STATUS)) {
+      push({ t: 'api', ts, method: info.method, url, status, duration: Math.round(info.duration) });
     }
   }
 
   function rageClick(target: unknown): void {
-    if (rage.click(target, env.now())) {
+    if (rage(target, env.now())) {
       perf.rage_clicks++;
       perfDirty = true;
     }
@@ -147,67 +146,65 @@ export function createAgent(env: Env) {
   /** Send what is new since the last flush (nothing when there is nothing). */
   function flush(): void {
     if (!opts || !allowed || !sampled) return;
-    const hasVitals = Object.keys(vitals).length > 0;
-    if (!hasVitals && !events.length && !perfDirty && firstFlushDone) return;
-    const env1: Envelope = {
-      v: 1, site: opts.site, sid, pid, seq, sent_at: env.now(),
-      url: scrubUrl(url, opts.allowQueryParams),
+    const hasVitals = has(vitals);
+    if (hasVitals && view !== hard) send(hard, false); // late document vitals
+    if ((hasVitals && view === hard) || events.length || perfDirty || !view.seq) send(view, true);
+  }
+
+  function send(target: View, withEvents: boolean): void {
+    const first = !target.seq;
+    const rate = opts!.sampleRate!;
+    const out: Envelope = {
+      v: 1, site: opts!.site, sid, pid: target.pid, seq: target.seq++, sent_at: env.now(),
+      url: scrubUrl(target.url, opts!.allowQueryParams),
+      ref: first && target === hard && env.referrer() ? scrubUrl(env.referrer()) : undefined,
+      nav: first ? env.nav(target.navType) : undefined,
+      net: first ? env.net() : undefined,
+      sample_rate: rate > 0 && rate < 1 ? rate : undefined,
+      user: user || undefined,
     };
-    if (!firstFlushDone) {
-      const ref = env.referrer();
-      if (ref) env1.ref = scrubUrl(ref);
-      const nav = env.nav(navType);
-      if (nav) env1.nav = nav;
-      const net = env.net();
-      if (net) env1.net = net;
+    if (target === hard && has(vitals)) {
+      out.vitals = vitals;
+      out.attribution = has(attribution) ? attribution : undefined;
+      vitals = {};
+      attribution = {};
     }
-    const rate = opts.sampleRate;
-    if (typeof rate === 'number' && rate > 0 && rate < 1) env1.sample_rate = rate;
-    if (user) env1.user = user;
-    if (hasVitals) env1.vitals = vitals;
-    if (Object.keys(attribution).length) env1.attribution = attribution;
-    if (perfDirty) env1.perf = { ...perf };
-    if (events.length) env1.events = events;
-    env.send(opts.endpoint, trimEnvelope(env1));
-    firstFlushDone = true;
-    seq++;
-    vitals = {};
-    attribution = {};
-    events = [];
-    perfDirty = false;
+    if (withEvents) {
+      out.perf = perfDirty ? { ...perf } : undefined;
+      out.events = events.length ? events : undefined;
+      events = [];
+      perfDirty = false;
+    }
+    env.send(opts!.endpoint, trimEnvelope(out));
   }
 
   /** A new page view (SPA route change, or a bfcache restore) on the same document. */
-  function route(newUrl: string, type: string = 'soft'): void {
+  function route(url: string, navType = 'soft'): void {
     flush();
-    pid = randomId();
-    seq = 0;
-    url = newUrl;
-    firstFlushDone = false;
-    navType = type;
+    view = { pid: randomId(), url, seq: 0, navType };
     perf.long_tasks = perf.tbt = perf.rage_clicks = 0;
-    errors.reset();
+    errors = createErrorLog();
   }
 
   return { call, vital, error, request, rageClick, longTask, flush, route };
 }
 
-function samePath(a: string, b: string): boolean {
-  const path = (u: string) => u.replace(/^[a-z]+:\/\/[^/]+/i, '').split('?')[0];
-  return path(a) === path(b);
-}
+const has = (o: object) => Object.keys(o).length > 0;
 
-function flatProps(value: unknown): Record<string, string | number | boolean> {
-  const out: Record<string, string | number | boolean> = {};
-  if (!value || typeof value !== 'object') return out;
+/** The path of a URL, absolute or not, without query. */
+const path = (u: string) => u.replace(/^\w+:\/\/[^/]+/, '').split('?')[0];
+
+function flatProps(value: unknown): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
   let n = 0;
-  for (const key of Object.keys(value)) {
+  for (const key in value as object) {
     const v = (value as Record<string, unknown>)[key];
-    if (n >= 20) break;
-    if (typeof v === 'string') out[key.slice(0, 64)] = v.slice(0, 256);
-    else if (typeof v === 'boolean' || (typeof v === 'number' && isFinite(v))) out[key.slice(0, 64)] = v;
-    else continue;
-    n++;
+    const kind = typeof v;
+    // the collector truncates long keys and strings; nested values it would refuse
+    if (n < 20 && (kind === 'string' || kind === 'boolean' || (kind === 'number' && isFinite(v as number)))) {
+      out[key] = v;
+      n++;
+    }
   }
   return out;
 }

@@ -7,6 +7,7 @@
 import { onCLS, onFCP, onINP, onLCP, onTTFB } from 'rum-web-vitals';
 import { createAgent } from './agent.js';
 import { FIRST_FLUSH_DELAY_MS } from './lib/constants.js';
+import { guard } from './lib/guard.js';
 import { navTiming } from './lib/navTiming.js';
 import { networkInfo } from './lib/networkInfo.js';
 import { observeHistory } from './lib/observeHistory.js';
@@ -17,32 +18,24 @@ declare const ATTRIBUTION: boolean;
 
 type RumFn = ((...args: unknown[]) => void) & { q?: unknown[][]; loaded?: boolean };
 
-function guard(fn: () => void): void {
-  try {
-    fn();
-  } catch {
-    // swallowed on purpose: measuring must never break the site
-  }
-}
-
 guard(() => {
   const w = window as unknown as { rum?: RumFn };
-  if (w.rum && w.rum.loaded) return;
+  if (w.rum?.loaded) return;
   const agent = createAgent({
-    now: () => Date.now(),
+    now: Date.now,
     send: sendBeacon,
-    storage: (() => { try { return sessionStorage; } catch { return undefined; } })(),
+    storage: () => sessionStorage, // a getter: touching it can throw (sandboxed frames)
     random: Math.random,
     href: () => location.href,
     referrer: () => document.referrer,
     gpc: () => (navigator as { globalPrivacyControl?: boolean }).globalPrivacyControl === true,
-    nav: (type) => (type ? { type } : navTiming(false)),
+    nav: (type) => (type ? { type } : navTiming()),
     net: networkInfo,
     sha256: (text) => crypto.subtle.digest('SHA-256', new TextEncoder().encode(text)).then(
-      (buf) => Array.from(new Uint8Array(buf), (b) => b.toString(16).padStart(2, '0')).join('')),
+      (buf) => btoa(String.fromCharCode(...new Uint8Array(buf)))),
   });
-  const queue = (w.rum && w.rum.q) || [];
-  const rum: RumFn = (...args: unknown[]) => guard(() => agent.call(args[0], args[1], args[2]));
+  const queue = w.rum?.q || [];
+  const rum: RumFn = (...args: unknown[]) => guard(() => agent.call(...(args as [unknown])));
   rum.loaded = true;
   w.rum = rum;
   for (const args of queue) rum(...args);
@@ -63,19 +56,18 @@ guard(() => {
 
   addEventListener('error', (e: ErrorEvent) => guard(() => {
     if (!e.message && !e.error) return; // resource load errors carry no message
-    agent.error(String(e.message), e.filename, e.lineno, e.colno, (e.error && e.error.stack) || '');
+    agent.error(String(e.message), e.filename, e.lineno, e.colno, e.error?.stack || '');
   }));
   addEventListener('unhandledrejection', (e: PromiseRejectionEvent) => guard(() => {
     const r = e.reason as { message?: string; stack?: string } | undefined;
-    agent.error('Unhandled rejection: ' + ((r && r.message) || String(r)), '', 0, 0,
-                (r && r.stack) || '');
+    agent.error(r?.message || String(r), '', 0, 0, r?.stack || '');
   }));
   addEventListener('click', (e) => guard(() => agent.rageClick(e.target)), true);
   guard(() => new PerformanceObserver((list) => guard(() => {
     for (const entry of list.getEntries()) agent.longTask(entry.duration);
   })).observe({ type: 'longtask', buffered: true }));
-  observeRequests((info) => agent.request(info), () => performance.now());
-  observeHistory((url) => agent.route(url));
+  observeRequests(agent.request, () => performance.now());
+  observeHistory((url) => guard(() => agent.route(url)));
 
   const flush = () => guard(agent.flush);
   // after web-vitals' own (capture) listeners, so final values are in this flush

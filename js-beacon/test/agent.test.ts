@@ -149,3 +149,21 @@ test('bad calls are ignored, not thrown', () => {
   assert.equal(sent.length, 1);
   assert.equal(sent[0].events, undefined);
 });
+
+test('vitals reported after a soft navigation still belong to the document view', () => {
+  const { agent, sent } = fakeAgent();
+  agent.call('init', INIT);
+  agent.flush();
+  agent.route('https://shop.example.com/cart');
+  agent.vital('lcp', 2400);
+  agent.vital('inp', 90);
+  agent.call('conversion', { value: 3 });
+  agent.flush();
+  const [first, late, cart] = sent;
+  assert.equal(late.pid, first.pid, 'same page view as the document');
+  assert.deepEqual(late.vitals, { lcp: 2400, inp: 90 });
+  assert.equal(late.events, undefined);
+  assert.equal(cart.vitals, undefined);
+  assert.equal(cart.events?.[0].t, 'conversion');
+  assert.deepEqual(cart.nav, { type: 'soft' });
+});

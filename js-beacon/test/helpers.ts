@@ -10,9 +10,8 @@ export function fakeAgent(over: Partial<Env> = {}) {
     now: () => clock,
     send: (_url, body) => {
       sent.push(JSON.parse(body));
-      return true;
     },
-    storage: { getItem: (k) => store[k] ?? null, setItem: (k, v) => { store[k] = v; } },
+    storage: () => ({ getItem: (k) => store[k] ?? null, setItem: (k, v) => { store[k] = v; } }),
     random: () => 0.5,
     href: () => 'https://shop.example.com/product/42?utm_source=mail&email=a@b.c#top',
     referrer: () => 'https://www.google.com/search?q=secret',

@@ -10,6 +10,7 @@ test('scrubUrl', () => {
   assert.equal(scrubUrl('https://a/b?x=1&utm_source=y', ['utm_*']), 'https://a/b?utm_source=y');
   assert.equal(scrubUrl('https://a/b?x=1', ['x']), 'https://a/b?x=1');
   assert.equal(scrubUrl('/p?%E0%A4%A=1'), '/p');
+  assert.equal(scrubUrl('/p?utm_a=1&utm_b=2#x', ['utm_*']), '/p?utm_a=1&utm_b=2');
 });
 
 test('trimEnvelope keeps the payload under the budget: stacks first, then oldest events', () => {
@@ -28,11 +29,13 @@ test('trimEnvelope keeps the payload under the budget: stacks first, then oldest
 });
 
 test('rage clicks count once per burst on one element', () => {
-  const d = createRageClickDetector(3, 1000);
+  const click = createRageClickDetector(3, 1000);
   const a = {};
   const b = {};
-  assert.deepEqual([d.click(a, 0), d.click(a, 100), d.click(a, 200), d.click(a, 300)],
+  assert.deepEqual([click(a, 0), click(a, 100), click(a, 200), click(a, 300)],
                    [false, false, true, false]);
-  assert.equal(d.click(b, 400), false, 'another element starts over');
-  assert.deepEqual([d.click(a, 5000), d.click(a, 5100), d.click(a, 5200)], [false, false, true]);
+  assert.equal(click(b, 400), false, 'another element starts over');
+  assert.deepEqual([click(a, 5000), click(a, 5100), click(a, 5200)], [false, false, true]);
+  assert.deepEqual([click(a, 9000), click(a, 10500), click(a, 10600)], [false, false, false],
+                   'clicks further apart than the window are no burst');
 });

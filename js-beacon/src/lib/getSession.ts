@@ -11,21 +11,23 @@ export interface KeyValue {
  * The session id and whether this session is sampled, decided once per session
  * and kept in sessionStorage (no cookie): every page of a session agrees.
  */
-export function getSession(storage: KeyValue | undefined, sampleRate: number,
+export function getSession(storage: (() => KeyValue) | undefined, sampleRate: number,
                            random: () => number = Math.random): { sid: string; sampled: boolean } {
   let sid: string | null = null;
   let sampled: string | null = null;
+  let store: KeyValue | undefined;
   try {
-    sid = storage ? storage.getItem(SESSION_KEY) : null;
-    sampled = storage ? storage.getItem(SAMPLED_KEY) : null;
+    store = storage!();
+    sid = store.getItem(SESSION_KEY);
+    sampled = store.getItem(SAMPLED_KEY);
   } catch {
     // storage blocked: a session per page is the best we can do
   }
-  if (!sid) sid = randomId();
-  if (sampled !== '1' && sampled !== '0') sampled = random() < sampleRate ? '1' : '0';
+  sid = sid || randomId();
+  sampled = sampled || (random() < sampleRate ? '1' : '0');
   try {
-    storage?.setItem(SESSION_KEY, sid);
-    storage?.setItem(SAMPLED_KEY, sampled);
+    store!.setItem(SESSION_KEY, sid);
+    store!.setItem(SAMPLED_KEY, sampled);
   } catch {
     // ignore
   }

@@ -1,27 +1,22 @@
 /**
- * Single-page apps: pushState, replaceState and popstate that change the path
- * are route changes; `onRoute` gets the new URL.
+ * Single-page apps: a pushState or popstate that changes the path is a route
+ * change; `onRoute` gets the new URL. replaceState is left alone on purpose:
+ * apps use it to rewrite the current entry (filters, query params), not to
+ * move to a new page.
  */
 export function observeHistory(onRoute: (url: string) => void): void {
   let last = location.pathname;
   const check = () => {
-    try {
-      if (location.pathname !== last) {
-        last = location.pathname;
-        onRoute(location.href);
-      }
-    } catch {
-      // never break navigation
+    if (location.pathname !== last) {
+      last = location.pathname;
+      onRoute(location.href);
     }
   };
-  for (const name of ['pushState', 'replaceState'] as const) {
-    const orig = history[name];
-    history[name] = function (this: History) {
-      // eslint-disable-next-line prefer-rest-params
-      const out = orig.apply(this, arguments as unknown as [unknown, string]);
-      check();
-      return out;
-    };
-  }
+  const push = history.pushState;
+  history.pushState = function (this: History) {
+    // eslint-disable-next-line prefer-rest-params
+    push.apply(this, arguments as unknown as [unknown, string]);
+    check();
+  };
   addEventListener('popstate', check);
 }

@@ -1,26 +1,13 @@
 /**
  * Drop the fragment and every query parameter not allowed by the site, so no
- * personal data in URLs leaves the browser by default.
+ * personal data in URLs leaves the browser by default. `allow` holds exact
+ * parameter names or prefixes ending in `*` (e.g. `utm_*`).
  */
 export function scrubUrl(url: string, allow: string[] = []): string {
-  const hash = url.indexOf('#');
-  if (hash >= 0) url = url.slice(0, hash);
-  const q = url.indexOf('?');
-  if (q < 0) return url;
-  const kept = url
-    .slice(q + 1)
-    .split('&')
-    .filter((pair) => {
-      const name = decodeSafe(pair.split('=')[0]);
-      return allow.some((a) => (a.endsWith('*') ? name.startsWith(a.slice(0, -1)) : name === a));
-    });
-  return url.slice(0, q) + (kept.length ? '?' + kept.join('&') : '');
-}
-
-function decodeSafe(s: string): string {
-  try {
-    return decodeURIComponent(s);
-  } catch {
-    return s;
-  }
+  const [base, query] = url.split('#')[0].split('?');
+  const kept = (query || '').split('&').filter((pair) => {
+    const name = pair.split('=')[0];
+    return allow.some((a) => (a.slice(-1) === '*' ? name.indexOf(a.slice(0, -1)) === 0 : name === a));
+  });
+  return base + (kept.length ? '?' + kept.join('&') : '');
 }

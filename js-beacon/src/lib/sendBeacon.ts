@@ -3,19 +3,16 @@
  * survives page unload; fetch keepalive is the fallback when sendBeacon is
  * missing or refuses (queue full). Never throws, never rejects.
  */
-export function sendBeacon(url: string, body: string): boolean {
+export function sendBeacon(url: string, body: string): void {
   try {
-    const nav = typeof navigator !== 'undefined' ? navigator : undefined;
-    if (nav && nav.sendBeacon && nav.sendBeacon(url, new Blob([body], { type: 'text/plain' }))) {
-      return true;
-    }
-    if (typeof fetch === 'function') {
-      fetch(url, { method: 'POST', body, keepalive: true, credentials: 'omit',
-                   headers: { 'Content-Type': 'text/plain' } }).catch(() => undefined);
-      return true;
-    }
+    if (navigator.sendBeacon(url, new Blob([body], { type: 'text/plain' }))) return;
+  } catch {
+    // no sendBeacon: fall back
+  }
+  try {
+    fetch(url, { method: 'POST', body, keepalive: true, headers: { 'Content-Type': 'text/plain' } })
+      .catch(() => undefined);
   } catch {
     // a transport failure must never reach the host page
   }
-  return false;
 }

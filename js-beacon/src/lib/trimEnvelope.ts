@@ -7,22 +7,14 @@ import { MAX_PAYLOAD_BYTES } from './constants.js';
  */
 export function trimEnvelope(env: Envelope, maxBytes: number = MAX_PAYLOAD_BYTES): string {
   let body = JSON.stringify(env);
-  if (size(body) <= maxBytes || !env.events) return body;
-  for (const e of env.events) delete e.stack;
-  body = JSON.stringify(env);
-  while (size(body) > maxBytes && env.events.length) {
-    env.events.shift();
+  const events = env.events || [];
+  for (let i = 0; size(body) > maxBytes && i <= events.length; i++) {
+    if (i === 0) for (const e of events) delete e.stack;
+    else events.shift();
     body = JSON.stringify(env);
   }
   return body;
 }
 
-function size(s: string): number {
-  // UTF-8 length without allocating (TextEncoder is not everywhere)
-  let n = s.length;
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c > 0x7f) n += c > 0x7ff ? 2 : 1;
-  }
-  return n;
-}
+// UTF-8 bytes: escape non-ASCII as %XX, each of which is one byte
+const size = (s: string) => unescape(encodeURIComponent(s)).length;
