@@ -27,8 +27,8 @@ _LEVEL = {"p50": 0.5, "p75": 0.75, "p95": 0.95}
 class EvalHooks:
     """Observers of evaluations (metrics)."""
 
-    def evaluated(self, firing: int) -> None:
-        """One evaluation round finished with `firing` alerts firing."""
+    def evaluated(self, firing: int, outbox_depth: int = 0) -> None:
+        """One evaluation round finished: alerts firing, notifications not yet delivered."""
 
 
 class AlertRunner:
@@ -79,7 +79,8 @@ class AlertRunner:
                     self._notify(rule, transition, sessions, now)
         if changed:
             self.store.insert("rum.alert_state", [_state_row(s) for s in changed])
-        self.hooks.evaluated(sum(1 for s in self.states.values() if s.state == FIRING))
+        self.hooks.evaluated(sum(1 for s in self.states.values() if s.state == FIRING),
+                             self.outbox.depth())
         if transitions and self.on_notify is not None:
             self.on_notify()
         return transitions

@@ -52,6 +52,9 @@ class Metrics(FlushHooks, EvalHooks, DeliveryHooks):
             "rum_alert_evaluations_total", "Alert evaluation rounds", registry=r
         )
         self.alerts_firing = Gauge("rum_alerts_firing", "Alert groups firing now", registry=r)
+        self.outbox_depth = Gauge(
+            "rum_webhook_outbox_depth", "Notifications not yet delivered", registry=r
+        )
         self.webhook_deliveries = Counter(
             "rum_webhook_deliveries_total", "Webhook delivery attempts and outcomes",
             ["webhook", "outcome"], registry=r,
@@ -78,10 +81,11 @@ class Metrics(FlushHooks, EvalHooks, DeliveryHooks):
         """Count rows set aside as bad data."""
         self.dead_lettered_rows.inc(rows)
 
-    def evaluated(self, firing: int) -> None:
+    def evaluated(self, firing: int, outbox_depth: int = 0) -> None:
         """Count an alert evaluation round."""
         self.alert_evaluations.inc()
         self.alerts_firing.set(firing)
+        self.outbox_depth.set(outbox_depth)
 
     def delivered(self, webhook: str, outcome: str) -> None:
         """Count a webhook attempt or final outcome."""

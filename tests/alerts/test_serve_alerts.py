@@ -48,6 +48,7 @@ webhooks:
             assert [a["group_key"] for a in overview["active"]] == ["country=IN"]
             metrics = httpx.get(f"{server.base_url}/metrics").text
             assert 'rum_webhook_deliveries_total{outcome="delivered",webhook="ops"} 1.0' in metrics
+            assert "rum_alert_evaluations_total" in metrics and "rum_webhook_outbox_depth" in metrics
         finally:
             stop_server(server)
     assert len(receiver.accepted) == 1, "fired once, for India only"
