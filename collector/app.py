@@ -24,6 +24,7 @@ from collector.clientip import TrustedProxies
 from collector.geo import GeoLookup
 from collector.intake import BeaconIntake, Cors
 from collector.metrics import Metrics
+from collector.openapi import openapi_with_beacon
 from collector.privacy import QueryAllowList
 from collector.ratelimit import TokenBuckets
 from collector.settings import Settings
@@ -129,7 +130,7 @@ def _add_routes(app: FastAPI, access: ReadAccess) -> None:
     async def openapi(request: Request) -> JSONResponse:
         if refused := access.refuse(request):
             return refused
-        return JSONResponse(request.app.openapi())
+        return JSONResponse(openapi_with_beacon(request.app))
 
     @app.get("/v1/alerts")
     async def alerts(request: Request) -> JSONResponse:

@@ -1,0 +1,54 @@
+"""The OpenAPI document, including /v1/beacon (a raw ASGI route FastAPI cannot describe)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI
+
+_NUMBER = {"type": "number", "minimum": 0}
+_ENVELOPE: dict[str, Any] = {
+    "type": "object",
+    "required": ["v", "site", "sid", "pid", "sent_at", "url"],
+    "properties": {
+        "v": {"type": "integer", "enum": [1]},
+        "site": {"type": "string", "pattern": "^[A-Za-z0-9_.-]{1,64}$"},
+        "sid": {"type": "string", "pattern": "^[A-Za-z0-9_-]{1,64}$"},
+        "pid": {"type": "string", "pattern": "^[A-Za-z0-9_-]{1,64}$"},
+        "seq": {"type": "integer", "minimum": 0, "maximum": 1000},
+        "sent_at": _NUMBER,
+        "url": {"type": "string"},
+        "ref": {"type": "string"},
+        "sample_rate": {"type": "number", "exclusiveMinimum": 0, "maximum": 1},
+        "user": {"type": "string"},
+        "vitals": {"type": "object", "properties": {
+            k: {"type": "number", "minimum": 0, "maximum": 120000}
+            for k in ("lcp", "inp", "fcp", "ttfb")}},
+        "events": {"type": "array", "maxItems": 100, "items": {
+            "type": "object", "required": ["t"],
+            "properties": {"t": {"enum": ["error", "api", "login", "conversion", "custom"]},
+                           "ts": _NUMBER}}},
+    },
+}
+_ERROR = {"description": "refused; nothing written",
+          "content": {"application/json": {"schema": {
+              "type": "object", "properties": {"error": {"type": "string"},
+                                               "detail": {"type": "string"}}}}}}
+
+
+def openapi_with_beacon(app: FastAPI) -> dict[str, Any]:
+    """FastAPI's generated schema plus the beacon intake (docs/beacon-protocol.md)."""
+    if app.openapi_schema is None:
+        schema = app.openapi()
+        schema["paths"]["/v1/beacon"] = {"post": {
+            "summary": "Beacon intake (docs/beacon-protocol.md)",
+            "operationId": "post_beacon",
+            "requestBody": {"required": True, "content": {
+                "application/json": {"schema": _ENVELOPE},
+                "text/plain": {"schema": {"type": "string"}}}},
+            "responses": {"202": {"description": "accepted"},
+                          **{code: _ERROR for code in ("400", "403", "413", "415", "422",
+                                                       "429", "503")}},
+        }}
+        app.openapi_schema = schema
+    return app.openapi_schema
