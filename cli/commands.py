@@ -73,6 +73,8 @@ def report(args: argparse.Namespace) -> int:
         rows = _from_store(settings, spec, values)
     if args.json:
         sys.stdout.write(json.dumps(rows, indent=2) + "\n")
+    elif args.csv:
+        _print_csv(rows)
     else:
         _print_table(spec.name, rows)
     return 0
@@ -107,6 +109,18 @@ def _from_store(settings: Settings, spec: Any, values: dict[str, Any]) -> list[d
         return rows
     finally:
         store.close()
+
+
+def _print_csv(rows: list[dict[str, Any]]) -> None:
+    import csv
+
+    if not rows:
+        return
+    writer = csv.DictWriter(sys.stdout, fieldnames=list(rows[0]))
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({k: json.dumps(v) if isinstance(v, (list, dict)) else v
+                         for k, v in row.items()})
 
 
 def _print_table(title: str, rows: list[dict[str, Any]]) -> None:

@@ -51,9 +51,11 @@ def build_parser() -> argparse.ArgumentParser:
     for spec in CATALOG.values():
         q = rsub.add_parser(spec.name, help=spec.summary, description=spec.summary)
         for key, param in spec.params.items():
-            q.add_argument(f"--{key.replace('_', '-')}", dest=f"param_{key}",
+            q.add_argument(f"--{key.replace('_', '-')}", dest=f"param_{key}", metavar=key.upper(),
                            help=f"{param.help} (default {param.default!r})")
-        q.add_argument("--json", action="store_true", help="print JSON instead of a table")
+        output = q.add_mutually_exclusive_group()
+        output.add_argument("--json", action="store_true", help="print JSON instead of a table")
+        output.add_argument("--csv", action="store_true", help="print CSV instead of a table")
         q.add_argument("--server", help="query a running collector at this URL "
                        "(default: the one in settings, else open the store directly)")
         q.add_argument("--data-dir", help="data folder (RUM_DATA_DIR)")

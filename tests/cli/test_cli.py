@@ -87,3 +87,18 @@ def test_report_unreachable_explicit_server(tmp_path: Path) -> None:
                  str(tmp_path))
     assert result.returncode == 2
     assert result.stderr.startswith("rum: error: cannot reach http://127.0.0.1:9")
+
+
+def test_report_csv(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from pipeline.chdb_store import ChdbStore
+    from pipeline.schema import migrate
+
+    store = ChdbStore(tmp_path / "data" / "chdb")
+    migrate(store, 30)
+    seed(store, "IN", "MH", 4300, 60)
+    store.close()
+    code = main(["report", "slow-segments", "--data-dir", str(tmp_path / "data"), "--csv"])
+    assert code == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith("country,samples,outliers,p50,p75,p95")
+    assert lines[1].startswith("IN,60,0,")

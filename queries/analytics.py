@@ -1,0 +1,136 @@
+"""The analytics questions beyond slow-regions: parameters, SQL binding, statistics.
+
+Segment dimensions are chosen from a fixed list and passed to the SQL as bound
+strings that a multiIf maps to columns, so no SQL text ever comes from a request.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from queries.spec import COMMON, Param, ParamError, QuerySpec, Rows, int_param
+from queries.stats import quantile_interval, two_proportion_z
+
+DIMENSIONS = ("country", "region", "city", "asn", "device_class", "browser", "os",
+              "page_group", "connection_type")
+# metric -> (good, poor, outlier cap): Core Web Vitals thresholds; values past the cap
+# are measurement garbage (tabs left open, suspended devices) and are excluded and counted
+THRESHOLDS = {
+    "lcp": (2500.0, 4000.0, 60_000.0),
+    "inp": (200.0, 500.0, 60_000.0),
+    "cls": (0.1, 0.25, 10.0),
+    "fcp": (1800.0, 3000.0, 60_000.0),
+    "ttfb": (800.0, 1800.0, 60_000.0),
+}
+# family-wise error rate of the per-segment tests (Bonferroni over the segments shown)
+ALPHA = 0.01
+
+
+def parse_dimensions(text: str) -> tuple[str, ...]:
+    """'country' or 'country,device_class' -> a tuple of one or two known dimensions."""
+    dims = tuple(d.strip() for d in text.split(",") if d.strip())
+    if not 1 <= len(dims) <= 2 or any(d not in DIMENSIONS for d in dims) or len(set(dims)) < len(dims):
+        raise ParamError(f"by: one or two of {', '.join(DIMENSIONS)}, comma-separated")
+    return dims
+
+
+def parse_metric(text: str) -> str:
+    """One of the Core Web Vitals."""
+    if text not in THRESHOLDS:
+        raise ParamError(f"metric: one of {', '.join(THRESHOLDS)}")
+    return text
+
+
+def _bind_dims(values: dict[str, Any]) -> dict[str, Any]:
+    dims = list(values.pop("by")) + [""]
+    values["d1"], values["d2"] = dims[0], dims[1]
+    values.pop("min_samples", None)
+    values.pop("min_attempts", None)
+    return values
+
+
+def _bind_vitals(values: dict[str, Any]) -> dict[str, Any]:
+    good, poor, cap = THRESHOLDS[values["metric"]]
+    values.update(good=good, poor=poor, cap=cap)
+    return _bind_dims(values)
+
+
+def _named(row: dict[str, Any], dims: tuple[str, ...]) -> dict[str, Any]:
+    """Replace g1/g2 with the dimensions' names."""
+    out = {dim: row[g] for dim, g in zip(dims, ("g1", "g2"), strict=False)}
+    out.update({k: v for k, v in row.items() if k not in ("g1", "g2")})
+    return out
+
+
+def finish_vitals(rows: Rows, values: dict[str, Any]) -> Rows:
+    """p75 interval, `flagged` (interval above 'good'), `worse_than_rest` (z-test)."""
+    good = THRESHOLDS[values["metric"]][0]
+    shown = [r for r in rows if r["samples"] >= values["min_samples"]]
+    out = []
+    for row in shown:
+        low, high = quantile_interval(row["grid"], int(row["samples"]))
+        rest_n = int(row["total_samples"]) - int(row["samples"])
+        rest_hits = int(row["total_above_good"]) - int(row["above_good"])
+        z, p = two_proportion_z(int(row["above_good"]), int(row["samples"]), rest_hits, rest_n)
+        finished = {k: v for k, v in row.items()
+                    if k not in ("grid", "q", "total_samples", "total_above_good")}
+        finished.update(
+            p75_ci_low=low, p75_ci_high=high,
+            flagged=low is not None and low > good,
+            above_good_rest=round(rest_hits / rest_n, 4) if rest_n else None,
+            z=round(z, 2), p_value=p,
+            worse_than_rest=rest_n > 0 and p < ALPHA / max(1, len(shown)),
+        )
+        out.append(_named(finished, values["by"]))
+    return out
+
+
+def finish_logins(rows: Rows, values: dict[str, Any]) -> Rows:
+    """Baseline = the rest of the site; flagged when significantly above it."""
+    shown = [r for r in rows if r["attempts"] >= values["min_attempts"]]
+    out = []
+    for row in rows:
+        attempts, failures = int(row["attempts"]), int(row["failures"])
+        rest_n = int(row["total_attempts"]) - attempts
+        rest_fail = int(row["total_failures"]) - failures
+        z, p = two_proportion_z(failures, attempts, rest_fail, rest_n)
+        finished = {k: v for k, v in row.items() if k not in ("total_attempts", "total_failures")}
+        finished.update(
+            baseline_rate=round(rest_fail / rest_n, 4) if rest_n else None,
+            z=round(z, 2), p_value=p,
+            flagged=(row in shown and rest_n > 0 and p < ALPHA / max(1, len(shown))),
+        )
+        out.append(_named(finished, values["by"]))
+    return out
+
+
+def analytics_specs() -> dict[str, QuerySpec]:
+    """The questions of docs/analytics.md, by name."""
+    by = Param(parse_dimensions, "country", f"one or two of: {', '.join(DIMENSIONS)}")
+    limit = Param(int_param("limit", 1, 1000), "20", "how many rows")
+    return {
+        "slow-segments": QuerySpec(
+            name="slow-segments", sql_name="segment_vitals",
+            summary="p50/p75/p95 of a Web Vital per segment, with a p75 interval, "
+                    "good/NI/poor shares and significance",
+            params={**COMMON, "by": by,
+                    "metric": Param(parse_metric, "lcp", "lcp, inp, cls, fcp or ttfb"),
+                    "min_samples": Param(int_param("min_samples", 1, 10_000_000), "30",
+                                         "minimum page views per segment")},
+            bind=_bind_vitals, post=finish_vitals),
+        "failing-logins": QuerySpec(
+            name="failing-logins", sql_name="failing_logins",
+            summary="login failure rate per segment vs the rest of the site (z-test)",
+            params={**COMMON, "by": by,
+                    "min_attempts": Param(int_param("min_attempts", 1, 10_000_000), "20",
+                                          "minimum login attempts to flag a segment")},
+            bind=_bind_dims, post=finish_logins),
+        "top-errors": QuerySpec(
+            name="top-errors", sql_name="top_errors",
+            summary="JS errors by fingerprint: page views, sessions, pages, browsers",
+            params={**COMMON, "limit": limit}),
+        "failed-api-calls": QuerySpec(
+            name="failed-api-calls", sql_name="failed_api_calls",
+            summary="failed fetch/XHR calls by endpoint and status",
+            params={**COMMON, "limit": limit}),
+    }

@@ -1,0 +1,105 @@
+"""Query specs and typed parameters: what a question takes and how its answer is finished."""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from pipeline.store import Store
+from queries import load_sql
+
+_WINDOW = re.compile(r"^(\d{1,6})([smhd])$")
+_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+MAX_WINDOW_SECONDS = 400 * 86400
+_SITE = re.compile(r"^[A-Za-z0-9_.\-]{0,64}$")
+
+
+class ParamError(ValueError):
+    """A query parameter is unknown or has a bad value; the message says which."""
+
+
+def parse_window(text: str) -> int:
+    """'15m', '24h', '7d' -> seconds."""
+    match = _WINDOW.match(text.strip())
+    if not match:
+        raise ParamError(f"window: {text!r} is not a duration like 15m, 24h or 7d")
+    seconds = int(match.group(1)) * _UNIT_SECONDS[match.group(2)]
+    if not 60 <= seconds <= MAX_WINDOW_SECONDS:
+        raise ParamError("window: must be between 1m and 400d")
+    return seconds
+
+
+def parse_site(text: str) -> str:
+    if not _SITE.match(text):
+        raise ParamError("site: must be 0-64 characters of A-Z a-z 0-9 _ . -")
+    return text
+
+
+def int_param(name: str, low: int, high: int) -> Callable[[str], int]:
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise ParamError(f"{name}: {text!r} is not an integer") from None
+        if not low <= value <= high:
+            raise ParamError(f"{name}: must be between {low} and {high}")
+        return value
+
+    return parse
+
+
+@dataclass(frozen=True)
+class Param:
+    """One user-facing parameter: its parser, default and help."""
+
+    parse: Callable[[str], Any]
+    default: str
+    help: str
+
+
+Rows = list[dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class QuerySpec:
+    """A question: its .sql file, the parameters users may pass, and how answers are finished.
+
+    `bind` turns the parsed values into the SQL's parameters (beyond the window);
+    `post` finishes the rows in Python (statistics on the few rows a query returns).
+    """
+
+    name: str
+    sql_name: str
+    summary: str
+    params: Mapping[str, Param]
+    bind: Callable[[dict[str, Any]], dict[str, Any]] | None = None
+    post: Callable[[Rows, dict[str, Any]], Rows] | None = None
+
+    def parse(self, raw: Mapping[str, str]) -> dict[str, Any]:
+        """Validate user parameters (strings) into typed values, defaults filled in."""
+        unknown = sorted(set(raw) - set(self.params))
+        if unknown:
+            raise ParamError(
+                f"unknown parameter(s): {', '.join(unknown)}; known: {', '.join(self.params)}"
+            )
+        return {key: p.parse(raw.get(key, p.default)) for key, p in self.params.items()}
+
+    def run(self, store: Store, values: Mapping[str, Any], now: float | None = None) -> list[dict[str, Any]]:
+        """Bind the typed values (window -> since/until from `now`) and run the SQL."""
+        bound = self.bind(dict(values)) if self.bind else dict(values)
+        if "window" in bound:
+            until_ms = int((time.time() if now is None else now) * 1000)
+            bound["until_ms"] = until_ms
+            bound["since_ms"] = until_ms - bound.pop("window") * 1000
+        rows = store.query(load_sql(self.sql_name), bound)
+        return self.post(rows, dict(values)) if self.post else rows
+
+
+
+COMMON = {
+    "window": Param(parse_window, "24h", "time window ending now: 15m, 24h, 7d ..."),
+    "site": Param(parse_site, "", "site key ('' = all sites)"),
+}

@@ -1,0 +1,42 @@
+-- top_errors: which JavaScript errors hurt the most page views?
+--
+-- Answers: JS errors grouped by fingerprint (the message with numbers, hex and quoted
+-- strings normalized, plus the top stack frame with line/column removed), with the
+-- page views, sessions, page groups and browsers they touched and when they were
+-- first and last seen in the window.
+--
+-- Parameters: site String ('' = all), since_ms Int64, until_ms Int64 (window, epoch ms),
+--   limit UInt32 (how many fingerprints).
+-- Output, most page views first: fingerprint (hex), message (one example), top_frame,
+--   occurrences, pageviews, sessions, pages (distinct page groups), browsers (up to 5),
+--   first_seen, last_seen (UTC).
+SELECT
+    lower(hex(cityHash64(norm_message, norm_frame))) AS fingerprint,
+    any(error_message) AS message,
+    any(norm_frame) AS top_frame,
+    count() AS occurrences,
+    uniqExact(pageview_id) AS pageviews,
+    uniqExact(session_id) AS sessions,
+    uniqExact(page_group) AS pages,
+    groupUniqArray(5)(browser) AS browsers,
+    toString(min(ts)) AS first_seen,
+    toString(max(ts)) AS last_seen
+FROM
+(
+    SELECT
+        error_message, pageview_id, session_id, page_group, browser, ts,
+        replaceRegexpAll(replaceRegexpAll(replaceRegexpAll(error_message,
+            '"[^"]*"|\'[^\']*\'', '<str>'), '0x[0-9a-fA-F]+|[0-9a-f]{8,}', '<hex>'), '\\d+', '<n>')
+            AS norm_message,
+        replaceRegexpAll(trim(arrayElement(arrayFilter(l -> match(l, '^\\s*at |@'),
+            splitByChar('\n', error_stack)), 1)), ':\\d+(:\\d+)?\\)?$', '') AS norm_frame
+    FROM rum.events
+    WHERE kind = 'error'
+      AND is_bot = 0
+      AND ({site:String} = '' OR site = {site:String})
+      AND ts >= fromUnixTimestamp64Milli({since_ms:Int64}, 'UTC')
+      AND ts < fromUnixTimestamp64Milli({until_ms:Int64}, 'UTC')
+)
+GROUP BY norm_message, norm_frame
+ORDER BY pageviews DESC, occurrences DESC, fingerprint
+LIMIT {limit:UInt32}
