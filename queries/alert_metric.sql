@@ -15,8 +15,8 @@
 --   level     Float64  quantile level for vitals (0.5, 0.75, 0.95)
 --   apdex_t   Float64  Apdex T in ms (satisfied <= T, tolerating <= 4T)
 --   d1, d2    String   group dimensions (country, region, city, device_class, browser,
---                      os, page_group, connection_type), '' = not grouped. Chosen with
---                      multiIf on the bound parameter: no SQL text comes from a rule.
+--                      os, page_group, connection_type), '' = not grouped, mapped to
+--                      columns by the rum.segmented_events view: no SQL text from a rule.
 --
 -- Output, one row per group: g1, g2 (group values, '' when not grouped),
 --   value (ms for vitals, unitless CLS, a 0-1 ratio for rates and apdex), samples
@@ -52,25 +52,13 @@ FROM
 (
     SELECT
         kind, pageview_id, session_id, login_success, lcp,
-        multiIf({d1:String} = 'country', country, {d1:String} = 'region', region,
-                {d1:String} = 'city', city, {d1:String} = 'device_class', device_class,
-                {d1:String} = 'browser', browser, {d1:String} = 'os', os,
-                {d1:String} = 'page_group', page_group,
-                {d1:String} = 'connection_type', connection_type, '') AS g1,
-        multiIf({d2:String} = 'country', country, {d2:String} = 'region', region,
-                {d2:String} = 'city', city, {d2:String} = 'device_class', device_class,
-                {d2:String} = 'browser', browser, {d2:String} = 'os', os,
-                {d2:String} = 'page_group', page_group,
-                {d2:String} = 'connection_type', connection_type, '') AS g2,
+        g1, g2,
         multiIf({metric:String} = 'lcp', lcp, {metric:String} = 'inp', inp,
                 {metric:String} = 'cls', cls, {metric:String} = 'fcp', fcp,
                 {metric:String} = 'ttfb', ttfb, NULL) AS vital
-    FROM rum.events
-    WHERE is_bot = 0
-      AND kind IN ('pageview', 'error', 'api', 'login')
-      AND ({site:String} = '' OR site = {site:String})
-      AND ts >= fromUnixTimestamp64Milli({since_ms:Int64}, 'UTC')
-      AND ts < fromUnixTimestamp64Milli({until_ms:Int64}, 'UTC')
+    FROM rum.segmented_events(site = {site:String}, since_ms = {since_ms:Int64},
+        until_ms = {until_ms:Int64}, d1 = {d1:String}, d2 = {d2:String})
+    WHERE kind IN ('pageview', 'error', 'api', 'login')
 )
 GROUP BY g1, g2
 ORDER BY g1, g2

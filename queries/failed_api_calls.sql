@@ -16,12 +16,9 @@ SELECT
     uniqExact(session_id) AS sessions,
     round(quantile(0.75)(api_duration), 1) AS p75_duration,
     toString(max(ts)) AS last_seen
-FROM rum.events
+FROM rum.segmented_events(site = {site:String}, since_ms = {since_ms:Int64},
+    until_ms = {until_ms:Int64}, d1 = '', d2 = '')
 WHERE kind = 'api'
-  AND is_bot = 0
-  AND ({site:String} = '' OR site = {site:String})
-  AND ts >= fromUnixTimestamp64Milli({since_ms:Int64}, 'UTC')
-  AND ts < fromUnixTimestamp64Milli({until_ms:Int64}, 'UTC')
 GROUP BY method, endpoint, status
 ORDER BY calls DESC, endpoint, status
 LIMIT {limit:UInt32}

@@ -7,7 +7,7 @@
 -- z-test (docs/analytics.md).
 --
 -- Parameters: site String ('' = all), since_ms Int64, until_ms Int64 (window, epoch ms),
---   d1, d2 String: segment dimensions as in segment_vitals.sql ('' = none).
+--   d1, d2 String: segment dimensions, as in rum.segmented_events ('' = none).
 -- Output, one row per segment: g1, g2, attempts, failures, failure_rate (0-1),
 --   top_reasons (up to 5 failure reasons, most frequent first), sessions,
 --   sessions_blocked (sessions whose logins all failed), total_attempts, total_failures.
@@ -25,27 +25,15 @@ SELECT
 FROM
 (
     SELECT
-        multiIf({d1:String} = 'country', country, {d1:String} = 'region', region,
-                {d1:String} = 'city', city, {d1:String} = 'asn', toString(asn),
-                {d1:String} = 'device_class', device_class, {d1:String} = 'browser', browser,
-                {d1:String} = 'os', os, {d1:String} = 'page_group', page_group,
-                {d1:String} = 'connection_type', connection_type, '') AS g1,
-        multiIf({d2:String} = 'country', country, {d2:String} = 'region', region,
-                {d2:String} = 'city', city, {d2:String} = 'asn', toString(asn),
-                {d2:String} = 'device_class', device_class, {d2:String} = 'browser', browser,
-                {d2:String} = 'os', os, {d2:String} = 'page_group', page_group,
-                {d2:String} = 'connection_type', connection_type, '') AS g2,
+        g1, g2,
         session_id,
         count() AS n,
         countIf(login_success = 0) AS fails,
         max(login_success) AS succeeded,
         groupArrayIf(login_reason, login_success = 0 AND login_reason != '') AS reasons
-    FROM rum.events
+    FROM rum.segmented_events(site = {site:String}, since_ms = {since_ms:Int64},
+        until_ms = {until_ms:Int64}, d1 = {d1:String}, d2 = {d2:String})
     WHERE kind = 'login'
-      AND is_bot = 0
-      AND ({site:String} = '' OR site = {site:String})
-      AND ts >= fromUnixTimestamp64Milli({since_ms:Int64}, 'UTC')
-      AND ts < fromUnixTimestamp64Milli({until_ms:Int64}, 'UTC')
     GROUP BY g1, g2, session_id
 )
 GROUP BY g1, g2

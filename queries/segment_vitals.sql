@@ -11,8 +11,8 @@
 --   site String ('' = all), since_ms Int64, until_ms Int64 (window, epoch ms),
 --   metric String: lcp | inp | cls | fcp | ttfb,
 --   d1, d2 String: segment dimensions (country, region, city, asn, device_class,
---     browser, os, page_group, connection_type; '' = none), chosen by multiIf on the
---     bound parameter (no SQL text from the request),
+--     browser, os, page_group, connection_type; '' = none), mapped to columns by the
+--     rum.segmented_events view (pipeline/migrations/0040_segmented_events.sql),
 --   good Float64, poor Float64: the metric's Core Web Vitals thresholds,
 --   cap Float64: values above are outliers (excluded, counted).
 --
@@ -42,30 +42,15 @@ SELECT
 FROM
 (
     SELECT
-        multiIf({d1:String} = 'country', country, {d1:String} = 'region', region,
-                {d1:String} = 'city', city, {d1:String} = 'asn', toString(asn),
-                {d1:String} = 'device_class', device_class, {d1:String} = 'browser', browser,
-                {d1:String} = 'os', os, {d1:String} = 'page_group', page_group,
-                {d1:String} = 'connection_type', connection_type, '') AS g1,
-        multiIf({d2:String} = 'country', country, {d2:String} = 'region', region,
-                {d2:String} = 'city', city, {d2:String} = 'asn', toString(asn),
-                {d2:String} = 'device_class', device_class, {d2:String} = 'browser', browser,
-                {d2:String} = 'os', os, {d2:String} = 'page_group', page_group,
-                {d2:String} = 'connection_type', connection_type, '') AS g2,
-        assumeNotNull(multiIf({metric:String} = 'lcp', lcp, {metric:String} = 'inp', inp,
-                              {metric:String} = 'cls', cls, {metric:String} = 'fcp', fcp,
-                              ttfb)) AS raw,
-        raw <= {cap:Float64} AS ok,
-        raw AS v,
+        g1, g2,
+        multiIf({metric:String} = 'lcp', lcp, {metric:String} = 'inp', inp,
+                {metric:String} = 'cls', cls, {metric:String} = 'fcp', fcp, ttfb) AS vital,
+        assumeNotNull(vital) AS v,
+        v <= {cap:Float64} AS ok,
         toUInt64(greatest(1, round(sample_weight))) AS w
-    FROM rum.events
-    WHERE kind = 'pageview'
-      AND is_bot = 0
-      AND ({site:String} = '' OR site = {site:String})
-      AND ts >= fromUnixTimestamp64Milli({since_ms:Int64}, 'UTC')
-      AND ts < fromUnixTimestamp64Milli({until_ms:Int64}, 'UTC')
-      AND multiIf({metric:String} = 'lcp', lcp, {metric:String} = 'inp', inp,
-                  {metric:String} = 'cls', cls, {metric:String} = 'fcp', fcp, ttfb) IS NOT NULL
+    FROM rum.segmented_events(site = {site:String}, since_ms = {since_ms:Int64},
+        until_ms = {until_ms:Int64}, d1 = {d1:String}, d2 = {d2:String})
+    WHERE kind = 'pageview' AND vital IS NOT NULL
 )
 GROUP BY g1, g2
 ORDER BY p75 DESC, g1, g2

@@ -24,12 +24,9 @@ WITH
     2500 AS lcp_good, 200 AS inp_good, 800 AS ttfb_good,
     pageviews AS (
         SELECT country, region, lcp, inp, ttfb
-        FROM rum.events
+        FROM rum.segmented_events(site = {site:String}, since_ms = {since_ms:Int64},
+            until_ms = {until_ms:Int64}, d1 = '', d2 = '')
         WHERE kind = 'pageview'
-          AND is_bot = 0
-          AND ({site:String} = '' OR site = {site:String})
-          AND ts >= fromUnixTimestamp64Milli({since_ms:Int64}, 'UTC')
-          AND ts < fromUnixTimestamp64Milli({until_ms:Int64}, 'UTC')
     ),
     segments AS (
         SELECT 'country' AS level, country, '' AS region,

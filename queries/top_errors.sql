@@ -30,12 +30,9 @@ FROM
             AS norm_message,
         replaceRegexpAll(trim(arrayElement(arrayFilter(l -> match(l, '^\\s*at |@'),
             splitByChar('\n', error_stack)), 1)), ':\\d+(:\\d+)?\\)?$', '') AS norm_frame
-    FROM rum.events
+    FROM rum.segmented_events(site = {site:String}, since_ms = {since_ms:Int64},
+        until_ms = {until_ms:Int64}, d1 = '', d2 = '')
     WHERE kind = 'error'
-      AND is_bot = 0
-      AND ({site:String} = '' OR site = {site:String})
-      AND ts >= fromUnixTimestamp64Milli({since_ms:Int64}, 'UTC')
-      AND ts < fromUnixTimestamp64Milli({until_ms:Int64}, 'UTC')
 )
 GROUP BY norm_message, norm_frame
 ORDER BY pageviews DESC, occurrences DESC, fingerprint
