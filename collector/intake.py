@@ -123,10 +123,6 @@ class BeaconIntake:
             return
         result = self._enrich(peer_ip, client_ip, headers, doc)
         if isinstance(result, Dropped):
-            if result.reason is DropReason.GPC_OPT_OUT:
-                self.metrics.beacons_rejected.labels(result.reason.value).inc()
-                await _reply(send, 202, {"accepted": 0, "reason": result.reason.value}, cors)
-                return
             await self._drop(send, cors, result)
             return
         for reason in result.dropped_events:
@@ -204,8 +200,10 @@ class BeaconIntake:
         extra = []
         if drop.retry_after is not None:
             extra.append((b"retry-after", str(max(1, math.ceil(drop.retry_after))).encode()))
-        await _reply(send, drop.status, {"error": drop.reason.value, "detail": drop.detail},
-                     cors + extra)
+        # a drop with a 2xx status is a consent decision, not an error: nothing was stored
+        body = ({"accepted": 0, "reason": drop.reason.value} if drop.status < 300
+                else {"error": drop.reason.value, "detail": drop.detail})
+        await _reply(send, drop.status, body, cors + extra)
 
 
 def _too_large(limit: int) -> Dropped:
