@@ -35,6 +35,7 @@ from pipeline.schema import migrate
 from pipeline.sinks import Sink, open_sink
 from pipeline.store import Store, StoreError, open_store
 from queries.catalog import ParamError, get_query
+from queries.spec import parse_site
 
 log = logging.getLogger(__name__)
 
@@ -171,7 +172,7 @@ def _add_routes(app: FastAPI, access: ReadAccess) -> None:
     @app.get("/v1/snippet")
     async def snippet(request: Request, site: str, attribution: bool = False) -> Response:
         try:
-            get_query("slow-regions").params["site"].parse(site)
+            parse_site(site)
         except ParamError as exc:
             return _error(400, "invalid_parameter", str(exc))
         if not site:

@@ -87,7 +87,7 @@ def finish_vitals(rows: Rows, values: dict[str, Any]) -> Rows:
 
 def finish_logins(rows: Rows, values: dict[str, Any]) -> Rows:
     """Baseline = the rest of the site; flagged when significantly above it."""
-    shown = [r for r in rows if r["attempts"] >= values["min_attempts"]]
+    tested = sum(1 for r in rows if r["attempts"] >= values["min_attempts"])
     out = []
     for row in rows:
         attempts, failures = int(row["attempts"]), int(row["failures"])
@@ -98,7 +98,8 @@ def finish_logins(rows: Rows, values: dict[str, Any]) -> Rows:
         finished.update(
             baseline_rate=round(rest_fail / rest_n, 4) if rest_n else None,
             z=round(z, 2), p_value=p,
-            flagged=(row in shown and rest_n > 0 and p < ALPHA / max(1, len(shown))),
+            flagged=(attempts >= values["min_attempts"] and rest_n > 0
+                     and p < ALPHA / max(1, tested)),
         )
         out.append(_named(finished, values["by"]))
     return out
