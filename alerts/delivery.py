@@ -156,8 +156,7 @@ class Deliverer:
         waiters = [asyncio.ensure_future(self._closing.wait())]
         if wake is not None:
             waiters.append(asyncio.ensure_future(wake.wait()))
-        _, pending = await asyncio.wait(waiters, timeout=seconds,
-                                        return_when=asyncio.FIRST_COMPLETED)
+        await asyncio.wait(waiters, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
         for waiter in waiters:
             waiter.cancel()
 

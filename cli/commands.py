@@ -32,13 +32,30 @@ def _settings(args: argparse.Namespace) -> Settings:
 
 def serve(args: argparse.Namespace) -> int:
     """Run the collector with uvicorn until SIGINT/SIGTERM (which flush everything)."""
+    return _run(args, "serve")
+
+
+def collector(args: argparse.Namespace) -> int:
+    """Run the intake only, producing to Kafka (scaled deployment)."""
+    return _run(args, "collector")
+
+
+def pipeline(args: argparse.Namespace) -> int:
+    """Run the Kafka consumer that writes to the store (scaled deployment)."""
+    return _run(args, "pipeline")
+
+
+def _run(args: argparse.Namespace, role: str) -> int:
     from collector.app import create_app
     from collector.logs import setup_logging
     from collector.server import build_servers, run_servers
 
     settings = _settings(args)
+    if role != "serve" and not settings.kafka_bootstrap:
+        raise CliError(f"`rum {role}` needs Kafka: set RUM_KAFKA_BOOTSTRAP "
+                       "(for one process without Kafka, use `rum serve`)")
     setup_logging(settings.log_level)
-    app = create_app(settings)
+    app = create_app(settings, role)
     started = asyncio.run(run_servers(build_servers(app, settings)))
     return 0 if started else 1
 

@@ -29,6 +29,20 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--data-dir", help="data folder (RUM_DATA_DIR, default ./.rum-data)")
     serve.set_defaults(func=commands.serve)
 
+    for name, func, short, text in (
+        ("collector", commands.collector, "run the beacon intake only, producing to Kafka",
+         "Run the beacon intake only: accepted events go to a disk spool, then to Kafka "
+         "(needs RUM_KAFKA_BOOTSTRAP). Scale it out behind a load balancer."),
+        ("pipeline", commands.pipeline, "consume from Kafka and write to the store",
+         "Consume events from Kafka and write them to the store (RUM_CLICKHOUSE_URL, else "
+         "chDB under the data dir); serves /healthz and /metrics. Scale out with partitions."),
+    ):
+        role = sub.add_parser(name, help=short, description=text)
+        role.add_argument("--host", help="listen address (RUM_HOST, default 127.0.0.1)")
+        role.add_argument("--port", type=int, help="listen port (RUM_PORT, default 8080)")
+        role.add_argument("--data-dir", help="data folder (RUM_DATA_DIR, default ./.rum-data)")
+        role.set_defaults(func=func)
+
     mig = sub.add_parser("migrate", help="apply schema migrations and exit",
                          description="Apply pending schema migrations to the configured store.")
     mig.add_argument("--data-dir", help="data folder (RUM_DATA_DIR)")

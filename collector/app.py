@@ -31,6 +31,7 @@ from collector.settings import Settings
 from collector.sites import SiteRegistry
 from collector.snippet import render_snippet
 from collector.stages import build_stages
+from pipeline.consumer import PipelineConsumer
 from pipeline.schema import migrate
 from pipeline.sinks import Sink, open_sink
 from pipeline.store import Store, StoreError, open_store
@@ -40,8 +41,20 @@ from queries.spec import parse_site
 log = logging.getLogger(__name__)
 
 
-def create_app(settings: Settings) -> FastAPI:
-    """Build the app; clients (store, GeoIP, sink) open in the lifespan, not here."""
+ROLES = ("serve", "collector", "pipeline")
+
+
+def create_app(settings: Settings, role: str = "serve") -> FastAPI:
+    """Build the app; clients (store, GeoIP, sink) open in the lifespan, not here.
+
+    role "serve": everything in one process: intake, storage (embedded batcher, or
+    Kafka producer + pipeline consumer when RUM_KAFKA_BOOTSTRAP is set), query API,
+    alerts. "collector": intake producing to Kafka (the query API only when
+    RUM_CLICKHOUSE_URL is set). "pipeline": the Kafka consumer writing to the store,
+    with /healthz and /metrics.
+    """
+    if role not in ROLES:
+        raise ValueError(f"unknown role {role!r}")
     metrics = Metrics()
     registry = SiteRegistry.load(settings.sites_file) if settings.sites_file else None
     cors = Cors(settings.allowed_origins, registry)
@@ -51,41 +64,59 @@ def create_app(settings: Settings) -> FastAPI:
     intake = BeaconIntake(settings.max_body_bytes, TrustedProxies(settings.trusted_proxies),
                           cors, metrics, settings.geo_country_header, ip_buckets)
     access = ReadAccess(settings)
-    ruleset = load_rules(settings.alert_rules) if settings.alert_rules else None
+    ruleset = (load_rules(settings.alert_rules)
+               if settings.alert_rules and role == "serve" else None)
+    takes_beacons = role != "pipeline"
+    consumes = role == "pipeline" or (role == "serve" and bool(settings.kafka_bootstrap))
+    has_store = role != "collector" or settings.clickhouse_url is not None
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        store = await asyncio.to_thread(open_store, settings)
+        store = await asyncio.to_thread(open_store, settings) if has_store else None
         geo = GeoLookup(settings.geoip_db, settings.geoip_asn_db)
+        sink: Sink | None = None
+        consumer: PipelineConsumer | None = None
         try:
-            await asyncio.to_thread(migrate, store, settings.retention_days)
-            sink = open_sink(settings, store, metrics)
-            sink.start()
-            intake.bind(build_stages(geo, registry, site_buckets, allow), sink)
+            if store is not None and role != "collector":
+                await asyncio.to_thread(migrate, store, settings.retention_days)
+            if takes_beacons:
+                sink = open_sink(settings, store, metrics)
+                sink.start()
+                intake.bind(build_stages(geo, registry, site_buckets, allow), sink)
+                app.state.sink = sink
+            if consumes:
+                assert store is not None
+                consumer = PipelineConsumer(settings, store, metrics)
+                consumer.start()
+                app.state.consumer = consumer
             app.state.store = store
-            app.state.sink = sink
             alerting = (await start_alerting(settings, store, ruleset, metrics)
-                        if ruleset is not None else None)
-            log.info("collector started", extra={
-                "store": "chdb" if settings.embedded else "clickhouse",
+                        if ruleset is not None and store is not None else None)
+            log.info(f"{role} started", extra={
+                "store": "none" if store is None else "chdb" if settings.embedded else "clickhouse",
+                "kafka": settings.kafka_bootstrap or "none",
                 "data_dir": str(settings.data_dir)})
             yield
             if alerting is not None:
                 await alerting.close()
-            left = await sink.close()
-            log.info("collector stopped", extra={"rows_not_written": left})
+            left = await sink.close() if sink is not None else 0
+            if consumer is not None:
+                await consumer.close()
+            log.info(f"{role} stopped", extra={"rows_not_written": left})
         finally:
             geo.close()
-            await asyncio.to_thread(store.close)
+            if store is not None:
+                await asyncio.to_thread(store.close)
 
     app = FastAPI(title="rum collector", version="0.1.0", lifespan=lifespan,
                   docs_url=None, redoc_url=None, openapi_url=None)
     app.state.settings = settings
     app.state.metrics = metrics
-    app.state.intake = intake
+    app.state.intake = intake if takes_beacons else None
     app.state.registry = registry
     app.state.scripts = load_scripts(settings.beacon_dir)
-    app.router.routes.append(Route("/v1/beacon", intake, methods=["POST", "OPTIONS"]))
+    if takes_beacons:
+        app.router.routes.append(Route("/v1/beacon", intake, methods=["POST", "OPTIONS"]))
     _add_error_handlers(app)
     _add_routes(app, access)
     return app
@@ -93,6 +124,16 @@ def create_app(settings: Settings) -> FastAPI:
 
 def _error(status: int, error: str, detail: str, headers: dict[str, str] | None = None) -> JSONResponse:
     return JSONResponse({"error": error, "detail": detail}, status_code=status, headers=headers)
+
+
+def _no_store(request: Request) -> JSONResponse | None:
+    """The reply when this process cannot read the store (starting, or intake only)."""
+    if not hasattr(request.app.state, "store"):
+        return _error(503, "starting", "the collector is starting; retry shortly")
+    if request.app.state.store is None:
+        return _error(503, "no_store", "this collector only takes beacons; set "
+                      "RUM_CLICKHOUSE_URL to serve queries from it")
+    return None
 
 
 def _add_error_handlers(app: FastAPI) -> None:
@@ -118,7 +159,11 @@ def _add_routes(app: FastAPI, access: ReadAccess) -> None:
     @app.get("/healthz")
     async def healthz(request: Request) -> dict[str, Any]:
         sink: Sink | None = getattr(request.app.state, "sink", None)
-        return {"status": "ok", "pending_rows": sink.pending if sink else 0}
+        consumer: PipelineConsumer | None = getattr(request.app.state, "consumer", None)
+        reply: dict[str, Any] = {"status": "ok", "pending_rows": sink.pending if sink else 0}
+        if consumer is not None:
+            reply["consumer"] = "connected" if consumer.ready else "connecting"
+        return reply
 
     @app.get("/metrics")
     async def metrics_text(request: Request) -> Response:
@@ -137,8 +182,8 @@ def _add_routes(app: FastAPI, access: ReadAccess) -> None:
     async def alerts(request: Request) -> JSONResponse:
         if refused := access.refuse(request):
             return refused
-        if not hasattr(request.app.state, "store"):
-            return _error(503, "starting", "the collector is starting; retry shortly")
+        if (refused := _no_store(request)) is not None:
+            return refused
         try:
             overview = await asyncio.to_thread(alerts_overview, request.app.state.store)
         except StoreError:
@@ -149,8 +194,8 @@ def _add_routes(app: FastAPI, access: ReadAccess) -> None:
     async def run_query(name: str, request: Request) -> JSONResponse:
         if refused := access.refuse(request):
             return refused
-        if not hasattr(request.app.state, "store"):
-            return _error(503, "starting", "the collector is starting; retry shortly")
+        if (refused := _no_store(request)) is not None:
+            return refused
         raw = dict(request.query_params)
         if len(raw) != len(request.query_params.multi_items()):
             return _error(400, "invalid_parameter", "each parameter may be given once")

@@ -6,12 +6,13 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 from alerts.delivery import DeliveryHooks
 from alerts.runner import EvalHooks
-from pipeline.batcher import FlushHooks
+from pipeline.consumer import ConsumeHooks
+from pipeline.kafka import ProduceHooks
 
 _FAST_BUCKETS = (0.00001, 0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.01, 0.05)
 
 
-class Metrics(FlushHooks, EvalHooks, DeliveryHooks):
+class Metrics(ConsumeHooks, ProduceHooks, EvalHooks, DeliveryHooks):
     """Counters and histograms for intake, stages and the write buffer."""
 
     def __init__(self) -> None:
@@ -59,6 +60,32 @@ class Metrics(FlushHooks, EvalHooks, DeliveryHooks):
             "rum_webhook_deliveries_total", "Webhook delivery attempts and outcomes",
             ["webhook", "outcome"], registry=r,
         )
+        # the scaled path: the collector's spool and producer, the pipeline's consumer
+        self.spool_bytes = Gauge(
+            "rum_spool_bytes", "Bytes spooled on disk not yet acknowledged by Kafka", registry=r
+        )
+        self.spool_oldest_seconds = Gauge(
+            "rum_spool_oldest_seconds", "Age of the oldest spooled message", registry=r
+        )
+        self.produce_seconds = Histogram(
+            "rum_produce_seconds", "Time for the broker to acknowledge one send batch",
+            registry=r, buckets=(0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10),
+        )
+        self.produced_messages = Counter(
+            "rum_produced_messages_total", "Messages acknowledged by the broker", registry=r
+        )
+        self.produce_errors = Counter(
+            "rum_produce_errors_total", "Failed sends (retried from the spool), by error",
+            ["error"], registry=r,
+        )
+        self.consumer_lag = Gauge(
+            "rum_consumer_lag", "Messages not yet written and committed, by partition",
+            ["partition"], registry=r,
+        )
+        self.dlq_messages = Counter(
+            "rum_dlq_messages_total", "Messages or rows sent to the dead-letter topic, by reason",
+            ["reason"], registry=r,
+        )
         self.stage_seconds = Histogram(
             "rum_stage_seconds", "Time spent in each intake stage", ["stage"], registry=r,
             buckets=_FAST_BUCKETS,
@@ -90,3 +117,26 @@ class Metrics(FlushHooks, EvalHooks, DeliveryHooks):
     def delivered(self, webhook: str, outcome: str) -> None:
         """Count a webhook attempt or final outcome."""
         self.webhook_deliveries.labels(webhook, outcome).inc()
+
+    def spooled(self, pending_bytes: int, pending_rows: int, oldest_seconds: float) -> None:
+        """Track the spool."""
+        self.spool_bytes.set(pending_bytes)
+        self.spool_oldest_seconds.set(oldest_seconds)
+        self.buffer_rows.set(pending_rows)
+
+    def produced(self, messages: int, seconds: float) -> None:
+        """Count an acknowledged send batch."""
+        self.produced_messages.inc(messages)
+        self.produce_seconds.observe(seconds)
+
+    def produce_failed(self, error: str) -> None:
+        """Count a failed send."""
+        self.produce_errors.labels(error).inc()
+
+    def lag(self, partition: int, messages: int) -> None:
+        """Track consumer lag."""
+        self.consumer_lag.labels(str(partition)).set(messages)
+
+    def dlq(self, reason: str) -> None:
+        """Count a dead-lettered message."""
+        self.dlq_messages.labels(reason).inc()

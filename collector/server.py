@@ -24,12 +24,11 @@ def beacon_fast_path(app: Any) -> Any:
     intake = app.state.intake
 
     async def asgi(scope: Any, receive: Any, send: Any) -> None:
-        if scope["type"] == "http" and scope["path"] == "/v1/beacon":
+        if intake is not None and scope["type"] == "http" and scope["path"] == "/v1/beacon":
             await intake(scope, receive, send)
         else:
             await app(scope, receive, send)
 
-    asgi.state = app.state  # type: ignore[attr-defined]
     return asgi
 
 

@@ -36,6 +36,20 @@ class Settings(BaseSettings):
     data_dir: Path = Field(Path(".rum-data"), description="embedded chDB data and spool")
     clickhouse_url: str | None = Field(None, description="ClickHouse server; unset = chDB")
     kafka_bootstrap: str | None = Field(None, description="Kafka bootstrap; unset = no Kafka")
+    kafka_topic: str = Field("rum-events", pattern=r"^[A-Za-z0-9._-]{1,200}$",
+                             description="topic the collectors produce to")
+    kafka_dlq_topic: str = Field("rum-events-dlq", pattern=r"^[A-Za-z0-9._-]{1,200}$",
+                                 description="dead-letter topic for undecodable messages")
+    kafka_partitions: int = Field(6, ge=1, le=10_000, description="partitions when creating the topic")
+    kafka_replication: int = Field(1, ge=1, le=16, description="replication factor when creating it")
+    kafka_group: str = Field("rum-pipeline", min_length=1, description="pipeline consumer group")
+    kafka_idempotent: bool = Field(True, description="idempotent producer (needs broker support)")
+    kafka_compression: str = Field("zstd", pattern="^(zstd|lz4|gzip|none)$",
+                                   description="producer compression")
+    kafka_linger_ms: int = Field(20, ge=0, le=5000, description="producer linger (batching)")
+    spool_max_bytes: int = Field(1 << 30, ge=1 << 16, description="disk spool bound; full = 503")
+    spool_segment_bytes: int = Field(16 << 20, ge=1 << 12, description="spool segment file size")
+    spool_fsync_seconds: float = Field(1.0, ge=0, le=60, description="spool fsync interval; 0 = each write")
     geoip_db: Path | None = Field(None, description="MaxMind-format City/Country .mmdb")
     geoip_asn_db: Path | None = Field(None, description="MaxMind-format ASN .mmdb")
     geo_country_header: str | None = Field(

@@ -25,13 +25,42 @@ log = logging.getLogger(__name__)
 Row = dict[str, Any]
 
 
-class _StoreWentDown(Exception):
+class StoreWentDown(Exception):
     """The store failed for a transient reason while bad rows were being isolated."""
 
-    def __init__(self, rows: list[Row], error: StoreError) -> None:
+    def __init__(self, rows: list[Row], error: StoreError, bad: list[tuple[Row, str]]) -> None:
         super().__init__(str(error))
         self.rows = rows
         self.error = error
+        self.bad = bad
+
+
+def isolate_bad_rows(store: Store, table: str, batch: list[Row],
+                     exc: StoreError) -> list[tuple[Row, str]]:
+    """Bisect a batch the store refused as bad data: write the good parts, return the bad rows.
+
+    Each bad row comes back with the store's reason. A store that goes down midway
+    raises StoreWentDown with the rows not yet written (and the bad rows found so far).
+    """
+    bad: list[tuple[Row, str]] = []
+    pending: list[tuple[list[Row], StoreError]] = [(batch, exc)]
+    while pending:
+        rows, error = pending.pop()
+        if len(rows) == 1:
+            bad.append((rows[0], str(error)))
+            continue
+        middle = len(rows) // 2
+        halves = [rows[:middle], rows[middle:]]
+        for index, half in enumerate(halves):
+            try:
+                store.insert(table, half)
+            except StoreError as inner:
+                if not inner.bad_data:
+                    rest = [r for part, _ in pending for r in part]
+                    rest += [r for later in halves[index:] for r in later]
+                    raise StoreWentDown(rest, inner, bad) from inner
+                pending.append((half, inner))
+    return bad
 
 
 class FlushHooks:
@@ -133,9 +162,12 @@ class Batcher:
             unwritten = batch
             if exc.bad_data and self.dead_letter is not None:
                 try:
-                    await asyncio.to_thread(self._isolate_bad_rows, batch, exc)
+                    bad = await asyncio.to_thread(isolate_bad_rows, self.store, self.table,
+                                                  batch, exc)
+                    self._dead_letter(bad)
                     unwritten = []
-                except _StoreWentDown as down:
+                except StoreWentDown as down:
+                    self._dead_letter(down.bad)
                     unwritten, exc = down.rows, down.error
             if unwritten:
                 self._rows -= len(batch) - len(unwritten)
@@ -149,31 +181,12 @@ class Batcher:
         self.hooks.depth(self._rows)
         return True
 
-    def _isolate_bad_rows(self, batch: list[Row], exc: StoreError) -> None:
-        """Bisect a refused batch: write the good halves, dead-letter single bad rows.
-
-        A store that goes down midway raises _StoreWentDown with the rows not written.
-        """
+    def _dead_letter(self, bad: list[tuple[Row, str]]) -> None:
         assert self.dead_letter is not None
-        pending: list[tuple[list[Row], StoreError]] = [(batch, exc)]
-        while pending:
-            rows, error = pending.pop()
-            if len(rows) == 1:
-                self.dead_letter.write(self.table, rows, str(error))
-                self.hooks.dead_lettered(1)
-                log.error("row refused by the store, dead-lettered", extra={"error": str(error)})
-                continue
-            middle = len(rows) // 2
-            halves = [rows[:middle], rows[middle:]]
-            for index, half in enumerate(halves):
-                try:
-                    self.store.insert(self.table, half)
-                except StoreError as inner:
-                    if not inner.bad_data:
-                        rest = [r for part, _ in pending for r in part]
-                        rest += [r for later in halves[index:] for r in later]
-                        raise _StoreWentDown(rest, inner) from inner
-                    pending.append((half, inner))
+        for row, reason in bad:
+            self.dead_letter.write(self.table, [row], reason)
+            self.hooks.dead_lettered(1)
+            log.error("row refused by the store, dead-lettered", extra={"error": reason})
 
     async def close(self, deadline_seconds: float = 15.0) -> int:
         """Stop accepting, flush everything (retrying until the deadline); return rows left."""

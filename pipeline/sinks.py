@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any, Protocol
 
 from collector.settings import Settings
-from pipeline.batcher import Batcher, FlushHooks
+from pipeline.batcher import Batcher
 from pipeline.deadletter import DeadLetterFile
 from pipeline.store import Store
 
@@ -27,8 +27,14 @@ class Sink(Protocol):
         """Hand on everything accepted; return how many rows could not be."""
 
 
-def open_sink(settings: Settings, store: Store, hooks: FlushHooks) -> Sink:
-    """The sink the settings ask for (embedded batcher unless Kafka is configured)."""
+def open_sink(settings: Settings, store: Store | None, hooks: Any) -> Sink:
+    """The sink the settings ask for: Kafka (through the disk spool) if configured, else the
+    embedded batcher writing to `store`. `hooks` observe it (FlushHooks / ProduceHooks)."""
+    if settings.kafka_bootstrap:
+        from pipeline.kafka import KafkaSink
+
+        return KafkaSink(settings, hooks)
+    assert store is not None, "the embedded sink writes to a store"
     return Batcher(store, max_rows=settings.batch_max_rows,
                    max_seconds=settings.batch_max_seconds,
                    max_buffer_rows=settings.buffer_max_rows, hooks=hooks,

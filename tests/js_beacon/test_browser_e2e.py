@@ -135,7 +135,10 @@ def test_throttled_network_raises_lcp_and_slow_origin_raises_ttfb(
     # so TTFB is checked against an origin that really answers 400 ms late.
     assert slow["lcp"] >= fast["lcp"] + 250, (fast, slow)  # 400 ms latency, minus noise
     assert slow_origin["ttfb"] >= fast["ttfb"] + 350, (fast, slow_origin)
-    assert slow_origin["lcp"] >= fast["lcp"] + 350, (fast, slow_origin)
+    # Nothing paints before the first byte: the late origin's LCP follows its TTFB, and
+    # rises over the fast page's by most of the 400 ms (the paint itself varies by ~100 ms).
+    assert slow_origin["lcp"] >= slow_origin["ttfb"], slow_origin
+    assert slow_origin["lcp"] >= fast["lcp"] + 250, (fast, slow_origin)
 
 
 def test_page_keeps_working_when_the_collector_is_down(rum_server: RunningServer,

@@ -1,0 +1,248 @@
+"""The scaled path's transport: messages, the topic, and the collector-side KafkaSink.
+
+A message is one accepted envelope's normalized rows: key = the session id (a
+session stays in one partition, so its events stay in order), value =
+`{"v": 1, "rows": [...]}` as JSON. The collector never sends straight from a
+request: `submit` appends to the disk spool (pipeline/spool.py) and a
+background task sends from the spool, moving its cursor only past what the
+broker acknowledged (acks=all). A broker that is down or slow therefore costs
+spool space, not data; a full spool answers 503 with Retry-After.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Sequence
+from typing import Any
+
+import orjson
+from aiokafka import AIOKafkaProducer
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.errors import KafkaError, TopicAlreadyExistsError
+
+from collector.settings import Settings
+from pipeline.spool import Spool
+
+log = logging.getLogger(__name__)
+SCHEMA_VERSION = 1
+Row = dict[str, Any]
+
+
+class MessageError(ValueError):
+    """A message that is not a batch of rows this version understands (dead-lettered)."""
+
+
+def encode(rows: Sequence[Row]) -> tuple[bytes, bytes]:
+    """(key, value) of the message carrying one envelope's rows."""
+    key = str(rows[0].get("session_id") or rows[0].get("event_id") or "").encode()
+    return key, orjson.dumps({"v": SCHEMA_VERSION, "rows": rows})
+
+
+def decode(value: bytes | None) -> list[Row]:
+    """The rows of a message; MessageError when it is not one of ours."""
+    try:
+        doc = orjson.loads(value or b"")
+    except orjson.JSONDecodeError as exc:
+        raise MessageError(f"not JSON: {exc}") from exc
+    if not isinstance(doc, dict) or doc.get("v") != SCHEMA_VERSION:
+        raise MessageError(f"not a v{SCHEMA_VERSION} message")
+    rows = doc.get("rows")
+    if not isinstance(rows, list) or not rows or not all(
+            isinstance(r, dict) and isinstance(r.get("event_id"), str) for r in rows):
+        raise MessageError("rows must be a non-empty list of objects with an event_id")
+    return rows
+
+
+def producer_options(settings: Settings) -> dict[str, Any]:
+    """aiokafka producer settings shared by the sink and the dead-letter producer."""
+    compression = None if settings.kafka_compression == "none" else settings.kafka_compression
+    return {
+        "bootstrap_servers": settings.kafka_bootstrap,
+        "acks": "all",
+        "enable_idempotence": settings.kafka_idempotent,
+        "compression_type": compression,
+        "linger_ms": settings.kafka_linger_ms,
+        "max_batch_size": 1 << 20,
+        "max_request_size": 8 << 20,
+        "request_timeout_ms": 10_000,
+        "retry_backoff_ms": 200,
+    }
+
+
+async def ensure_topics(settings: Settings) -> None:
+    """Create the event and dead-letter topics when missing (auto-create may be off)."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap,
+                                request_timeout_ms=10_000)
+    await admin.start()
+    try:
+        existing = set(await admin.list_topics())
+        wanted = [NewTopic(name, settings.kafka_partitions if name == settings.kafka_topic else 1,
+                           settings.kafka_replication)
+                  for name in (settings.kafka_topic, settings.kafka_dlq_topic)
+                  if name not in existing]
+        if wanted:
+            try:
+                await admin.create_topics(wanted)
+                log.info("topics created", extra={"topics": [t.name for t in wanted]})
+            except TopicAlreadyExistsError:
+                pass  # another process created it meanwhile
+    finally:
+        await admin.close()
+
+
+class ProduceHooks:
+    """Observers of the spool and the producer (metrics); the default does nothing."""
+
+    def spooled(self, pending_bytes: int, pending_rows: int, oldest_seconds: float) -> None:
+        """The spool now holds this much not yet acknowledged by the broker."""
+
+    def produced(self, messages: int, seconds: float) -> None:
+        """`messages` were acknowledged by the broker after `seconds`."""
+
+    def produce_failed(self, error: str) -> None:
+        """A send failed (it will be retried from the spool)."""
+
+
+class KafkaSink:
+    """The collector's sink on the scaled path: disk spool, then Kafka."""
+
+    def __init__(self, settings: Settings, hooks: ProduceHooks | None = None,
+                 send_batch: int = 2000) -> None:
+        self.settings = settings
+        self.hooks = hooks or ProduceHooks()
+        self.send_batch = send_batch
+        self.spool = Spool(settings.data_dir / "spool", settings.spool_max_bytes,
+                           settings.spool_segment_bytes)
+        self._producer: AIOKafkaProducer | None = None
+        self._wake = asyncio.Event()
+        self._closing = False
+        self._tasks: list[asyncio.Task[None]] = []
+
+    @property
+    def pending(self) -> int:
+        """Rows accepted and not yet acknowledged by the broker (they are on disk)."""
+        return self.spool.pending_rows
+
+    def submit(self, rows: list[Row]) -> bool:
+        """Spool one envelope's rows; False (nothing taken) when the spool is full or closing."""
+        if self._closing:
+            return False
+        if not rows:
+            return True
+        key, value = encode(rows)
+        if not self.spool.append(key, value, len(rows)):
+            return False
+        if self.settings.spool_fsync_seconds == 0:
+            self.spool.sync()
+        self._wake.set()
+        return True
+
+    def start(self) -> None:
+        """Start sending from the spool, and the fsync and metrics tickers."""
+        self._tasks = [asyncio.create_task(self._send_loop(), name="kafka-send"),
+                       asyncio.create_task(self._tick_loop(), name="spool-tick")]
+
+    async def _connect(self) -> AIOKafkaProducer:
+        await ensure_topics(self.settings)
+        producer = AIOKafkaProducer(**producer_options(self.settings))
+        try:
+            await producer.start()
+        except BaseException:
+            await producer.stop()
+            raise
+        log.info("producer connected", extra={"bootstrap": self.settings.kafka_bootstrap})
+        return producer
+
+    async def _send_loop(self) -> None:
+        backoff = 0.0
+        while True:
+            if backoff:
+                await asyncio.sleep(backoff)
+            try:
+                if self._producer is None:
+                    self._producer = await self._connect()
+                sent = await self._send_some(self._producer)
+            except (KafkaError, OSError) as exc:
+                self.hooks.produce_failed(type(exc).__name__)
+                log.warning("broker unavailable; events stay in the spool",
+                            extra={"error": f"{type(exc).__name__}: {exc}"[:300],
+                                   "spooled_rows": self.spool.pending_rows})
+                backoff = min(10.0, max(0.25, backoff * 2))
+                continue
+            backoff = 0.0
+            if sent:
+                continue
+            if self._closing:
+                return
+            self._wake.clear()
+            try:
+                await asyncio.wait_for(self._wake.wait(), timeout=0.5)
+            except TimeoutError:
+                pass
+
+    async def _send_some(self, producer: AIOKafkaProducer) -> int:
+        """Send the next spooled messages; acknowledge the prefix the broker took."""
+        records = self.spool.read(self.send_batch)
+        if not records:
+            return 0
+        started = time.monotonic()
+        futures = [await producer.send(self.settings.kafka_topic, r.value, key=r.key)
+                   for r in records]
+        results = await asyncio.gather(*futures, return_exceptions=True)
+        done = 0
+        for result in results:
+            if isinstance(result, BaseException):
+                break
+            done += 1
+        self.spool.ack(records[:done])
+        self.hooks.produced(done, time.monotonic() - started)
+        if done < len(records):
+            failed = results[done]
+            assert isinstance(failed, BaseException)
+            if isinstance(failed, KafkaError | OSError):
+                raise failed
+            raise KafkaError(str(failed))
+        return done
+
+    async def _tick_loop(self) -> None:
+        interval = self.settings.spool_fsync_seconds or 1.0
+        while True:
+            await asyncio.sleep(interval)
+            if self.settings.spool_fsync_seconds:
+                await asyncio.to_thread(self.spool.sync)
+            self._report()
+
+    def _report(self) -> None:
+        self.hooks.spooled(self.spool.pending_bytes, self.spool.pending_rows,
+                           self.spool.oldest_age())
+
+    async def close(self, deadline_seconds: float = 15.0) -> int:
+        """Stop accepting; send what the deadline allows; the rest stays spooled on disk.
+
+        Returns 0: rows still spooled are not lost, they are sent at the next start.
+        """
+        self._closing = True
+        self._wake.set()
+        send_task, tick_task = self._tasks or (None, None)
+        if send_task is not None:
+            try:
+                await asyncio.wait_for(asyncio.shield(send_task), timeout=deadline_seconds)
+            except TimeoutError:
+                send_task.cancel()
+                await asyncio.gather(send_task, return_exceptions=True)
+        if tick_task is not None:
+            tick_task.cancel()
+            await asyncio.gather(tick_task, return_exceptions=True)
+        if self._producer is not None:
+            try:  # everything it holds is still spooled, so a broker that is down costs nothing
+                await asyncio.wait_for(self._producer.stop(), timeout=5)
+            except (TimeoutError, KafkaError, OSError):
+                pass
+        self._report()
+        if self.spool.pending_rows:
+            log.warning("rows left in the spool; they are sent at the next start",
+                        extra={"rows": self.spool.pending_rows})
+        self.spool.close()
+        return 0

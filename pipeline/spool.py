@@ -1,0 +1,230 @@
+"""A bounded on-disk spool: accepted messages wait here until the broker has them.
+
+Every message the collector accepts is appended here first (one `write(2)` per
+message on an unbuffered file), and the producer reads from here and moves the
+cursor on only after the broker acknowledged. So a collector killed at any
+point loses nothing it answered 202 for: on restart the spool is scanned and
+everything past the cursor is sent again, in order.
+
+Layout under the spool folder:
+- `NNNNNNNNNNNNNNNN.seg`: segment files, appended in order; a new one is started
+  every `segment_bytes` and at each start. A record is a 22-byte header
+  (payload length u32, CRC-32 of the payload u32, append time ms i64, key length
+  u16, row count u32) followed by the key and the value.
+- `cursor`: "segment offset" of the first message not yet acknowledged, replaced
+  atomically (write + rename). Segments wholly before the cursor are deleted.
+
+Durability: a write is in the OS page cache when `append` returns, so a killed
+process loses nothing; a machine crash can lose the last `fsync_seconds` of
+appends (0 = fsync on every append). A record torn by a crash fails its CRC
+and the segment is cut there on the next start. Replaying from the cursor can
+resend messages the broker already had; the store keeps one row per event id
+(see docs/architecture.md, "Delivery guarantees").
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import struct
+import time
+import zlib
+from dataclasses import dataclass
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+_HEADER = struct.Struct("<IIqHI")
+_SUFFIX = ".seg"
+
+
+@dataclass(frozen=True)
+class Record:
+    """One spooled message and the cursor position just past it."""
+
+    key: bytes
+    value: bytes
+    rows: int
+    appended_ms: int
+    end: tuple[int, int]
+
+
+class Spool:
+    """Append-only segment files with an acknowledged-up-to cursor."""
+
+    def __init__(self, directory: Path, max_bytes: int, segment_bytes: int = 16 << 20) -> None:
+        self.directory = directory
+        self.max_bytes = max_bytes
+        self.segment_bytes = segment_bytes
+        directory.mkdir(parents=True, exist_ok=True)
+        self._sizes: dict[int, int] = {}  # segment -> valid bytes
+        self._rows_in: dict[int, int] = {}  # segment -> rows in it (for `pending_rows`)
+        self._recover()
+        self._cursor = self._load_cursor()
+        # a fresh segment at each start, after everything already there
+        self._active = max([*self._sizes, self._cursor[0], 0]) + 1
+        self._fd = self._open_segment(self._active)
+        self._drop_consumed()
+        self._pending_rows = self._count_rows_after_cursor()
+
+    # -- state -------------------------------------------------------------------------
+
+    @property
+    def pending_bytes(self) -> int:
+        """Bytes of messages not yet acknowledged."""
+        seg, off = self._cursor
+        return sum(size for s, size in self._sizes.items() if s >= seg) - (
+            off if seg in self._sizes else 0)
+
+    @property
+    def pending_rows(self) -> int:
+        """Event rows in messages not yet acknowledged."""
+        return self._pending_rows
+
+    def oldest_age(self) -> float:
+        """Seconds since the oldest unacknowledged message was appended (0 when empty)."""
+        first = self.read(1)
+        return max(0.0, time.time() - first[0].appended_ms / 1000) if first else 0.0
+
+    # -- writing -------------------------------------------------------------------------
+
+    def append(self, key: bytes, value: bytes, rows: int) -> bool:
+        """Append one message; False (nothing written) when the spool is full."""
+        payload = key + value
+        if self.pending_bytes + _HEADER.size + len(payload) > self.max_bytes:
+            return False
+        if self._sizes[self._active] >= self.segment_bytes:
+            self._roll()
+        header = _HEADER.pack(len(payload), zlib.crc32(payload), int(time.time() * 1000),
+                              len(key), rows)
+        os.write(self._fd, header + payload)
+        self._sizes[self._active] += _HEADER.size + len(payload)
+        self._rows_in[self._active] += rows
+        self._pending_rows += rows
+        return True
+
+    def sync(self) -> None:
+        """fsync the active segment (called on the fsync interval)."""
+        os.fsync(self._fd)
+
+    def _roll(self) -> None:
+        os.fsync(self._fd)
+        os.close(self._fd)
+        self._active += 1
+        self._fd = self._open_segment(self._active)
+
+    def _open_segment(self, seg: int) -> int:
+        self._sizes[seg] = 0
+        self._rows_in[seg] = 0
+        return os.open(self._path(seg), os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_TRUNC, 0o600)
+
+    # -- reading and acknowledging -------------------------------------------------------
+
+    def read(self, max_records: int, max_bytes: int = 4 << 20) -> list[Record]:
+        """Up to `max_records` messages from the cursor on (the cursor does not move)."""
+        out: list[Record] = []
+        seg, off = self._cursor
+        taken = 0
+        while len(out) < max_records and taken < max_bytes and seg in self._sizes:
+            end = self._sizes[seg]
+            if off >= end:
+                seg, off = seg + 1, 0
+                continue
+            with open(self._path(seg), "rb") as f:
+                f.seek(off)
+                chunk = f.read(min(end - off, max(max_bytes - taken, _HEADER.size)))
+            pos = 0
+            while pos + _HEADER.size <= len(chunk) and len(out) < max_records:
+                length, _, appended, key_len, rows = _HEADER.unpack_from(chunk, pos)
+                start = pos + _HEADER.size
+                if start + length > len(chunk):
+                    if not out:  # one message larger than max_bytes: read it whole
+                        with open(self._path(seg), "rb") as f:
+                            f.seek(off + pos)
+                            chunk = chunk[:pos] + f.read(_HEADER.size + length)
+                        continue
+                    break
+                payload = chunk[start:start + length]
+                pos = start + length
+                out.append(Record(payload[:key_len], payload[key_len:], rows, appended,
+                                  (seg, off + pos)))
+            taken += pos
+            off += pos
+            if pos == 0:
+                break
+        return out
+
+    def ack(self, records: list[Record]) -> None:
+        """Move the cursor past `records` (a prefix of what `read` returned)."""
+        if not records:
+            return
+        self._cursor = records[-1].end
+        self._pending_rows -= sum(r.rows for r in records)
+        self._drop_consumed()
+        tmp = self.directory / "cursor.tmp"
+        tmp.write_text(f"{self._cursor[0]} {self._cursor[1]}\n")
+        os.replace(tmp, self.directory / "cursor")
+
+    def _drop_consumed(self) -> None:
+        seg, off = self._cursor
+        for old in sorted(self._sizes):
+            done = old < seg or (old == seg and off >= self._sizes[old])
+            if done and old != self._active:
+                self._path(old).unlink(missing_ok=True)
+                del self._sizes[old]
+                del self._rows_in[old]
+        if seg not in self._sizes:
+            later = [s for s in self._sizes if s > seg]
+            self._cursor = (min(later), 0) if later else (self._active, 0)
+
+    def close(self) -> None:
+        """fsync and close the active segment."""
+        os.fsync(self._fd)
+        os.close(self._fd)
+
+    # -- recovery ------------------------------------------------------------------------
+
+    def _path(self, seg: int) -> Path:
+        return self.directory / f"{seg:016d}{_SUFFIX}"
+
+    def _recover(self) -> None:
+        """Find the segments; cut each at its first torn or corrupt record."""
+        for path in sorted(self.directory.glob(f"*{_SUFFIX}")):
+            if not path.stem.isdigit():
+                continue
+            seg = int(path.stem)
+            data = path.read_bytes()
+            pos = rows = 0
+            while pos + _HEADER.size <= len(data):
+                length, crc, _, _, count = _HEADER.unpack_from(data, pos)
+                payload = data[pos + _HEADER.size:pos + _HEADER.size + length]
+                if len(payload) != length or zlib.crc32(payload) != crc:
+                    break
+                pos += _HEADER.size + length
+                rows += count
+            if pos < len(data):
+                log.warning("spool segment cut at a torn record",
+                            extra={"segment": path.name, "kept_bytes": pos,
+                                   "dropped_bytes": len(data) - pos})
+                with open(path, "r+b") as f:
+                    f.truncate(pos)
+            self._sizes[seg] = pos
+            self._rows_in[seg] = rows
+
+    def _load_cursor(self) -> tuple[int, int]:
+        try:
+            seg_text, off_text = (self.directory / "cursor").read_text().split()
+            return int(seg_text), int(off_text)
+        except (OSError, ValueError):
+            return (min(self._sizes, default=1), 0)
+
+    def _count_rows_after_cursor(self) -> int:
+        seg, off = self._cursor
+        rows = sum(n for s, n in self._rows_in.items() if s > seg)
+        if seg in self._sizes:  # the cursor's own segment: count what lies past it
+            data = self._path(seg).read_bytes()[off:self._sizes[seg]]
+            pos = 0
+            while pos + _HEADER.size <= len(data):
+                length, _, _, _, count = _HEADER.unpack_from(data, pos)
+                pos += _HEADER.size + length
+                rows += count
+        return rows

@@ -1,0 +1,113 @@
+"""The scaled path against a real Kafka-protocol broker (tansu): collector -> Kafka -> pipeline -> chDB."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+
+from collector.settings import Settings
+from tests.beacons import all_event_kinds, envelope
+from tests.conftest import RunningServer, start_server, stop_server, wait_until
+from tests.kafka_fixtures import Broker, unique_topic
+
+
+@pytest.fixture
+def kafka_server(server_settings: Callable[..., Settings],
+                 kafka_broker: Broker) -> Iterator[RunningServer]:
+    """`rum serve` with RUM_KAFKA_BOOTSTRAP: intake, spool, producer and consumer in one process."""
+    settings = server_settings(kafka_bootstrap=kafka_broker.bootstrap, kafka_idempotent=False,
+                               kafka_partitions=3, rate_limit_ip=0, rate_limit_site=0,
+                               spool_segment_bytes=64 << 10, **unique_topic("e2e"))
+    running = start_server(settings)
+    try:
+        yield running
+    finally:
+        stop_server(running)
+
+
+def stored(server: RunningServer, where: str = "1") -> dict[str, int]:
+    """What the queries see: rows per kind (FINAL: one per event id) and distinct ids."""
+    rows = server.store.query(
+        f"SELECT kind, count() AS n, uniqExact(event_id) AS ids FROM rum.events FINAL "
+        f"WHERE {where} GROUP BY kind")
+    assert all(r["n"] == r["ids"] for r in rows), rows
+    return {r["kind"]: int(r["n"]) for r in rows}
+
+
+def test_beacons_arrive_once_per_site_and_kind(kafka_server: RunningServer) -> None:
+    sent: dict[tuple[str, str], int] = {}
+    for i in range(60):
+        site = ("shop-eu", "shop-us", "blog")[i % 3]
+        events = all_event_kinds() if i % 4 == 0 else []
+        reply = kafka_server.post(envelope(site=site, events=events))
+        assert reply.status_code == 202, reply.text
+        for kind in ["pageview"] + [e["t"] for e in events]:
+            sent[(site, kind)] = sent.get((site, kind), 0) + 1
+
+    def per_site_kind() -> dict[tuple[str, str], int]:
+        rows = kafka_server.store.query(
+            "SELECT site, kind, count() AS n FROM rum.events FINAL GROUP BY site, kind")
+        return {(r["site"], r["kind"]): int(r["n"]) for r in rows}
+
+    wait_until(lambda: sum(per_site_kind().values()) >= sum(sent.values()), timeout=60)
+    assert per_site_kind() == sent
+    health = kafka_server.app.state.sink
+    wait_until(lambda: health.pending == 0, timeout=10)
+    metrics = _metrics(kafka_server)
+    assert metrics["rum_produced_messages_total"] >= 60
+    assert metrics["rum_spool_bytes"] == 0 or health.pending == 0
+
+
+def test_broker_outage_loses_nothing_and_spool_drains(kafka_server: RunningServer,
+                                                      kafka_broker: Broker) -> None:
+    """A steady stream; the broker cut off for a while, then back: every 202 arrives once."""
+    accepted: list[str] = []
+    stop = threading.Event()
+
+    def stream() -> None:
+        n = 0
+        while not stop.is_set():
+            sid = f"outage-{n}"
+            if kafka_server.post(envelope(sid=sid)).status_code == 202:
+                accepted.append(sid)
+            n += 1
+            stop.wait(0.02)
+
+    writer = threading.Thread(target=stream)
+    writer.start()
+    try:
+        wait_until(lambda: stored(kafka_server).get("pageview", 0) >= 10, timeout=60)
+        kafka_broker.proxy.cut()
+        during = len(accepted)
+        sink = kafka_server.app.state.sink
+        # the intake keeps answering 202 from the spool while the broker is away
+        wait_until(lambda: len(accepted) >= during + 50 and sink.pending >= 20, timeout=60)
+        assert sink.spool.pending_bytes > 0
+    finally:
+        kafka_broker.proxy.restore()
+        stop.set()
+        writer.join()
+    sink = kafka_server.app.state.sink
+    wait_until(lambda: sink.pending == 0, timeout=90)
+    assert sink.spool.pending_bytes == 0
+    wait_until(lambda: stored(kafka_server).get("pageview", 0) >= len(accepted), timeout=60)
+    got = kafka_server.store.query(
+        "SELECT session_id, count() AS n FROM rum.events FINAL WHERE kind = 'pageview' "
+        "GROUP BY session_id")
+    assert sorted(r["session_id"] for r in got) == sorted(accepted)
+    assert all(r["n"] == 1 for r in got)
+
+
+def _metrics(server: RunningServer) -> dict[str, float]:
+    import httpx
+
+    text = httpx.get(f"{server.base_url}/metrics").text
+    out: dict[str, Any] = {}
+    for line in text.splitlines():
+        if line and not line.startswith("#") and "{" not in line:
+            name, value = line.rsplit(" ", 1)
+            out[name] = float(value)
+    return out
