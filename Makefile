@@ -38,7 +38,7 @@ system-deps:
 	fi
 
 lint: install
-	$(BIN)/ruff check collector pipeline queries cli alerts tests bench
+	$(BIN)/ruff check collector pipeline queries cli alerts grafana tests bench
 
 typecheck: install
 	$(BIN)/mypy
