@@ -140,9 +140,12 @@ class PipelineConsumer:
                 await self._collect()
                 await self._write_and_commit()
                 backoff = 0.0
-            except KafkaError as exc:
+            except (KafkaError, OSError, TimeoutError) as exc:
                 log.warning("broker error; retrying",
                             extra={"error": f"{type(exc).__name__}: {exc}"[:300]})
+                backoff = min(10.0, max(0.25, backoff * 2))
+            except Exception:  # a bug must not stop consuming silently: log it, back off, go on
+                log.exception("consumer loop failed; retrying")
                 backoff = min(10.0, max(0.25, backoff * 2))
         await self._write_and_commit()  # what was collected before the stop
 

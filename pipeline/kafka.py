@@ -164,11 +164,16 @@ class KafkaSink:
                 if self._producer is None:
                     self._producer = await self._connect()
                 sent = await self._send_some(self._producer)
-            except (KafkaError, OSError) as exc:
+            except (KafkaError, OSError, TimeoutError) as exc:
                 self.hooks.produce_failed(type(exc).__name__)
                 log.warning("broker unavailable; events stay in the spool",
                             extra={"error": f"{type(exc).__name__}: {exc}"[:300],
                                    "spooled_rows": self.spool.pending_rows})
+                backoff = min(10.0, max(0.25, backoff * 2))
+                continue
+            except Exception:  # a bug must not stop sending silently: log it, back off, go on
+                self.hooks.produce_failed("unexpected")
+                log.exception("send loop failed; events stay in the spool")
                 backoff = min(10.0, max(0.25, backoff * 2))
                 continue
             backoff = 0.0

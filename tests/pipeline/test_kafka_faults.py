@@ -218,6 +218,7 @@ def test_collector_killed_with_a_full_spool_delivers_it_once_after_restart(
     settings = kafka_settings(kafka_broker, tmp_path)
     kafka_broker.proxy.cut()  # the broker is unreachable: accepted beacons stay in the spool
     port = free_port()
+    collector = None
     try:
         collector = rum_process("collector", settings, port)
         sids = [f"killed-{i}" for i in range(40)]
@@ -227,9 +228,10 @@ def test_collector_killed_with_a_full_spool_delivers_it_once_after_restart(
                                headers={"content-type": "text/plain"})
             assert reply.status_code == 202
         assert httpx.get(f"http://127.0.0.1:{port}/healthz").json()["pending_rows"] == 40
-        collector.send_signal(signal.SIGKILL)
-        collector.wait(timeout=10)
     finally:
+        if collector is not None:
+            collector.send_signal(signal.SIGKILL)
+            collector.wait(timeout=10)
         kafka_broker.proxy.restore()
     collector = rum_process("collector", settings, port)  # same data dir: the spool survives
     try:
@@ -271,10 +273,11 @@ def test_pipeline_killed_mid_batch_leaves_no_duplicates_and_no_gaps(
     asyncio.run(produce(settings, [encode([row(i)]) for i in range(n)]))
     port = free_port()
     pipeline = rum_process("pipeline", settings, port)
-    # kill it once some batches are written, well before all of them are
-    wait_until(lambda: _metric(port, "rum_events_written_total") >= 200, timeout=60)
-    pipeline.send_signal(signal.SIGKILL)
-    pipeline.wait(timeout=10)
+    try:  # kill it once some batches are written, well before all of them are
+        wait_until(lambda: _metric(port, "rum_events_written_total") >= 200, timeout=60)
+    finally:
+        pipeline.send_signal(signal.SIGKILL)
+        pipeline.wait(timeout=10)
     assert asyncio.run(committed(settings)) < n  # killed with work left
     pipeline = rum_process("pipeline", settings, port)
     try:
