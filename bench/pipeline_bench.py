@@ -150,6 +150,30 @@ async def drain_rate(bootstrap: str, tmp: Path, n: int, rng: random.Random) -> t
     return 3 * n / seconds, 3 * n
 
 
+def final_cost(tmp: Path, rows: int) -> tuple[float, float]:
+    """Median ms of a p75-by-country query over `rows` events, read FINAL (as the queries'
+    view does) and plain, on the same table in the same run."""
+    store = ChdbStore(tmp / "final-chdb")
+    migrate(store, 30)
+    store.command(
+        "INSERT INTO rum.events (event_id, site, kind, ts, received_at, country, lcp, is_bot) "
+        "SELECT generateUUIDv4(), 'shop', 'pageview', now64(3) - toIntervalSecond(number % 86400), "
+        "now64(3), ['DE','IN','BR','US','NL','FR','JP','MX'][number % 8 + 1], 500 + number % 5000, 0 "
+        f"FROM numbers({rows})")
+    sql = ("SELECT country, quantile(0.75)(lcp) AS p75, count() AS n FROM rum.events {final} "
+           "WHERE site = 'shop' AND ts >= now64(3) - toIntervalHour(24) GROUP BY country")
+    timings: dict[str, float] = {}
+    for final in ("FINAL", ""):
+        runs = []
+        for _ in range(7):
+            started = time.perf_counter()
+            store.query(sql.format(final=final))
+            runs.append(time.perf_counter() - started)
+        timings[final] = statistics.median(runs) * 1000
+    store.close()
+    return timings["FINAL"], timings[""]
+
+
 class Probes:
     """Posts a probe beacon every `interval` s and notes when the pipeline made it queryable."""
 
@@ -288,6 +312,9 @@ def main() -> None:
         rows_per_s, rows = asyncio.run(drain_rate(bootstrap, tmp, args.messages, rng))
         print(f"\npipeline alone: {rows} rows drained into chDB at {rows_per_s:.0f} rows/s "
               f"({rows_per_s / 3:.0f} beacons/s)")
+        with_final, plain = final_cost(tmp, 2_000_000)
+        print(f"\ndedup cost: p75 LCP by country over 2M events in 24 h: FINAL {with_final:.0f} ms, "
+              f"plain {plain:.0f} ms (ratio {with_final / plain:.2f})")
         e2e = end_to_end(bootstrap, tmp, args.seconds, args.connections)
         full, lags = e2e["max"], e2e["freshness"]
         print(f"\nend to end (wrk -t1 -c{args.connections} -d{args.seconds}s; collector on CPU 0, "

@@ -189,8 +189,12 @@ class PipelineConsumer:
         rows = list(self.batch.rows)
         if rows and not await self._insert(rows, generation):
             return  # rebalanced or closing: the batch is read again from the last commit
+        if self.generation != generation:
+            return  # revoked while writing: the new owner re-reads (and re-dead-letters) it
         for key, value, headers, reason in self.batch.poison:
             await self._send_dlq(key, value, headers, reason)
+        if self.generation != generation:
+            return  # revoked meanwhile: nothing of this batch is committed here
         offsets = dict(self.batch.offsets)
         self.batch.clear()
         await self._commit(offsets)
