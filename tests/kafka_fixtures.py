@@ -13,7 +13,6 @@ import select
 import socket
 import subprocess
 import threading
-import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -34,36 +33,35 @@ def _listening(port: int) -> bool:
 
 
 class TcpProxy:
-    """Forwards 127.0.0.1:port to a target; `cut()` drops every connection and refuses new ones."""
+    """Forwards 127.0.0.1:port to a target; `cut()` drops every connection and refuses new ones.
+
+    The listener stays bound while cut (new connections are accepted and closed at once),
+    so the port cannot be taken by anyone else meanwhile.
+    """
 
     def __init__(self, target_port: int, port: int | None = None) -> None:
         self.port = port or free_port()
         self.target_port = target_port
         self._up = threading.Event()
+        self._up.set()
         self._stop = threading.Event()
         self._conns: list[socket.socket] = []
         self._lock = threading.Lock()
-        self._listener: socket.socket | None = None
+        self._listener = socket.socket()
+        self._listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self._listener.bind(("127.0.0.1", self.port))
+        self._listener.listen(64)
+        self._listener.settimeout(0.1)
         self._thread = threading.Thread(target=self._serve, daemon=True)
-        self.restore()
         self._thread.start()
 
     def restore(self) -> None:
-        """Accept connections again."""
-        sock = socket.socket()
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind(("127.0.0.1", self.port))
-        sock.listen(64)
-        sock.settimeout(0.1)
-        self._listener = sock
+        """Forward connections again."""
         self._up.set()
 
     def cut(self) -> None:
-        """Close the listener and every open connection (the broker looks down)."""
+        """Close every open connection and refuse new ones (the broker looks down)."""
         self._up.clear()
-        if self._listener is not None:
-            self._listener.close()
-            self._listener = None
         with self._lock:
             for conn in self._conns:
                 try:
@@ -77,16 +75,17 @@ class TcpProxy:
         """Stop the proxy."""
         self._stop.set()
         self.cut()
+        self._thread.join(timeout=5)
+        self._listener.close()
 
     def _serve(self) -> None:
         while not self._stop.is_set():
-            listener = self._listener
-            if not self._up.is_set() or listener is None:
-                time.sleep(0.05)
-                continue
             try:
-                client, _ = listener.accept()
+                client, _ = self._listener.accept()
             except (TimeoutError, OSError):
+                continue
+            if not self._up.is_set():
+                client.close()
                 continue
             try:
                 upstream = socket.create_connection(("127.0.0.1", self.target_port), timeout=2)
@@ -146,7 +145,8 @@ def kafka_broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Broker]:
         stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "RUST_LOG": "warn"},
     )
     try:
-        wait_until(lambda: _listening(port), timeout=20)
+        wait_until(lambda: _listening(port) or process.poll() is not None, timeout=20)
+        assert process.poll() is None, "tansu exited (port taken?): see its log"
         yield Broker(process, port, proxy)
     finally:
         proxy.close()
