@@ -13,6 +13,9 @@ from queries.stats import quantile_interval, two_proportion_z
 
 DIMENSIONS = ("country", "region", "city", "asn", "device_class", "browser", "os",
               "page_group", "connection_type")
+# dimensions that hold for a whole session (a session spans page groups): for the
+# questions that follow sessions (journey, revenue)
+SESSION_DIMENSIONS = tuple(d for d in DIMENSIONS if d != "page_group")
 # metric -> (good, poor, outlier cap): Core Web Vitals thresholds; values past the cap
 # are measurement garbage (tabs left open, suspended devices) and are excluded and counted
 THRESHOLDS = {
@@ -31,6 +34,18 @@ def parse_dimensions(text: str) -> tuple[str, ...]:
     dims = tuple(d.strip() for d in text.split(",") if d.strip())
     if not 1 <= len(dims) <= 2 or any(d not in DIMENSIONS for d in dims) or len(set(dims)) < len(dims):
         raise ParamError(f"by: one or two of {', '.join(DIMENSIONS)}, comma-separated")
+    return dims
+
+
+def parse_session_dimensions(text: str) -> tuple[str, ...]:
+    """'none', 'country' or 'country,device_class' -> up to two session-level dimensions."""
+    if text.strip() == "none":
+        return ()
+    dims = tuple(d.strip() for d in text.split(",") if d.strip())
+    if (not 1 <= len(dims) <= 2 or any(d not in SESSION_DIMENSIONS for d in dims)
+            or len(set(dims)) < len(dims)):
+        raise ParamError(f"by: 'none', or one or two of {', '.join(SESSION_DIMENSIONS)}, "
+                         "comma-separated")
     return dims
 
 
@@ -55,7 +70,7 @@ def _bind_vitals(values: dict[str, Any]) -> dict[str, Any]:
     return _bind_dims(values)
 
 
-def _named(row: dict[str, Any], dims: tuple[str, ...]) -> dict[str, Any]:
+def named(row: dict[str, Any], dims: tuple[str, ...]) -> dict[str, Any]:
     """Replace g1/g2 with the dimensions' names."""
     out = {dim: row[g] for dim, g in zip(dims, ("g1", "g2"), strict=False)}
     out.update({k: v for k, v in row.items() if k not in ("g1", "g2")})
@@ -81,7 +96,7 @@ def finish_vitals(rows: Rows, values: dict[str, Any]) -> Rows:
             z=round(z, 2), p_value=p,
             worse_than_rest=rest_n > 0 and p < ALPHA / max(1, len(shown)),
         )
-        out.append(_named(finished, values["by"]))
+        out.append(named(finished, values["by"]))
     return out
 
 
@@ -101,7 +116,7 @@ def finish_logins(rows: Rows, values: dict[str, Any]) -> Rows:
             flagged=(attempts >= values["min_attempts"] and rest_n > 0
                      and p < ALPHA / max(1, tested)),
         )
-        out.append(_named(finished, values["by"]))
+        out.append(named(finished, values["by"]))
     return out
 
 

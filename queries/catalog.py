@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from queries.analytics import analytics_specs
+from queries.experience import experience_specs
+from queries.revenue import revenue_specs
 from queries.spec import COMMON, Param, ParamError, QuerySpec, int_param, parse_window
 
 __all__ = ["CATALOG", "ParamError", "QuerySpec", "get_query", "parse_window"]
@@ -19,6 +21,8 @@ CATALOG: dict[str, QuerySpec] = {
         },
     ),
     **analytics_specs(),
+    **experience_specs(),
+    **revenue_specs(),
 }
 
 

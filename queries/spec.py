@@ -51,6 +51,21 @@ def int_param(name: str, low: int, high: int) -> Callable[[str], int]:
     return parse
 
 
+def float_param(name: str, low: float, high: float) -> Callable[[str], float]:
+    """A parser of a finite number within [low, high]."""
+
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise ParamError(f"{name}: {text!r} is not a number") from None
+        if not low <= value <= high:  # also refuses nan
+            raise ParamError(f"{name}: must be between {low:g} and {high:g}")
+        return value
+
+    return parse
+
+
 @dataclass(frozen=True)
 class Param:
     """One user-facing parameter: its parser, default and help."""

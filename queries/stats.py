@@ -50,3 +50,53 @@ def quantile_interval(grid: list[float], n: int, q: float = 0.75,
         return float(grid[max(0, min(len(grid) - 1, index))])
 
     return at(q - half, -1), at(q + half, +1)
+
+
+def wilson_interval(hits: float, n: float, z: float = Z95) -> tuple[float, float]:
+    """Wilson score 95% interval of a proportion hits/n (n may be an effective size)."""
+    if n <= 0:
+        return 0.0, 1.0
+    p = min(1.0, max(0.0, hits / n))
+    denom = 1 + z * z / n
+    centre = (p + z * z / (2 * n)) / denom
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
+    return max(0.0, centre - half), min(1.0, centre + half)
+
+
+def weighted_slope(points: list[tuple[float, float, float]]) -> float | None:
+    """Least-squares slope of y on x with weights, from (x, y, weight) points; None if < 2."""
+    total = sum(w for _, _, w in points)
+    if len(points) < 2 or total <= 0:
+        return None
+    mean_x = sum(x * w for x, _, w in points) / total
+    mean_y = sum(y * w for _, y, w in points) / total
+    sxx = sum(w * (x - mean_x) ** 2 for x, _, w in points)
+    if sxx == 0:
+        return None
+    return sum(w * (x - mean_x) * (y - mean_y) for x, y, w in points) / sxx
+
+
+def what_if_gain(seg: list[float], ref: list[float], value: list[float],
+                 value_var: list[float]) -> tuple[float, float]:
+    """Value per session gained if a segment's bucket mix were the reference's: (gain, std error).
+
+    `seg` and `ref` are session counts per bucket, `value` the value per session of each
+    bucket (pooled over the site) and `value_var` its sampling variance. The gain is
+    sum_b (q_b - p_b) * value_b (direct standardization); its variance, by the delta
+    method, adds the buckets' sampling variance and the multinomial variance of both
+    mixes (covariance between them ignored).
+    """
+    n_seg, n_ref = sum(seg), sum(ref)
+    if n_seg <= 0 or n_ref <= 0:
+        return 0.0, 0.0
+    p = [c / n_seg for c in seg]
+    q = [c / n_ref for c in ref]
+    gain = sum((qb - pb) * v for qb, pb, v in zip(q, p, value, strict=True))
+
+    def mix_var(shares: list[float], n: float) -> float:
+        mean = sum(s * v for s, v in zip(shares, value, strict=True))
+        return max(0.0, sum(s * v * v for s, v in zip(shares, value, strict=True)) - mean * mean) / n
+
+    var = (sum((qb - pb) ** 2 * vv for qb, pb, vv in zip(q, p, value_var, strict=True))
+           + mix_var(q, n_ref) + mix_var(p, n_seg))
+    return gain, math.sqrt(var)

@@ -1,0 +1,76 @@
+-- journey: how many sessions go through the steps the site defines, in order, and how
+-- fast is each step?
+--
+-- Answers, per segment (one session-level dimension, or none): the sessions that
+-- reached each step of a funnel in order (windowFunnel: step k counts when steps
+-- 1..k happened in that order within `within_ms` of step 1, other events allowed in
+-- between), and the median LCP of each step's page views. queries/experience.py adds
+-- the conversion per step and the test against the rest of the site.
+--
+-- A step is a page group ('/product/:id'), a custom event name ('add_to_cart'),
+-- 'conversion' (a conversion event) or 'login' (a successful login).
+--
+-- Parameters:
+--   site String ('' = all), since_ms Int64, until_ms Int64 (window, epoch ms),
+--   d1 String: segment dimension, as in rum.segmented_events ('' = whole site),
+--   step1 .. step8 String: the steps in order ('' past the last one),
+--   n_steps UInt8: how many steps are set (2-8),
+--   within_ms UInt64: the longest time from step 1 to the last step (ms),
+--   cap Float64: LCP values past it (ms) are outliers, left out of the step speed.
+--
+-- Output, one row per segment and step: g1 (segment, '' when none), step (1-based),
+--   step_name, sessions (sessions that reached this step in order; observed, not
+--   weighted), lcp_p50 (median LCP of the step's page views in the segment, weighted
+--   by sample_weight, ms; NULL for event steps), lcp_samples.
+SELECT
+    funnel.g1 AS g1, funnel.step AS step,
+    [{step1:String}, {step2:String}, {step3:String}, {step4:String},
+     {step5:String}, {step6:String}, {step7:String}, {step8:String}][funnel.step] AS step_name,
+    funnel.sessions AS sessions,
+    if(speed.lcp_samples = 0, NULL, round(speed.lcp_p50, 1)) AS lcp_p50,
+    speed.lcp_samples AS lcp_samples
+FROM
+(
+    SELECT g1, step, countIf(level >= step) AS sessions
+    FROM
+    (
+        SELECT
+            any(g1) AS g1,
+            windowFunnel({within_ms:UInt64})(t, hits[1], hits[2], hits[3], hits[4],
+                                             hits[5], hits[6], hits[7], hits[8]) AS level
+        FROM
+        (
+            SELECT
+                g1, session_id,
+                toUInt64(toUnixTimestamp64Milli(ts)) AS t,
+                arrayMap(s -> s != '' AND (
+                        (kind = 'pageview' AND page_group = s)
+                        OR (kind = 'custom' AND event_name = s)
+                        OR (s = 'conversion' AND kind = 'conversion')
+                        OR (s = 'login' AND kind = 'login' AND ifNull(login_success, 0) = 1)),
+                    [{step1:String}, {step2:String}, {step3:String}, {step4:String},
+                     {step5:String}, {step6:String}, {step7:String}, {step8:String}]) AS hits
+            FROM rum.segmented_events(site = {site:String}, since_ms = {since_ms:Int64},
+                until_ms = {until_ms:Int64}, d1 = {d1:String}, d2 = '')
+            WHERE kind IN ('pageview', 'custom', 'conversion', 'login')
+        )
+        GROUP BY session_id
+    )
+    ARRAY JOIN range(1, {n_steps:UInt8} + 1) AS step
+    GROUP BY g1, step
+) AS funnel
+LEFT JOIN
+(
+    SELECT
+        g1,
+        indexOf([{step1:String}, {step2:String}, {step3:String}, {step4:String},
+                 {step5:String}, {step6:String}, {step7:String}, {step8:String}], page_group)
+            AS step,
+        quantileExactWeighted(0.5)(lcp, toUInt64(greatest(1, round(sample_weight)))) AS lcp_p50,
+        count() AS lcp_samples
+    FROM rum.segmented_events(site = {site:String}, since_ms = {since_ms:Int64},
+        until_ms = {until_ms:Int64}, d1 = {d1:String}, d2 = '')
+    WHERE kind = 'pageview' AND lcp IS NOT NULL AND lcp <= {cap:Float64} AND step > 0
+    GROUP BY g1, step
+) AS speed ON funnel.g1 = speed.g1 AND funnel.step = speed.step
+ORDER BY g1, step
