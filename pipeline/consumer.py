@@ -113,7 +113,7 @@ class PipelineConsumer:
             bootstrap_servers=self.settings.kafka_bootstrap, group_id=self.settings.kafka_group,
             enable_auto_commit=False, auto_offset_reset="earliest",
             max_partition_fetch_bytes=8 << 20, fetch_max_bytes=64 << 20,
-            request_timeout_ms=30_000, session_timeout_ms=30_000, heartbeat_interval_ms=3_000,
+            request_timeout_ms=30_000, session_timeout_ms=10_000, heartbeat_interval_ms=3_000,
         )
         dlq = AIOKafkaProducer(**producer_options(self.settings))
         try:
