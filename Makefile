@@ -5,13 +5,14 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.stamp-install
 BEACON_SRC := $(wildcard js-beacon/package.json js-beacon/package-lock.json js-beacon/src/*.ts js-beacon/src/*/*.ts js-beacon/scripts/*)
+DASHBOARD_SRC := $(wildcard dashboard/package.json dashboard/package-lock.json dashboard/tsconfig.json dashboard/src/* dashboard/scripts/*)
 
-.PHONY: serve test install beacon system-deps lint typecheck pytest js-test bench clean
+.PHONY: serve test install beacon dashboard system-deps lint typecheck pytest js-test bench clean
 
-serve: install beacon
+serve: install beacon dashboard
 	$(BIN)/rum serve
 
-test: install beacon system-deps lint typecheck js-test pytest
+test: install beacon dashboard system-deps lint typecheck js-test pytest
 
 install: $(STAMP)
 
@@ -29,6 +30,12 @@ js-beacon/dist/rum.js: $(BEACON_SRC)
 	  cd js-beacon && npm ci --no-audit --no-fund --loglevel=error && npm run build; \
 	else echo "js-beacon not present yet: skipping"; fi
 
+# The built-in dashboard served at / (needs node + npm): typechecked and built when its sources change.
+dashboard: dashboard/dist/dashboard.js
+
+dashboard/dist/dashboard.js: $(DASHBOARD_SRC)
+	cd dashboard && npm ci --no-audit --no-fund --loglevel=error && npm run typecheck && npm run build
+
 # Debian's chromium for the real-browser tests (only installable as root).
 system-deps:
 	@if [ ! -x /usr/bin/chromium ]; then \
@@ -38,7 +45,7 @@ system-deps:
 	fi
 
 lint: install
-	$(BIN)/ruff check collector pipeline queries cli alerts grafana tests bench
+	$(BIN)/ruff check collector pipeline queries cli alerts grafana demo tests bench
 
 typecheck: install
 	$(BIN)/mypy
@@ -53,4 +60,4 @@ bench: install beacon
 	$(BIN)/python bench/intake_bench.py
 
 clean:
-	rm -rf $(VENV) js-beacon/node_modules js-beacon/dist .rum-data
+	rm -rf $(VENV) js-beacon/node_modules js-beacon/dist dashboard/node_modules dashboard/dist .rum-data

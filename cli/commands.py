@@ -153,6 +153,26 @@ def _print_table(title: str, rows: list[dict[str, Any]]) -> None:
     console.print(table)
 
 
+def demo(args: argparse.Namespace) -> int:
+    """Run the demo: collector, shop, traffic, incidents, alerts; exit 0 when it ran."""
+    from pathlib import Path
+
+    from demo.run import Demo, DemoOptions
+
+    if args.rate <= 0 or args.duration < 0 or args.alert_interval < 0.05:
+        raise CliError("--rate must be > 0, --duration >= 0, --alert-interval >= 0.05")
+    options = DemoOptions(
+        rate=args.rate, duration=args.duration, seed=args.seed, browser=args.browser,
+        alert_interval=args.alert_interval, port=args.port, config=args.config,
+        data_dir=Path(args.data_dir) if args.data_dir else None,
+        summary=Path(args.summary) if args.summary else None)
+    try:
+        Demo(options).run()
+    except RuntimeError as exc:
+        raise CliError(str(exc)) from None
+    return 0
+
+
 def alerts_check(args: argparse.Namespace) -> int:
     """Validate a rules file: print a summary, or raise RulesError listing each problem."""
     from pathlib import Path

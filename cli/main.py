@@ -59,6 +59,23 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("file", help="rules file")
     check.set_defaults(func=commands.alerts_check)
 
+    demo = sub.add_parser("demo", help="see the product work: traffic, incidents, alerts, dashboard",
+                          description="Start the embedded collector, a demo shop with the real "
+                          "snippet and visitors from around the world; plant incidents and watch "
+                          "them found on the dashboard and delivered as alerts. Ctrl-C stops.")
+    demo.add_argument("--rate", type=float, default=30.0, help="synthetic visits per second (30)")
+    demo.add_argument("--duration", type=float, default=0.0,
+                      help="seconds to run; 0 = until Ctrl-C (incidents start at 12, 18, 24 s)")
+    demo.add_argument("--seed", type=int, default=1, help="random seed of the traffic model (1)")
+    demo.add_argument("--browser", action=argparse.BooleanOptionalAction, default=None,
+                      help="also drive real chromium visitors (default: when /usr/bin/chromium exists)")
+    demo.add_argument("--alert-interval", type=float, default=5.0,
+                      help="seconds between alert evaluations (5)")
+    demo.add_argument("--port", type=int, help="collector port (RUM_PORT, default 8080)")
+    demo.add_argument("--data-dir", help="keep the data here (default: a temporary folder)")
+    demo.add_argument("--summary", help="also write the findings as JSON to this file")
+    demo.set_defaults(func=commands.demo)
+
     report = sub.add_parser("report", help="answer a question (e.g. slow-regions)",
                             description="Run a named query and print a table (or JSON).")
     rsub = report.add_subparsers(dest="query", required=True, metavar="QUERY")

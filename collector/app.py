@@ -6,6 +6,7 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -42,6 +43,13 @@ log = logging.getLogger(__name__)
 
 
 ROLES = ("serve", "collector", "pipeline")
+# the built-in dashboard (dashboard/, built into dist/ by `make dashboard`): file -> media type
+DASHBOARD_DIR = Path(__file__).resolve().parent.parent / "dashboard" / "dist"
+DASHBOARD_FILES = {"index.html": "text/html; charset=utf-8",
+                   "dashboard.js": "text/javascript; charset=utf-8",
+                   "dashboard-style.css": "text/css; charset=utf-8"}
+DASHBOARD_CSP = ("default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
+                 "script-src 'self'; connect-src 'self'; frame-ancestors 'none'")
 
 
 def create_app(settings: Settings, role: str = "serve") -> FastAPI:
@@ -115,6 +123,8 @@ def create_app(settings: Settings, role: str = "serve") -> FastAPI:
     app.state.intake = intake if takes_beacons else None
     app.state.registry = registry
     app.state.scripts = load_scripts(settings.beacon_dir)
+    app.state.dashboard = {name: (DASHBOARD_DIR / name).read_bytes() for name in DASHBOARD_FILES
+                           if (DASHBOARD_DIR / name).is_file()}
     if takes_beacons:
         app.router.routes.append(Route("/v1/beacon", intake, methods=["POST", "OPTIONS"]))
     _add_error_handlers(app)
@@ -232,6 +242,31 @@ def _add_routes(app: FastAPI, access: ReadAccess) -> None:
 
     for script_name in ("rum.js", "rum.attribution.js"):
         _add_script_route(app, script_name)
+    _add_dashboard_routes(app, access)
+
+
+def _add_dashboard_routes(app: FastAPI, access: ReadAccess) -> None:
+    """GET / and /dashboard/{file}: the built-in dashboard, read side like the query API."""
+
+    def reply(request: Request, name: str) -> Response:
+        if refused := access.refuse(request):
+            return refused
+        body = request.app.state.dashboard.get(name) if name in DASHBOARD_FILES else None
+        if body is None:
+            known = name in DASHBOARD_FILES
+            return _error(404, "not_built" if known else "not_found",
+                          "the dashboard is not built; run `make dashboard`" if known else "Not Found")
+        return Response(body, media_type=DASHBOARD_FILES[name], headers={
+            "Cache-Control": "no-cache", "Content-Security-Policy": DASHBOARD_CSP,
+            "X-Content-Type-Options": "nosniff"})
+
+    @app.get("/", include_in_schema=False)
+    async def dashboard(request: Request) -> Response:
+        return reply(request, "index.html")
+
+    @app.get("/dashboard/{name}", include_in_schema=False)
+    async def dashboard_asset(name: str, request: Request) -> Response:
+        return reply(request, name if name != "index.html" else "")
 
 
 def _add_script_route(app: FastAPI, name: str) -> None:

@@ -1,0 +1,20 @@
+// Small DOM helpers: every value reaches the page as text, never as HTML.
+
+export function el<K extends keyof HTMLElementTagNameMap>(
+  tag: K, attrs: Record<string, string> = {}, ...children: (Node | string)[]
+): HTMLElementTagNameMap[K] {
+  const node = document.createElement(tag);
+  for (const [key, value] of Object.entries(attrs)) node.setAttribute(key, value);
+  node.append(...children);
+  return node;
+}
+
+/** Replace a table body's rows; `empty` is shown when there are none. */
+export function fillTable(table: string, rows: HTMLTableRowElement[], empty: string): void {
+  const body = document.querySelector(`#${table} tbody`) as HTMLTableSectionElement;
+  const columns = document.querySelectorAll(`#${table} thead th`).length;
+  body.replaceChildren(...(rows.length ? rows
+    : [el('tr', {}, el('td', { colspan: String(columns), class: 'empty' }, empty))]));
+}
+
+export const pct = (x: number): string => `${(100 * x).toFixed(x < 0.1 ? 1 : 0)}%`;

@@ -1,0 +1,205 @@
+// The dashboard: filters in the URL, one refresh that reads every panel from the query
+// API, and auto-refresh. Panels fail independently: one refused query leaves the others.
+
+import { alerts, num, query, str, type Row } from './api';
+import { band, COLORS, format, LABELS, METRICS, type Metric } from './bands';
+import { VitalChart } from './charts';
+import { el, fillTable, pct } from './dom';
+import { countryName, WorldMap, type CountryValue } from './map';
+import { p75Of, SeriesStore, sharesOf } from './series';
+
+interface Filters {
+  site: string;
+  window: string;
+  device: string;
+  refresh: number; // seconds, 0 = off
+  point: string; // window of each time-series point
+  minSamples: string;
+}
+
+const DEFAULTS: Filters = { site: '', window: '24h', device: '', refresh: 30, point: '5m', minSamples: '30' };
+
+function readFilters(): Filters {
+  const q = new URLSearchParams(location.search);
+  return {
+    site: q.get('site') ?? DEFAULTS.site,
+    window: q.get('window') ?? DEFAULTS.window,
+    device: q.get('device') ?? DEFAULTS.device,
+    refresh: Number(q.get('refresh') ?? DEFAULTS.refresh) || 0,
+    point: q.get('point') ?? DEFAULTS.point,
+    minSamples: q.get('min_samples') ?? DEFAULTS.minSamples,
+  };
+}
+
+function writeFilters(f: Filters): void {
+  const q = new URLSearchParams({ site: f.site, window: f.window, device: f.device,
+    refresh: String(f.refresh), point: f.point, min_samples: f.minSamples });
+  history.replaceState(null, '', `?${q}`);
+}
+
+const $ = <T extends HTMLElement>(id: string): T => document.getElementById(id) as T;
+
+function chip(metric: Metric, value: number): HTMLElement {
+  if (!Number.isFinite(value)) return el('span', {}, '–');
+  const b = band(metric, value);
+  return el('span', { class: `chip ${b}`, title: LABELS[b] }, format(metric, value));
+}
+
+/** Map + slow-regions table. */
+async function geography(f: Filters, map: WorldMap): Promise<void> {
+  const base = { site: f.site, window: f.window };
+  const byCountry = await query('slow-segments', { ...base, metric: 'lcp', min_samples: '5',
+    by: f.device ? 'country,device_class' : 'country' });
+  const values = new Map<string, CountryValue>();
+  for (const r of byCountry) {
+    if (f.device && str(r, 'device_class') !== f.device) continue;
+    values.set(str(r, 'country'), { p75: num(r, 'p75'), samples: num(r, 'samples') });
+  }
+  map.update(values);
+
+  let rows: HTMLTableRowElement[];
+  if (f.device) {
+    // slow-regions has no device dimension: per country for one device class instead
+    $('regions-title').textContent = `Slow countries (${f.device})`;
+    rows = byCountry.filter((r) => str(r, 'device_class') === f.device
+      && num(r, 'samples') >= Number(f.minSamples)).slice(0, 12).map((r) =>
+      el('tr', { 'data-place': str(r, 'country') }, el('td', {}, countryName(str(r, 'country'))),
+        el('td', { class: 'num' }, chip('lcp', num(r, 'p75'))), el('td', { class: 'num' }, '–'),
+        el('td', { class: 'num' }, '–'), el('td', { class: 'num' }, num(r, 'samples').toLocaleString('en'))));
+  } else {
+    $('regions-title').textContent = 'Slow regions';
+    const all = await query('slow-regions', { ...base, min_samples: f.minSamples });
+    const withRegions = new Set(all.filter((r) => str(r, 'level') === 'region').map((r) => str(r, 'country')));
+    rows = all.filter((r) => str(r, 'level') === 'region' || !withRegions.has(str(r, 'country')))
+      .slice(0, 12).map((r) => {
+        const place = str(r, 'region') ? `${str(r, 'country')}-${str(r, 'region')}` : str(r, 'country');
+        const name = el('td', {}, place, ' ', el('small', {}, countryName(str(r, 'country'))));
+        return el('tr', { 'data-place': place, 'data-flagged': String(num(r, 'flagged')) }, name,
+          el('td', { class: 'num' }, chip('lcp', num(r, 'lcp_p75'))),
+          el('td', { class: 'num' }, chip('inp', num(r, 'inp_p75'))),
+          el('td', { class: 'num' }, chip('ttfb', num(r, 'ttfb_p75'))),
+          el('td', { class: 'num' }, num(r, 'samples').toLocaleString('en')));
+      });
+  }
+  fillTable('slow-regions', rows, `no segment with ${f.minSamples}+ samples in this window`);
+}
+
+/** Time-series points (trailing `point` window) and good/NI/poor shares (whole window). */
+async function vitals(f: Filters, charts: Map<Metric, VitalChart>): Promise<void> {
+  const base = { site: f.site, by: 'device_class', min_samples: '1' };
+  const [recent, whole] = await Promise.all([
+    Promise.all(METRICS.map((m) => query('slow-segments', { ...base, metric: m, window: f.point }))),
+    Promise.all(METRICS.map((m) => query('slow-segments', { ...base, metric: m, window: f.window }))),
+  ]);
+  const store = new SeriesStore(`rum-series|${f.site}|${f.device}|${f.point}`);
+  const values: Partial<Record<Metric, number | null>> = {};
+  METRICS.forEach((m, i) => { values[m] = p75Of(recent[i], f.device); });
+  const points = store.append({ t: Date.now() / 1000, values });
+  for (const chart of charts.values()) chart.update(points);
+  $('trend-note').textContent = `(each point: the last ${f.point}, sampled at every refresh)`;
+
+  const bars = METRICS.map((m, i) => {
+    const shares = sharesOf(whole[i], f.device);
+    if (shares === null) return el('div', { class: 'share-row' }, m.toUpperCase(), el('span', {}, 'no data'), '');
+    const [good, ni, poor, n] = shares;
+    const part = (b: 'good' | 'ni' | 'poor', x: number): HTMLElement =>
+      el('span', { class: b, style: `width:${(100 * x).toFixed(2)}%`, title: `${LABELS[b]}: ${pct(x)}` },
+        x >= 0.08 ? pct(x) : '');
+    return el('div', { class: 'share-row', 'data-metric': m }, el('strong', {}, m.toUpperCase()),
+      el('div', { class: 'bar', role: 'img',
+        'aria-label': `${m}: ${pct(good)} good, ${pct(ni)} needs improvement, ${pct(poor)} poor` },
+      part('good', good), part('ni', ni), part('poor', poor)),
+      el('small', {}, `${n.toLocaleString('en')} page views`));
+  });
+  $('share-bars').replaceChildren(...bars);
+}
+
+async function logins(f: Filters): Promise<void> {
+  const rows = (await query('failing-logins', { site: f.site, window: f.window,
+    by: f.device ? 'country,device_class' : 'country' }))
+    .filter((r) => !f.device || str(r, 'device_class') === f.device);
+  fillTable('failing-logins', rows.slice(0, 10).map((r) => {
+    const rate = num(r, 'failure_rate');
+    const baseline = num(r, 'baseline_rate');
+    const bar = el('div', { class: 'rate', title: `${pct(rate)} failed; rest of site ${pct(baseline)}` },
+      el('b', { style: `width:${(100 * rate).toFixed(1)}%` }),
+      el('i', { style: `left:${(100 * (Number.isFinite(baseline) ? baseline : 0)).toFixed(1)}%` }));
+    return el('tr', { 'data-country': str(r, 'country'), 'data-flagged': String(r.flagged === true) },
+      el('td', {}, countryName(str(r, 'country'))),
+      el('td', {}, bar, el('small', {}, `${pct(rate)} vs ${Number.isFinite(baseline) ? pct(baseline) : '–'}`)),
+      el('td', { class: 'num' }, num(r, 'attempts').toLocaleString('en')),
+      el('td', {}, r.flagged === true ? el('span', { class: 'flag' }, 'flagged') : ''));
+  }), 'no logins in this window');
+}
+
+async function errors(f: Filters): Promise<void> {
+  const rows = await query('top-errors', { site: f.site, window: f.window, limit: '8' });
+  fillTable('top-errors', rows.map((r: Row) => el('tr', {},
+    el('td', { title: str(r, 'top_frame') }, str(r, 'message').slice(0, 120)),
+    el('td', { class: 'num' }, num(r, 'pageviews').toLocaleString('en')),
+    el('td', { class: 'num' }, num(r, 'sessions').toLocaleString('en')),
+    el('td', {}, str(r, 'last_seen')))), 'no JS errors in this window');
+}
+
+async function activeAlerts(): Promise<void> {
+  const { active } = await alerts();
+  fillTable('active-alerts', active.map((r) => el('tr', {},
+    el('td', {}, str(r, 'rule')), el('td', {}, str(r, 'group_key') || 'all traffic'),
+    el('td', { class: `state-${str(r, 'state')}` }, str(r, 'state')),
+    el('td', { class: 'num' }, Number.isFinite(num(r, 'value')) ? num(r, 'value').toPrecision(3) : '–'),
+    el('td', { class: 'num' }, num(r, 'samples').toLocaleString('en')))), 'no active alerts');
+}
+
+function legend(): void {
+  $('map-legend').replaceChildren(...(['good', 'ni', 'poor'] as const).map((b) =>
+    el('li', {}, el('i', { style: `background:${COLORS[b]}` }),
+      `${LABELS[b]} (${b === 'good' ? '≤ 2.5 s' : b === 'ni' ? '2.5–4 s' : '> 4 s'})`)),
+  el('li', {}, el('i', { style: `background:${COLORS.none}` }), 'no data'));
+}
+
+function start(): void {
+  let f = readFilters();
+  const form = { site: $<HTMLInputElement>('f-site'), window: $<HTMLSelectElement>('f-window'),
+    device: $<HTMLSelectElement>('f-device'), refresh: $<HTMLSelectElement>('f-refresh') };
+  form.site.value = f.site;
+  form.window.value = f.window;
+  form.device.value = f.device;
+  if (![...form.refresh.options].some((o) => o.value === String(f.refresh))) {
+    form.refresh.append(el('option', { value: String(f.refresh) }, `${f.refresh} s`));
+  }
+  form.refresh.value = String(f.refresh);
+  legend();
+  const map = new WorldMap($('map'));
+  const charts = new Map(METRICS.map((m) => [m, new VitalChart($(`chart-${m}`), m)] as const));
+  let timer: number | undefined;
+  let running = false;
+
+  const refresh = async (): Promise<void> => {
+    window.clearTimeout(timer);
+    if (running) return;
+    running = true;
+    const status = $('status');
+    const results = await Promise.allSettled([geography(f, map), vitals(f, charts), logins(f),
+      errors(f), activeAlerts()]);
+    const failed = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
+    status.className = failed.length ? 'error' : '';
+    status.textContent = failed.length ? `some panels failed: ${String(failed[0].reason?.message ?? failed[0].reason)}`
+      : `updated ${new Date().toLocaleTimeString()}`;
+    document.body.dataset.refreshes = String(Number(document.body.dataset.refreshes ?? 0) + 1);
+    running = false;
+    if (f.refresh > 0) timer = window.setTimeout(refresh, f.refresh * 1000);
+  };
+
+  const changed = (): void => {
+    if (!form.site.checkValidity()) return;
+    f = { ...f, site: form.site.value.trim(), window: form.window.value, device: form.device.value,
+      refresh: Number(form.refresh.value) };
+    writeFilters(f);
+    void refresh();
+  };
+  for (const input of Object.values(form)) input.addEventListener('change', changed);
+  $('filters').addEventListener('submit', (e) => { e.preventDefault(); changed(); });
+  void refresh();
+}
+
+start();

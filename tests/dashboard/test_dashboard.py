@@ -1,0 +1,126 @@
+"""The built-in dashboard: served at / on the read side, and working in a real browser
+(Debian chromium via Playwright) against seeded data."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import orjson
+import pytest
+
+from collector.app import DASHBOARD_DIR
+from collector.settings import Settings
+from tests.beacons import envelope
+from tests.conftest import ANDROID_UA, CHROME_UA, RunningServer, start_server, stop_server
+from tests.geo_fixtures import visitor_ip
+
+CHROMIUM = "/usr/bin/chromium"
+FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+TOKEN = "dashboard-test-token-0123456789"
+needs_build = pytest.mark.skipif(not (DASHBOARD_DIR / "dashboard.js").is_file() and not os.environ.get("CI"),
+                                 reason="dashboard not built (make dashboard)")
+needs_chromium = pytest.mark.skipif(not os.path.exists(CHROMIUM) and not os.environ.get("CI"),
+                                    reason="Debian chromium not installed (make test installs it)")
+
+
+@needs_build
+def test_page_and_assets_are_served(rum_server: RunningServer) -> None:
+    page = httpx.get(f"{rum_server.base_url}/")
+    assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+    assert "default-src 'self'" in page.headers["content-security-policy"]
+    assert 'src="dashboard/dashboard.js"' in page.text
+    for name, kind in (("dashboard.js", "text/javascript"), ("dashboard-style.css", "text/css")):
+        asset = httpx.get(f"{rum_server.base_url}/dashboard/{name}")
+        assert asset.status_code == 200 and asset.headers["content-type"].startswith(kind)
+    assert "cdn" not in httpx.get(f"{rum_server.base_url}/dashboard/dashboard.js").text.lower()
+    assert httpx.get(f"{rum_server.base_url}/dashboard/../pyproject.toml").status_code == 404
+    assert httpx.get(f"{rum_server.base_url}/dashboard/secret.txt").status_code == 404
+
+
+def test_dashboard_is_read_side(server_settings: Callable[..., Settings]) -> None:
+    server = start_server(server_settings(api_tokens=[TOKEN]))
+    try:
+        for path in ("/", "/dashboard/dashboard.js"):
+            assert httpx.get(f"{server.base_url}{path}").status_code == 401
+        authorized = httpx.get(f"{server.base_url}/", headers={"authorization": f"Bearer {TOKEN}"})
+        assert authorized.status_code in (200, 404)  # 404 only when the dashboard is not built
+        assert httpx.get(f"{server.base_url}/healthz").status_code == 200
+    finally:
+        stop_server(server)
+
+
+def _seed(server: RunningServer) -> None:
+    """Mumbai slow (the planted slow region), the rest fast; failing logins in Brazil."""
+    visitors = [("IN", "MH", 6200.0), ("IN", "KA", 2100.0), ("GB", None, 1300.0),
+                ("NL", None, 1100.0), ("BR", None, 2900.0), ("SE", None, 1500.0)]
+    posted = 0
+    client = httpx.Client(base_url=server.base_url, timeout=10)
+    for country, region, lcp in visitors:
+        for i in range(40):
+            events: list[dict[str, Any]] = []
+            if i % 4 == 0:
+                events.append({"t": "login", "ts": 0, "success": country != "BR" or i % 8 != 0})
+            if country == "GB" and i % 10 == 0:
+                events.append({"t": "error", "ts": 0, "message": "TypeError: totals is undefined"})
+            body = envelope(vitals={"lcp": lcp + 10 * i, "inp": 90 + i, "cls": 0.02, "ttfb": 300 + i},
+                            events=[{**e, "ts": time.time() * 1000} for e in events])
+            reply = client.post("/v1/beacon", content=orjson.dumps(body), headers={
+                "content-type": "text/plain", "user-agent": ANDROID_UA if i % 2 else CHROME_UA,
+                "x-forwarded-for": visitor_ip(country, region)})
+            assert reply.status_code == 202, reply.text
+            posted += 1
+    client.close()
+    server.wait_rows(posted, "kind = 'pageview'")
+
+
+@pytest.fixture
+def browser() -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        launched = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS, headless=True)
+        yield launched
+        launched.close()
+
+
+@needs_build
+@needs_chromium
+def test_dashboard_in_a_real_browser(rum_server: RunningServer, browser: Any, tmp_path: Path) -> None:
+    _seed(rum_server)
+    page = browser.new_page(viewport={"width": 1400, "height": 1300})
+    problems: list[str] = []
+    page.on("console", lambda m: problems.append(m.text) if m.type in ("error", "warning") else None)
+    page.on("pageerror", lambda exc: problems.append(str(exc)))
+    page.on("requestfailed", lambda r: problems.append(f"failed: {r.url}"))
+    external: list[str] = []
+    page.on("request", lambda r: None if r.url.startswith(rum_server.base_url) or r.url.startswith("data:")
+            else external.append(r.url))
+    page.goto(f"{rum_server.base_url}/?window=1h&refresh=1&min_samples=20")
+    # functions, not expressions: the page's CSP forbids eval, which string predicates use
+    page.wait_for_function("() => Number(document.body.dataset.refreshes || 0) >= 2", timeout=30_000)
+
+    bands = dict(page.eval_on_selector_all("#map path[data-band]:not([data-band=none])",
+                                           "els => els.map(e => [e.dataset.country, e.dataset.band])"))
+    assert bands["IN"] in ("ni", "poor") and bands["NL"] == "good" and bands["GB"] == "good"
+    assert len(bands) == 5, bands  # GB IN NL BR SE; every other country grey
+    places = page.eval_on_selector_all("#slow-regions tbody tr", "els => els.map(e => e.dataset.place)")
+    assert places[0] == "IN-MH", places
+    points = page.eval_on_selector_all("figure[data-points]", "els => els.map(e => Number(e.dataset.points))")
+    assert len(points) == 4 and min(points) >= 2, points
+    assert page.locator("#share-bars .share-row[data-metric=lcp] .bar span.poor").count() == 1
+    assert page.locator("#failing-logins tbody tr").first.get_attribute("data-country") == "BR"
+    assert "TypeError: totals is undefined" in page.inner_text("#top-errors")
+    assert "no active alerts" in page.inner_text("#active-alerts")
+    assert "failed" not in page.inner_text("#status")
+    page.screenshot(path=str(tmp_path / "dashboard.png"), full_page=True)
+
+    page.select_option("#f-device", "mobile")  # a filter refreshes the panels with it
+    page.wait_for_function("() => document.getElementById('regions-title').textContent.includes('mobile')")
+    assert "device=mobile" in page.url
+    assert problems == [] and external == []
