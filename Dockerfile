@@ -10,6 +10,14 @@ RUN npm ci --no-audit --no-fund --loglevel=error
 COPY js-beacon/ ./
 RUN npm run build
 
+# --- the built-in dashboard (served at /) ---
+FROM node:20.18.1-bookworm-slim AS dashboard
+WORKDIR /src/dashboard
+COPY dashboard/package.json dashboard/package-lock.json ./
+RUN npm ci --no-audit --no-fund --loglevel=error
+COPY dashboard/ ./
+RUN npm run build
+
 # --- the Python package ---
 FROM python:3.11-slim AS app
 ENV PYTHONDONTWRITEBYTECODE=1 \
@@ -26,12 +34,16 @@ COPY pipeline/ pipeline/
 COPY queries/ queries/
 COPY alerts/ alerts/
 COPY cli/ cli/
+COPY grafana/ grafana/
+COPY demo/ demo/
 RUN pip install --no-compile . \
  && mkdir -p /var/lib/rum \
  && chown rum:rum /var/lib/rum
 COPY --from=beacon /src/js-beacon/dist/ /app/js-beacon/dist/
+COPY --from=dashboard /src/dashboard/dist/ /app/dashboard/dist/
 ENV RUM_DATA_DIR=/var/lib/rum \
-    RUM_BEACON_DIR=/app/js-beacon/dist
+    RUM_BEACON_DIR=/app/js-beacon/dist \
+    RUM_DASHBOARD_DIR=/app/dashboard/dist
 USER rum
 # 8080: intake (public side); 9091: admin listener (read side, /metrics) when RUM_ADMIN_PORT=9091
 EXPOSE 8080 9091

@@ -123,8 +123,9 @@ def create_app(settings: Settings, role: str = "serve") -> FastAPI:
     app.state.intake = intake if takes_beacons else None
     app.state.registry = registry
     app.state.scripts = load_scripts(settings.beacon_dir)
-    app.state.dashboard = {name: (DASHBOARD_DIR / name).read_bytes() for name in DASHBOARD_FILES
-                           if (DASHBOARD_DIR / name).is_file()}
+    folder = settings.dashboard_dir or DASHBOARD_DIR
+    app.state.dashboard = {name: (folder / name).read_bytes() for name in DASHBOARD_FILES
+                           if (folder / name).is_file()}
     if takes_beacons:
         app.router.routes.append(Route("/v1/beacon", intake, methods=["POST", "OPTIONS"]))
     _add_error_handlers(app)

@@ -64,6 +64,7 @@ class Settings(BaseSettings):
     buffer_max_rows: int = Field(200_000, ge=1, description="accepted rows held while storage is down")
     log_level: str = Field("info", pattern="^(debug|info|warning|error)$")
     beacon_dir: Path | None = Field(None, description="folder holding the built rum.js")
+    dashboard_dir: Path | None = Field(None, description="folder holding the built dashboard")
     # intake hardening: rate limits (0 = off), slow clients, site registry, privacy
     rate_limit_ip: float = Field(50.0, ge=0, description="beacons/s per client IP")
     rate_burst_ip: int = Field(100, ge=1, description="burst per client IP")
