@@ -97,17 +97,19 @@ class TcpProxy:
             threading.Thread(target=self._pipe, args=(client, upstream), daemon=True).start()
 
     def _pipe(self, a: socket.socket, b: socket.socket) -> None:
-        pair = {a: b, b: a}
+        # poll, not select: a long test session has file descriptors past select()'s 1024
+        pair = {a.fileno(): (a, b), b.fileno(): (b, a)}
+        poller = select.poll()
+        for fd in pair:
+            poller.register(fd, select.POLLIN)
         try:
-            while True:
-                ready, _, _ = select.select([a, b], [], [], 0.5)
-                if self._stop.is_set():
-                    return
-                for sock in ready:
-                    data = sock.recv(65536)
+            while not self._stop.is_set():
+                for fd, _ in poller.poll(500):
+                    source, target = pair[fd]
+                    data = source.recv(65536)
                     if not data:
                         return
-                    pair[sock].sendall(data)
+                    target.sendall(data)
         except (OSError, ValueError):
             return
         finally:
