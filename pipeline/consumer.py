@@ -166,7 +166,7 @@ class PipelineConsumer:
             if left <= 0:
                 break
             got = await self._consumer.getmany(timeout_ms=int(min(left, 0.5) * 1000),
-                                               max_records=max(1, self.max_rows))
+                                               max_records=max(1, self.max_rows - len(self.batch.rows)))
             for tp, messages in got.items():
                 for message in messages:
                     self._add(tp, message)

@@ -79,3 +79,4 @@ def test_oldest_age_follows_the_oldest_unacknowledged_message(
     assert spool.oldest_age() == 12.5
     spool.ack(spool.read(1))
     assert spool.oldest_age() == 7.5
+
