@@ -14,6 +14,7 @@ from urllib.parse import urlencode
 from alerts.evaluator import FIRING, GroupState, Transition, step
 from alerts.outbox import Outbox
 from alerts.payloads import encode, generic_payload, notification_id, slack_payload
+from alerts.revenue import revenue_at_risk
 from alerts.rules import VITALS, Rule, RuleSet
 from pipeline.store import Store, StoreError
 from queries import load_sql
@@ -105,8 +106,11 @@ class AlertRunner:
             "alert_id": state.alert_id, "rule": rule.name, "group_key": state.group,
             "kind": transition.kind, "value": state.value, "threshold": rule.threshold,
             "samples": state.samples, "at": round(now, 3)}])
-        users = self._affected_users(rule, state, now) if transition.kind == "firing" else []
-        body = generic_payload(rule, transition, self._link(rule), sessions, users, None)
+        firing = transition.kind == "firing"
+        users = self._affected_users(rule, state, now) if firing else []
+        group = dict(part.split("=", 1) for part in state.group.split(",") if part)
+        money = revenue_at_risk(self.store, rule, group) if firing else None
+        body = generic_payload(rule, transition, self._link(rule), sessions, users, money)
         rows = []
         for name in rule.webhooks:
             hook = self.ruleset.webhooks[name]

@@ -17,6 +17,7 @@ from alerts.payloads import sign, verify
 from alerts.rules import Rule, RuleSet, Webhook
 from alerts.runner import AlertRunner, alerts_overview
 from pipeline.store import Store
+from queries.catalog import get_query
 from tests.alerts.receiver import run_receiver
 from tests.conftest import free_port
 
@@ -111,6 +112,39 @@ def test_login_failure_rate_rule(chdb_store: Store) -> None:
              for_seconds=0)
     fired = runner_for(chdb_store, r).evaluate_once(T0 + 1)
     assert [(t.state.group, round(t.state.value or 0, 2)) for t in fired] == [("country=BR", 0.12)]
+
+
+def test_login_alert_payload_carries_the_revenue_the_failures_cost(chdb_store: Store) -> None:
+    rows: list[dict[str, Any]] = []
+    for c, fail_pct in (("BR", 12), ("DE", 1)):
+        for i in range(500):
+            sid, ok = f"s{c}{i}", i % 100 >= fail_pct
+            at = round(T0 - 60, 3)
+            rows.append({"event_id": str(uuid.uuid4()), "site": "shop-eu", "kind": "login",
+                         "ts": at, "received_at": at, "country": c, "login_success": int(ok),
+                         "pageview_id": f"p{sid}", "session_id": sid})
+            if ok and i % 5 == 0:  # a fifth of logged-in sessions buy, for 50 EUR
+                rows.append({"event_id": str(uuid.uuid4()), "site": "shop-eu",
+                             "kind": "conversion", "ts": at, "received_at": at, "country": c,
+                             "conversion_value": 50.0, "currency": "EUR",
+                             "pageview_id": f"p{sid}", "session_id": sid})
+    chdb_store.insert("rum.events", rows)
+    r = rule(name="logins", metric="login_failure_rate", stat="rate", threshold=0.05,
+             for_seconds=0)
+    runner_for(chdb_store, r).evaluate_once(T0 + 1)
+    import orjson
+    payload = orjson.loads(Outbox(chdb_store).pending("ops")[0]["payload"])
+    money = payload["revenue_at_risk"]
+    # the same figure the analytics query gives for Brazil over the day
+    spec = get_query("login-revenue-at-risk")
+    br = [row for row in spec.run(chdb_store, spec.parse({"window": "24h", "by": "country",
+                                                         "site": "shop-eu", "min_sessions": "1"}))
+          if row["country"] == "BR"][0]
+    assert money == {"method": "login_failure", "per_day": br["excess_revenue_at_risk_per_day"],
+                     "per_30d": br["excess_revenue_at_risk_per_30d"], "currency": "EUR",
+                     "query": "login-revenue-at-risk"}
+    # ~11 points of excess failure x 500 sessions x 20% conversion x 50 EUR: about 550 a day
+    assert 400 < money["per_day"] < 700
 
 
 def test_payload_carries_group_users_and_link(chdb_store: Store) -> None:
