@@ -24,7 +24,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
 from collector.settings import Settings, load_settings
 from pipeline.chdb_store import ChdbStore
-from pipeline.consumer import PipelineConsumer
+from pipeline.consumer import ConsumeHooks, PipelineConsumer
 from pipeline.kafka import encode, ensure_topics
 from pipeline.store import Store, StoreError
 from tests.beacons import envelope
@@ -293,3 +293,54 @@ def test_pipeline_killed_mid_batch_leaves_no_duplicates_and_no_gaps(
         assert ids == {row(i)["event_id"] for i in range(n)}
     finally:
         store.close()
+
+
+async def test_rebalances_as_consumers_join_and_leave_lose_and_double_nothing(
+        chdb_store: Store, kafka_broker: Broker, tmp_path: Path) -> None:
+    settings = kafka_settings(kafka_broker, tmp_path, batch_max_rows=100, kafka_partitions=4)
+    n = 6000
+    await produce(settings, [encode([row(i)]) for i in range(n)])
+    slow = SlowStore(chdb_store)  # so the stream is still flowing when the group changes
+    wrote = [Written(), Written()]
+    first = PipelineConsumer(settings, slow, wrote[0])
+    first.start()
+    second = PipelineConsumer(settings, slow, wrote[1])
+    try:
+        await until(lambda: _true(counts(chdb_store)[0] >= 300), timeout=60)
+        second.start()  # joins: the group rebalances while the first is mid-stream
+        await until(lambda: _true(counts(chdb_store)[0] >= 3000), timeout=60)
+        await first.close()  # leaves: its partitions move to the second
+        await until(lambda: _eq(committed(settings), n), timeout=90,
+                    what=lambda: committed(settings))
+    finally:
+        await first.close()
+        await second.close()
+    # the first consumer's partitions were revoked by the join (its first "revoke" is the
+    # empty one before it first joins), and the second wrote rows too
+    assert first.generation >= 2 and second.generation >= 1, (first.generation, second.generation)
+    assert wrote[0].rows > 0 and wrote[1].rows > 0, (wrote[0].rows, wrote[1].rows)
+    assert counts(chdb_store) == (n, n)  # every id once, none missing
+    ids = {r["event_id"] for r in chdb_store.query(
+        "SELECT DISTINCT event_id FROM rum.events WHERE site = 'faults'")}
+    assert ids == {row(i)["event_id"] for i in range(n)}
+
+
+class Written(ConsumeHooks):
+    """Counts the rows one consumer wrote."""
+
+    rows = 0
+
+    def flushed(self, rows: int, seconds: float) -> None:
+        self.rows += rows
+
+
+class SlowStore(FailingStore):
+    """The real store, taking 150 ms more per insert (a busy ClickHouse)."""
+
+    def __init__(self, store: Store) -> None:
+        super().__init__(store)
+        self.down = False
+
+    def insert(self, table: str, rows: Sequence[Mapping[str, Any]]) -> None:
+        time.sleep(0.15)
+        super().insert(table, rows)
