@@ -107,7 +107,37 @@ def _metrics(server: RunningServer) -> dict[str, float]:
     text = httpx.get(f"{server.base_url}/metrics").text
     out: dict[str, Any] = {}
     for line in text.splitlines():
-        if line and not line.startswith("#") and "{" not in line:
+        if line and not line.startswith("#"):
             name, value = line.rsplit(" ", 1)
             out[name] = float(value)
     return out
+
+
+def test_a_full_spool_answers_503_with_retry_after_and_loses_nothing_accepted(
+        server_settings: Callable[..., Settings], kafka_broker: Broker) -> None:
+    settings = server_settings(kafka_bootstrap=kafka_broker.bootstrap, kafka_idempotent=False,
+                               rate_limit_ip=0, rate_limit_site=0, spool_max_bytes=1 << 16,
+                               **unique_topic("full"))
+    kafka_broker.proxy.cut()  # nothing leaves the spool
+    server = start_server(settings)
+    try:
+        accepted, refused = [], None
+        for i in range(200):
+            reply = server.post(envelope(sid=f"full-{i}", events=all_event_kinds()))
+            if reply.status_code == 202:
+                accepted.append(f"full-{i}")
+                continue
+            refused = reply
+            break
+        assert refused is not None and refused.status_code == 503
+        assert refused.json()["error"] == "backpressure" and refused.headers["retry-after"]
+        assert 5 < len(accepted) < 200
+        assert _metrics(server)['rum_beacons_rejected_total{reason="backpressure"}'] >= 1
+        kafka_broker.proxy.restore()
+        wait_until(lambda: stored(server).get("pageview", 0) >= len(accepted), timeout=60)
+        got = server.store.query("SELECT DISTINCT session_id FROM rum.events FINAL "
+                                 "WHERE kind = 'pageview'")
+        assert sorted(r["session_id"] for r in got) == sorted(accepted)
+    finally:
+        kafka_broker.proxy.restore()
+        stop_server(server)
