@@ -90,7 +90,7 @@ class Demo:
             collector = stack.enter_context(_collector(settings))
             shop = stack.enter_context(run_shop(collector, self.incidents, self.elapsed, self.stats))
             self.console.print(f"[bold]Dashboard:[/] {collector}/?site={SITE}&window=15m"
-                               "&refresh=5&point=1m")
+                               "&refresh=5")
             self.console.print(f"Demo shop: {shop}/   webhook receiver: {hook}")
             browser = self._browser(shop)
             if browser is not None:

@@ -3,11 +3,12 @@
 A message carries normalized rows as JSON, `{"v": 1, "rows": [...]}`: each accepted
 envelope is spooled as one such value keyed by its session id, and the sender packs
 the envelopes bound for one partition (the session key's partition, so a session's
-events stay in one partition, in order) into messages of up to 256 KB. The collector never sends straight from a
-request: `submit` appends to the disk spool (pipeline/spool.py) and a
-background task sends from the spool, moving its cursor only past what the
-broker acknowledged (acks=all). A broker that is down or slow therefore costs
-spool space, not data; a full spool answers 503 with Retry-After.
+events stay in one partition, in order) into messages of up to 256 KB.
+
+The collector never sends straight from a request: `submit` appends to the disk
+spool (pipeline/spool.py) and a background task sends from the spool, moving its
+cursor only past what the broker acknowledged (acks=all). A broker that is down or
+slow therefore costs spool space, not data; a full spool answers 503 with Retry-After.
 """
 
 from __future__ import annotations

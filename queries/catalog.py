@@ -6,6 +6,7 @@ from queries.analytics import analytics_specs
 from queries.experience import experience_specs
 from queries.revenue import revenue_specs
 from queries.spec import COMMON, Param, ParamError, QuerySpec, int_param, parse_window
+from queries.timeseries import timeseries_specs
 
 __all__ = ["CATALOG", "ParamError", "QuerySpec", "get_query", "parse_window"]
 
@@ -23,6 +24,7 @@ CATALOG: dict[str, QuerySpec] = {
     **analytics_specs(),
     **experience_specs(),
     **revenue_specs(),
+    **timeseries_specs(),
 }
 
 

@@ -35,12 +35,15 @@ export class VitalChart {
     return Math.max(260, this.container.clientWidth || 300);
   }
 
-  /** Redraw from the stored points. */
+  /** Redraw from the window's points. */
   update(points: Point[]): void {
     const [good, poor] = THRESHOLDS[this.metric];
     const xs = points.map((p) => p.t);
-    const ys = points.map((p) => p.values[this.metric] ?? null);
+    const ys = points.map((p) => p.values[this.metric]);
     this.plot.setData([xs, ys, xs.map(() => good), xs.map(() => poor)]);
-    this.container.dataset.points = String(ys.filter((y) => y !== null).length);
+    // what is drawn, readable without the canvas (tests, and whoever inspects the page)
+    const drawn = points.filter((p) => p.values[this.metric] !== null).map((p) => [p.t, p.values[this.metric]]);
+    this.container.dataset.points = String(drawn.length);
+    this.container.dataset.series = JSON.stringify(drawn);
   }
 }

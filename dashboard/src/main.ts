@@ -6,18 +6,18 @@ import { band, COLORS, format, LABELS, METRICS, type Metric } from './bands';
 import { VitalChart } from './charts';
 import { el, fillTable, pct } from './dom';
 import { countryName, WorldMap, type CountryValue } from './map';
-import { p75Of, SeriesStore, sharesOf } from './series';
+import { bucketFor, pointsOf } from './series';
+import { sharesOf } from './shares';
 
 interface Filters {
   site: string;
   window: string;
   device: string;
   refresh: number; // seconds, 0 = off
-  point: string; // window of each time-series point
   minSamples: string;
 }
 
-const DEFAULTS: Filters = { site: '', window: '24h', device: '', refresh: 30, point: '5m', minSamples: '30' };
+const DEFAULTS: Filters = { site: '', window: '24h', device: '', refresh: 30, minSamples: '30' };
 
 function readFilters(): Filters {
   const q = new URLSearchParams(location.search);
@@ -26,14 +26,13 @@ function readFilters(): Filters {
     window: q.get('window') ?? DEFAULTS.window,
     device: q.get('device') ?? DEFAULTS.device,
     refresh: Number(q.get('refresh') ?? DEFAULTS.refresh) || 0,
-    point: q.get('point') ?? DEFAULTS.point,
     minSamples: q.get('min_samples') ?? DEFAULTS.minSamples,
   };
 }
 
 function writeFilters(f: Filters): void {
   const q = new URLSearchParams({ site: f.site, window: f.window, device: f.device,
-    refresh: String(f.refresh), point: f.point, min_samples: f.minSamples });
+    refresh: String(f.refresh), min_samples: f.minSamples });
   history.replaceState(null, '', `?${q}`);
 }
 
@@ -84,24 +83,24 @@ async function geography(f: Filters, map: WorldMap): Promise<void> {
   fillTable('slow-regions', rows, `no segment with ${f.minSamples}+ samples in this window`);
 }
 
-/** Time-series points (trailing `point` window) and good/NI/poor shares (whole window). */
-async function vitals(f: Filters, charts: Map<Metric, VitalChart>): Promise<void> {
-  const base = { site: f.site, by: 'device_class', min_samples: '1' };
-  const [recent, whole] = await Promise.all([
-    Promise.all(METRICS.map((m) => query('slow-segments', { ...base, metric: m, window: f.point }))),
-    Promise.all(METRICS.map((m) => query('slow-segments', { ...base, metric: m, window: f.window }))),
-  ]);
-  const store = new SeriesStore(`rum-series|${f.site}|${f.device}|${f.point}`);
-  const values: Partial<Record<Metric, number | null>> = {};
-  METRICS.forEach((m, i) => { values[m] = p75Of(recent[i], f.device); });
-  const points = store.append({ t: Date.now() / 1000, values });
+/** The four p75 charts: one vitals-timeseries request over the window, bucketed on the server. */
+async function trends(f: Filters, charts: Map<Metric, VitalChart>): Promise<void> {
+  const bucket = bucketFor(f.window);
+  const rows = await query('vitals-timeseries', { site: f.site, window: f.window,
+    bucket: bucket.label, device: f.device });
+  const points = pointsOf(rows, bucket);
   for (const chart of charts.values()) chart.update(points);
-  $('trend-note').textContent = `(each point: the last ${f.point}, sampled at every refresh)`;
+  $('trend-note').textContent = `(p75 of each ${bucket.label} bucket)`;
+}
 
+/** Good / needs improvement / poor shares of each vital over the whole window. */
+async function shares(f: Filters): Promise<void> {
+  const base = { site: f.site, window: f.window, by: 'device_class', min_samples: '1' };
+  const whole = await Promise.all(METRICS.map((m) => query('slow-segments', { ...base, metric: m })));
   const bars = METRICS.map((m, i) => {
-    const shares = sharesOf(whole[i], f.device);
-    if (shares === null) return el('div', { class: 'share-row' }, m.toUpperCase(), el('span', {}, 'no data'), '');
-    const [good, ni, poor, n] = shares;
+    const split = sharesOf(whole[i], f.device);
+    if (split === null) return el('div', { class: 'share-row' }, m.toUpperCase(), el('span', {}, 'no data'), '');
+    const [good, ni, poor, n] = split;
     const part = (b: 'good' | 'ni' | 'poor', x: number): HTMLElement =>
       el('span', { class: b, style: `width:${(100 * x).toFixed(2)}%`, title: `${LABELS[b]}: ${pct(x)}` },
         x >= 0.08 ? pct(x) : '');
@@ -179,8 +178,8 @@ function start(): void {
     if (running) return;
     running = true;
     const status = $('status');
-    const results = await Promise.allSettled([geography(f, map), vitals(f, charts), logins(f),
-      errors(f), activeAlerts()]);
+    const results = await Promise.allSettled([geography(f, map), trends(f, charts), shares(f),
+      logins(f), errors(f), activeAlerts()]);
     const failed = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
     status.className = failed.length ? 'error' : '';
     status.textContent = failed.length ? `some panels failed: ${String(failed[0].reason?.message ?? failed[0].reason)}`

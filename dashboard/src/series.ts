@@ -1,87 +1,58 @@
-// Time series built in the browser from what the query API offers today: the API has no
-// time-bucketed query, so on every refresh the dashboard asks for the p75 over the last
-// `point` window (e.g. 5m) and appends it to a series kept in sessionStorage (a reload
-// keeps the history). The wanted server-side query is described in docs/demo.md.
+// The p75 time series, bucketed on the server (GET /v1/query/vitals-timeseries): one
+// request per refresh over the whole window, with a bucket chosen from the window so a
+// chart has about 60-200 points.
 
-import { num, str, type Row } from './api';
-import type { Metric } from './bands';
+import { num, type Row } from './api';
+import { METRICS, type Metric } from './bands';
 
 export interface Point {
-  t: number; // epoch seconds
-  values: Partial<Record<Metric, number | null>>;
+  t: number; // bucket start, epoch seconds
+  values: Record<Metric, number | null>; // p75; null where the bucket measured nothing
 }
 
-const MAX_POINTS = 720;
-
-/** Segment rows (p50/p75/p95, samples) -> one p75: the row of `device`, or all rows mixed. */
-export function p75Of(rows: Row[], device: string): number | null {
-  if (device) {
-    const row = rows.find((r) => str(r, 'device_class') === device);
-    return row ? num(row, 'p75') : null;
-  }
-  if (rows.length === 0) return null;
-  if (rows.length === 1) return num(rows[0], 'p75');
-  return mixtureQuantile(rows, 0.75);
+export interface Bucket {
+  seconds: number;
+  label: string; // the query parameter: '10s', '5m', '1h'
 }
 
-// Each segment's distribution is taken as piecewise linear through its p50, p75 and p95
-// (from 0 below, to p95 + (p95 - p75) above); the mixture's quantile is found by bisection.
-// An approximation: exact p75 over all devices needs a query without segmentation.
-function mixtureQuantile(rows: Row[], q: number): number {
-  const parts = rows.map((r) => ({
-    w: num(r, 'samples'),
-    knots: [[0, 0], [num(r, 'p50'), 0.5], [num(r, 'p75'), 0.75], [num(r, 'p95'), 0.95],
-      [num(r, 'p95') + Math.max(0, num(r, 'p95') - num(r, 'p75')), 1]] as [number, number][],
-  }));
-  const total = parts.reduce((s, p) => s + p.w, 0);
-  const cdf = (x: number): number => parts.reduce((s, p) => s + p.w * at(p.knots, x), 0) / total;
-  let lo = 0;
-  let hi = Math.max(...parts.map((p) => p.knots[4][0]));
-  for (let i = 0; i < 50; i++) {
-    const mid = (lo + hi) / 2;
-    if (cdf(mid) < q) lo = mid; else hi = mid;
-  }
-  return (lo + hi) / 2;
+// bucket lengths to pick from, shortest first; the query accepts 10s to 1d
+const b = (seconds: number, label: string): Bucket => ({ seconds, label });
+const BUCKETS: Bucket[] = [
+  b(10, '10s'), b(15, '15s'), b(30, '30s'), b(60, '1m'), b(120, '2m'), b(300, '5m'), b(600, '10m'),
+  b(900, '15m'), b(1800, '30m'), b(3600, '1h'), b(7200, '2h'), b(10800, '3h'), b(21600, '6h'),
+  b(43200, '12h'), b(86400, '1d'),
+];
+const MAX_POINTS = 200;
+const UNIT_SECONDS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86400 };
+
+/** Seconds of a window like '15m', '24h' or '7d'; NaN when it is not one. */
+function windowSeconds(window: string): number {
+  const match = /^(\d+)([smhd])$/.exec(window.trim());
+  return match ? Number(match[1]) * UNIT_SECONDS[match[2]] : NaN;
 }
 
-function at(knots: [number, number][], x: number): number {
-  if (x <= knots[0][0]) return 0;
-  for (let i = 1; i < knots.length; i++) {
-    const [x1, y1] = knots[i];
-    const [x0, y0] = knots[i - 1];
-    if (x <= x1) return x1 === x0 ? y1 : y0 + ((y1 - y0) * (x - x0)) / (x1 - x0);
-  }
-  return 1;
+/** The shortest bucket that keeps the window within MAX_POINTS points (15m -> 10s: 90 points,
+ * 1h -> 30s, 6h -> 2m, 24h -> 10m, 7d -> 1h). */
+export function bucketFor(window: string): Bucket {
+  const seconds = windowSeconds(window);
+  return BUCKETS.find((b) => seconds / b.seconds <= MAX_POINTS) ?? BUCKETS[BUCKETS.length - 1];
 }
 
-/** Good / needs improvement / poor shares over all rows, weighted by samples (exact). */
-export function sharesOf(rows: Row[], device: string): [number, number, number, number] | null {
-  const chosen = device ? rows.filter((r) => str(r, 'device_class') === device) : rows;
-  const n = chosen.reduce((s, r) => s + num(r, 'samples'), 0);
-  if (n === 0) return null;
-  const share = (key: string): number => chosen.reduce((s, r) => s + num(r, key) * num(r, 'samples'), 0) / n;
-  return [share('good'), share('needs_improvement'), share('poor'), n];
+/** Query rows (one per bucket with page views, oldest first) -> chart points, with a null
+ * point after each run of buckets without page views so the line breaks there. */
+export function pointsOf(rows: Row[], bucket: Bucket): Point[] {
+  const points: Point[] = [];
+  for (const row of rows) {
+    const t = num(row, 't');
+    const last = points[points.length - 1];
+    if (last && t - last.t > bucket.seconds) points.push(gap(last.t + bucket.seconds));
+    const values = gap(t).values;
+    for (const m of METRICS) if (row[`${m}_p75`] != null) values[m] = num(row, `${m}_p75`);
+    points.push({ t, values });
+  }
+  return points;
 }
 
-/** The stored series for one filter combination. */
-export class SeriesStore {
-  constructor(private key: string) {}
-
-  load(): Point[] {
-    try {
-      return JSON.parse(sessionStorage.getItem(this.key) ?? '[]') as Point[];
-    } catch {
-      return [];
-    }
-  }
-
-  append(point: Point): Point[] {
-    const points = [...this.load(), point].slice(-MAX_POINTS);
-    try {
-      sessionStorage.setItem(this.key, JSON.stringify(points));
-    } catch {
-      // storage full or disabled: the series lives for this page only
-    }
-    return points;
-  }
+function gap(t: number): Point {
+  return { t, values: { lcp: null, inp: null, cls: null, ttfb: null } };
 }

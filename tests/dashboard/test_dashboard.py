@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -79,6 +80,36 @@ def _seed(server: RunningServer) -> None:
     server.wait_rows(posted, "kind = 'pageview'")
 
 
+# the dashboard's bucket for a 1h window (series.ts bucketFor: 1h -> 30 s, 120 points)
+BUCKET_1H = 30
+
+
+def _seed_history(server: RunningServer) -> tuple[int, int]:
+    """Two earlier buckets of the last hour, written as the pipeline writes them: a fast one
+    (desktop views in Amsterdam, LCP 900 ms) and a slow one (mobile views in Mumbai, LCP
+    7000 ms). Returns their bucket starts (epoch seconds)."""
+    now = int(time.time()) // BUCKET_1H * BUCKET_1H
+    fast, slow = now - 30 * 60, now - 15 * 60
+    rows = []
+    for t, country, region, device, lcp in ((fast, "NL", "NH", "desktop", 900.0),
+                                            (slow, "IN", "MH", "mobile", 7000.0)):
+        for i in range(20):
+            ts = t + 1 + i / 2
+            rows.append({"event_id": str(uuid.uuid4()), "site": "shop-eu", "kind": "pageview",
+                         "ts": ts, "received_at": ts, "pageview_id": uuid.uuid4().hex,
+                         "session_id": uuid.uuid4().hex, "country": country, "region": region,
+                         "device_class": device, "lcp": lcp, "inp": lcp / 20, "cls": 0.01,
+                         "ttfb": lcp / 5})
+    server.store.insert("rum.events", rows)
+    return fast, slow
+
+
+def _series(page: Any, metric: str) -> dict[int, float]:
+    """The points a chart draws: bucket start -> p75, from the figure's data-series."""
+    text = page.get_attribute(f"#chart-{metric}", "data-series")
+    return {int(t): y for t, y in orjson.loads(text or "[]")}
+
+
 @pytest.fixture
 def browser() -> Iterator[Any]:
     from playwright.sync_api import sync_playwright
@@ -93,6 +124,7 @@ def browser() -> Iterator[Any]:
 @needs_chromium
 def test_dashboard_in_a_real_browser(rum_server: RunningServer, browser: Any, tmp_path: Path) -> None:
     _seed(rum_server)
+    fast, slow = _seed_history(rum_server)
     page = browser.new_page(viewport={"width": 1400, "height": 1300})
     problems: list[str] = []
     page.on("console", lambda m: problems.append(m.text) if m.type in ("error", "warning") else None)
@@ -112,7 +144,11 @@ def test_dashboard_in_a_real_browser(rum_server: RunningServer, browser: Any, tm
     places = page.eval_on_selector_all("#slow-regions tbody tr", "els => els.map(e => e.dataset.place)")
     assert places[0] == "IN-MH", places
     points = page.eval_on_selector_all("figure[data-points]", "els => els.map(e => Number(e.dataset.points))")
-    assert len(points) == 4 and min(points) >= 2, points
+    assert len(points) == 4 and min(points) >= 3, points  # fast, slow, and the beacons' bucket(s)
+    lcp = _series(page, "lcp")
+    assert lcp[fast] == 900 and lcp[slow] == 7000, lcp  # every view of a bucket alike: exact p75
+    assert _series(page, "ttfb")[slow] > _series(page, "ttfb")[fast]
+    assert "30s" in page.inner_text("#trend-note")
     assert page.locator("#share-bars .share-row[data-metric=lcp] .bar span.poor").count() == 1
     assert page.locator("#failing-logins tbody tr").first.get_attribute("data-country") == "BR"
     assert "TypeError: totals is undefined" in page.inner_text("#top-errors")
@@ -123,4 +159,8 @@ def test_dashboard_in_a_real_browser(rum_server: RunningServer, browser: Any, tm
     page.select_option("#f-device", "mobile")  # a filter refreshes the panels with it
     page.wait_for_function("() => document.getElementById('regions-title').textContent.includes('mobile')")
     assert "device=mobile" in page.url
+    # the series follows the filter: the fast bucket was desktop only
+    page.wait_for_function("t => !JSON.parse(document.getElementById('chart-lcp').dataset.series)"
+                           ".some(p => p[0] === t)", arg=fast)
+    assert _series(page, "lcp")[slow] == 7000
     assert problems == [] and external == []

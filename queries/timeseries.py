@@ -1,0 +1,82 @@
+"""The vitals time series: p75 of each Web Vital and LCP's shares per time bucket.
+
+The bucket is checked against the window when parameters are parsed, so a request that
+would return thousands of points is refused (400) before any SQL runs.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from queries.analytics import THRESHOLDS
+from queries.spec import COMMON, Param, ParamError, QuerySpec
+
+# a week of 5-minute buckets: the default bucket serves every window up to 7d
+MAX_POINTS = 7 * 24 * 12
+DEFAULT_BUCKET = "5m"
+MIN_BUCKET_SECONDS, MAX_BUCKET_SECONDS = 10, 86400
+# the device classes collector/useragent.py assigns to people (bots are left out)
+DEVICES = ("desktop", "mobile", "tablet")
+_BUCKET = re.compile(r"^(\d{1,5})([smhd])$")
+_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def parse_bucket(text: str) -> int:
+    """'30s', '5m', '1h' -> seconds, between 10s and 1d."""
+    match = _BUCKET.match(text.strip())
+    if not match:
+        raise ParamError(f"bucket: {text!r} is not a duration like 30s, 5m or 1h")
+    seconds = int(match.group(1)) * _UNIT_SECONDS[match.group(2)]
+    # below 10 s a bucket holds too few page views for a p75 (the dashboard's 15m window
+    # uses 10 s buckets: 90 points)
+    if not MIN_BUCKET_SECONDS <= seconds <= MAX_BUCKET_SECONDS:
+        raise ParamError("bucket: must be between 10s and 1d")
+    return seconds
+
+
+def parse_device(text: str) -> str:
+    """One device class, or '' for all."""
+    if text not in ("", *DEVICES):
+        raise ParamError(f"device: one of {', '.join(DEVICES)}, or empty for all")
+    return text
+
+
+class TimeseriesSpec(QuerySpec):
+    """A QuerySpec that also refuses a bucket too short (or too long) for the window."""
+
+    def parse(self, raw: Mapping[str, str]) -> dict[str, Any]:
+        """Validate each parameter, then the number of points the window spans."""
+        values = super().parse(raw)
+        window, bucket = values["window"], values["bucket"]
+        if bucket > window:
+            raise ParamError("bucket: longer than the window")
+        points = -(-window // bucket)
+        if points > MAX_POINTS:
+            shortest = -(-window // (MAX_POINTS * 60))
+            raise ParamError(f"bucket: {points} points over the window, more than {MAX_POINTS}; "
+                             f"use a bucket of {shortest}m or longer")
+        return values
+
+
+def _bind(values: dict[str, Any]) -> dict[str, Any]:
+    good, poor, _ = THRESHOLDS["lcp"]
+    values.update(bucket_s=values.pop("bucket"), good=good, poor=poor,
+                  **{f"{m}_cap": THRESHOLDS[m][2] for m in ("lcp", "inp", "cls", "ttfb")})
+    return values
+
+
+def timeseries_specs() -> dict[str, QuerySpec]:
+    """The time-bucketed questions, by name."""
+    return {
+        "vitals-timeseries": TimeseriesSpec(
+            name="vitals-timeseries", sql_name="vitals_timeseries",
+            summary="p75 LCP, INP, CLS, TTFB and LCP good/NI/poor shares per time bucket",
+            params={**COMMON,
+                    "bucket": Param(parse_bucket, DEFAULT_BUCKET,
+                                    f"bucket length: 10s ... 1d, at most {MAX_POINTS} per window"),
+                    "device": Param(parse_device, "",
+                                    f"device class: {', '.join(DEVICES)} ('' = all)")},
+            bind=_bind),
+    }

@@ -1,0 +1,189 @@
+"""vitals-timeseries on seeded data with known per-bucket truth: find exactly what was planted.
+
+p75s are checked against the weighted quantile computed here the way ClickHouse's
+quantileExactWeighted defines it (the smallest value whose cumulative weight reaches 75%
+of the bucket's), from the values as stored (Float32): equal up to rel 1e-6, the digits
+Float32 prints with. Shares are sums of integer weights over a sum: exact.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+import struct
+import time
+import uuid
+from typing import Any
+
+import httpx
+import pytest
+
+from pipeline.store import Store
+from queries.catalog import ParamError, get_query
+from tests.conftest import RunningServer
+
+NOW = time.time()
+BUCKET = 300
+# three 5-minute buckets an hour ago: fast, empty (only a JS error), slow; then a bucket
+# where the weights decide the p75
+FAST = (int(NOW) // BUCKET) * BUCKET - 3600
+EMPTY, SLOW, WEIGHTED = FAST + BUCKET, FAST + 2 * BUCKET, FAST + 3 * BUCKET
+VITALS = ("lcp", "inp", "cls", "ttfb")
+
+
+def f32(value: float) -> float:
+    """The value as rum.events stores it (Float32)."""
+    stored: float = struct.unpack("f", struct.pack("f", value))[0]
+    return stored
+
+
+def weighted_p75(pairs: list[tuple[float, int]]) -> float | None:
+    """Smallest value whose cumulative weight reaches 75% of the total (None when empty)."""
+    ordered = sorted(pairs)
+    target = 0.75 * sum(w for _, w in ordered)
+    seen = 0
+    for value, weight in ordered:
+        seen += weight
+        if seen >= target:
+            return value
+    return None
+
+
+def view(bucket: int, weight: int = 1, device: str = "mobile", **cols: Any) -> dict[str, Any]:
+    """A page view at a random moment inside `bucket`."""
+    at = round(bucket + random.Random(uuid.uuid4().int).uniform(1, BUCKET - 1), 3)
+    return {"event_id": str(uuid.uuid4()), "site": "shop", "kind": "pageview", "ts": at,
+            "received_at": at, "pageview_id": uuid.uuid4().hex, "session_id": uuid.uuid4().hex,
+            "device_class": device, "sample_weight": float(weight), **cols}
+
+
+def planted_views(rng: random.Random, bucket: int, n: int, lcp_p75: float) -> list[dict[str, Any]]:
+    """n page views with lognormal vitals (LCP around `lcp_p75`) and weights 1, 2 or 4."""
+    sigma = 0.5
+
+    def draw(p75: float) -> float:
+        return f32(rng.lognormvariate(math.log(p75) - 0.6745 * sigma, sigma))
+
+    return [view(bucket, weight=rng.choice((1, 2, 4)), device=rng.choice(("mobile", "desktop")),
+                 lcp=draw(lcp_p75), inp=draw(180), cls=draw(0.08), ttfb=draw(600))
+            for _ in range(n)]
+
+
+def seed(store: Store) -> dict[int, list[dict[str, Any]]]:
+    """The planted page views per bucket (what the query must find); plus noise it must not."""
+    rng = random.Random(7)
+    planted = {
+        FAST: planted_views(rng, FAST, 400, 1500.0),
+        SLOW: planted_views(rng, SLOW, 300, 4800.0),
+        # unweighted, 70 of 90 views are at 1200 ms (p75 1200); weighted, 70 of 110: p75 5000
+        WEIGHTED: [view(WEIGHTED, lcp=1200.0) for _ in range(70)]
+                  + [view(WEIGHTED, weight=2, lcp=5000.0) for _ in range(20)],
+    }
+    # counted as page views, left out of the LCP figures: outliers and views with no LCP
+    planted[FAST] += [view(FAST, lcp=100_000.0, inp=150.0) for _ in range(3)]
+    planted[FAST] += [view(FAST, inp=150.0) for _ in range(2)]
+    # tablets, only in the slow bucket, for the device filter
+    planted[SLOW] += [view(SLOW, device="tablet", lcp=9000.0, ttfb=2000.0) for _ in range(11)]
+    noise = [{**view(EMPTY), "kind": "error", "error_message": "boom"},  # not a page view
+             {**view(FAST, lcp=60_000.0), "is_bot": 1, "device_class": "bot"},
+             {**view(SLOW, lcp=30_000.0), "site": "other"}]
+    store.insert("rum.events", [r for rows in planted.values() for r in rows] + noise)
+    return planted
+
+
+def run(store: Store, **raw: str) -> list[dict[str, Any]]:
+    spec = get_query("vitals-timeseries")
+    return spec.run(store, spec.parse({"site": "shop", "window": "2h", **raw}), now=NOW)
+
+
+def truth(views: list[dict[str, Any]], metric: str) -> float | None:
+    cap = 10.0 if metric == "cls" else 60_000.0
+    return weighted_p75([(v[metric], int(v["sample_weight"])) for v in views
+                         if v.get(metric) is not None and v[metric] <= cap])
+
+
+def test_each_bucket_has_the_planted_p75s_and_shares(chdb_store: Store) -> None:
+    planted = seed(chdb_store)
+    rows = {r["t"]: r for r in run(chdb_store)}
+    assert sorted(rows) == [FAST, SLOW, WEIGHTED], "the bucket with no page view is absent"
+    for t, views in planted.items():
+        row = rows[t]
+        assert row["samples"] == len(views)
+        for metric in VITALS:
+            expected = truth(views, metric)
+            assert row[f"{metric}_p75"] == (None if expected is None
+                                            else pytest.approx(expected, rel=1e-6)), (t, metric)
+        with_lcp = [v for v in views if v.get("lcp") is not None and v["lcp"] <= 60_000]
+        assert row["lcp_samples"] == len(with_lcp)
+        total = sum(int(v["sample_weight"]) for v in with_lcp)
+        for share, (low, high) in (("good", (0, 2500)), ("needs_improvement", (2500, 4000)),
+                                   ("poor", (4000, math.inf))):
+            weight = sum(int(v["sample_weight"]) for v in with_lcp if low < v["lcp"] <= high)
+            assert row[share] == pytest.approx(weight / total, rel=1e-12), (t, share)
+    assert rows[FAST]["lcp_p75"] < 2500 < 4000 < rows[SLOW]["lcp_p75"]
+    assert rows[FAST]["samples"] == 405 and rows[FAST]["lcp_samples"] == 400
+
+
+def test_weights_decide_the_p75(chdb_store: Store) -> None:
+    seed(chdb_store)
+    row = next(r for r in run(chdb_store) if r["t"] == WEIGHTED)
+    assert row["lcp_p75"] == 5000 and row["samples"] == 90
+    assert (row["good"], row["needs_improvement"], row["poor"]) == (70 / 110, 0, 40 / 110)
+    assert row["inp_p75"] is None and row["cls_p75"] is None, "nothing measured: null, not 0"
+
+
+def test_device_filter(chdb_store: Store) -> None:
+    planted = seed(chdb_store)
+    tablets = run(chdb_store, device="tablet")
+    assert [(r["t"], r["samples"], r["lcp_p75"], r["ttfb_p75"], r["poor"]) for r in tablets] == [
+        (SLOW, 11, 9000, 2000, 1)]
+    desktop = {r["t"]: r for r in run(chdb_store, device="desktop")}
+    assert sorted(desktop) == [FAST, SLOW]
+    for t in (FAST, SLOW):
+        views = [v for v in planted[t] if v["device_class"] == "desktop"]
+        assert desktop[t]["samples"] == len(views)
+        assert desktop[t]["lcp_p75"] == pytest.approx(truth(views, "lcp"), rel=1e-6)
+
+
+def test_longer_buckets_sum_the_shorter_ones(chdb_store: Store) -> None:
+    seed(chdb_store)
+    short, long = run(chdb_store), run(chdb_store, bucket="1h")
+    assert all(r["t"] % 3600 == 0 for r in long) and 1 <= len(long) <= 2
+    assert sum(r["samples"] for r in long) == sum(r["samples"] for r in short) == 405 + 311 + 90
+
+
+@pytest.mark.parametrize(("raw", "message"), [
+    ({"bucket": "5 minutes"}, "bucket: '5 minutes' is not a duration"),
+    ({"bucket": "5s"}, "bucket: must be between 10s and 1d"),
+    ({"bucket": "2d", "window": "30d"}, "bucket: must be between 10s and 1d"),
+    ({"bucket": "2h", "window": "1h"}, "bucket: longer than the window"),
+    ({"bucket": "1m", "window": "7d"}, r"bucket: 10080 points .* use a bucket of 5m or longer"),
+    ({"window": "8d"}, "bucket: 2304 points"),  # the default 5m serves windows up to 7d
+    ({"device": "bot"}, "device: one of desktop, mobile, tablet"),
+    ({"device": "Mobile"}, "device:"),
+    ({"metric": "lcp"}, "unknown parameter"),
+])
+def test_parameter_validation(raw: dict[str, str], message: str) -> None:
+    with pytest.raises(ParamError, match=message):
+        get_query("vitals-timeseries").parse(raw)
+
+
+def test_defaults_and_the_largest_allowed_bucket_count() -> None:
+    spec = get_query("vitals-timeseries")
+    assert spec.parse({}) == {"window": 86400, "site": "", "bucket": 300, "device": ""}
+    assert spec.parse({"window": "7d"})["bucket"] == 300  # 2016 points: the limit
+    assert spec.parse({"window": "15m", "bucket": "10s"})["bucket"] == 10  # the dashboard's
+
+
+def test_http_api_serves_the_series_and_refuses_bad_buckets(rum_server: RunningServer) -> None:
+    seed(rum_server.store)
+    url = f"{rum_server.base_url}/v1/query/vitals-timeseries"
+    reply = httpx.get(url, params={"site": "shop", "window": "2h", "bucket": "5m"})
+    assert reply.status_code == 200, reply.text
+    assert [r["t"] for r in reply.json()["rows"]] == [FAST, SLOW, WEIGHTED]
+    assert reply.json()["params"]["bucket"] == 300
+    for params in ({"bucket": "5s"}, {"bucket": "1m", "window": "7d"}, {"device": "phone"}):
+        bad = httpx.get(url, params=params)
+        assert bad.status_code == 400, params
+        assert bad.json()["error"] == "invalid_parameter"
+        assert next(iter(params)) + ":" in bad.json()["detail"]
