@@ -51,7 +51,7 @@ def _run(args: argparse.Namespace, role: str) -> int:
     from collector.server import build_servers, run_servers
 
     settings = _settings(args)
-    if role != "serve" and not settings.kafka_bootstrap:
+    if role in ("collector", "pipeline") and not settings.kafka_bootstrap:
         raise CliError(f"`rum {role}` needs Kafka: set RUM_KAFKA_BOOTSTRAP "
                        "(for one process without Kafka, use `rum serve`)")
     setup_logging(settings.log_level)
@@ -190,34 +190,10 @@ def alerts_check(args: argparse.Namespace) -> int:
 
 
 def alerts_run(args: argparse.Namespace) -> int:
-    """Run the evaluator and webhook delivery alone until SIGINT/SIGTERM."""
-    import signal
-
-    from alerts.rules import load_rules
-    from alerts.service import start_alerting
-    from collector.logs import setup_logging
-    from pipeline.schema import migrate
-    from pipeline.store import open_store
-
+    """Run the evaluator and webhook delivery alone (with /healthz and /metrics)."""
     settings = _settings(args)
     if settings.alert_rules is None:
         raise CliError("RUM_ALERT_RULES is not set: nothing to evaluate")
-    ruleset = load_rules(settings.alert_rules)
-    setup_logging(settings.log_level)
+    return _run(args, "alerts")
 
-    async def run() -> None:
-        store = await asyncio.to_thread(open_store, settings)
-        try:
-            await asyncio.to_thread(migrate, store, settings.retention_days)
-            alerting = await start_alerting(settings, store, ruleset)
-            stop = asyncio.Event()
-            loop = asyncio.get_running_loop()
-            for sig in (signal.SIGINT, signal.SIGTERM):
-                loop.add_signal_handler(sig, stop.set)
-            await stop.wait()
-            await alerting.close()
-        finally:
-            await asyncio.to_thread(store.close)
 
-    asyncio.run(run())
-    return 0

@@ -50,7 +50,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     alerts = sub.add_parser("alerts", help="run the alert evaluator alone, or check a rules file",
                             description="Without a subcommand: evaluate RUM_ALERT_RULES and "
-                            "deliver webhooks until stopped (scaled deployment).")
+                            "deliver webhooks until stopped (scaled deployment); serves "
+                            "/healthz and /metrics on RUM_HOST:RUM_PORT.")
+    alerts.add_argument("--host", help="listen address (RUM_HOST, default 127.0.0.1)")
+    alerts.add_argument("--port", type=int, help="listen port (RUM_PORT, default 8080)")
     alerts.add_argument("--data-dir", help="data folder (RUM_DATA_DIR)")
     alerts.set_defaults(func=commands.alerts_run)
     asub = alerts.add_subparsers(dest="alerts_command", metavar="SUBCOMMAND")

@@ -42,7 +42,7 @@ from queries.spec import parse_site
 log = logging.getLogger(__name__)
 
 
-ROLES = ("serve", "collector", "pipeline")
+ROLES = ("serve", "collector", "pipeline", "alerts")
 # the built-in dashboard (dashboard/, built into dist/ by `make dashboard`): file -> media type
 DASHBOARD_DIR = Path(__file__).resolve().parent.parent / "dashboard" / "dist"
 DASHBOARD_FILES = {"index.html": "text/html; charset=utf-8",
@@ -59,7 +59,8 @@ def create_app(settings: Settings, role: str = "serve") -> FastAPI:
     Kafka producer + pipeline consumer when RUM_KAFKA_BOOTSTRAP is set), query API,
     alerts. "collector": intake producing to Kafka (the query API only when
     RUM_CLICKHOUSE_URL is set). "pipeline": the Kafka consumer writing to the store,
-    with /healthz and /metrics.
+    with /healthz and /metrics. "alerts": the alert evaluator and webhook delivery,
+    with /healthz, /metrics and the read side.
     """
     if role not in ROLES:
         raise ValueError(f"unknown role {role!r}")
@@ -73,8 +74,8 @@ def create_app(settings: Settings, role: str = "serve") -> FastAPI:
                           cors, metrics, settings.geo_country_header, ip_buckets)
     access = ReadAccess(settings)
     ruleset = (load_rules(settings.alert_rules)
-               if settings.alert_rules and role == "serve" else None)
-    takes_beacons = role != "pipeline"
+               if settings.alert_rules and role in ("serve", "alerts") else None)
+    takes_beacons = role in ("serve", "collector")
     consumes = role == "pipeline" or (role == "serve" and bool(settings.kafka_bootstrap))
     has_store = role != "collector" or settings.clickhouse_url is not None
 
