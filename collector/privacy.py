@@ -20,13 +20,51 @@ _SECRET_PAIR = re.compile(
     r"[\"']?\s*[=:]\s*[\"']?)([^\s&\"',;]+)", re.I)
 
 
+# Every _SECRET_PAIR match starts with one of these words (compared case-folded), every
+# _EMAIL match holds an "@", every _CARD match is 13+ digits with at most one space or
+# dash between neighbours. Checking that first skips the regexes, which scan a long
+# stack trace position by position (~110 µs for 500 characters, most of the intake's
+# time per beacon), on text that cannot match; tests check the results are identical.
+_SECRET_WORDS = ("pass", "pwd", "token", "secret", "auth", "session", "api", "credential")
+_DIGIT_RUN = re.compile(r"\d+")
+_CARD_SHAPE = re.compile(r"d(?:s?d){12}")
+_SHAPES = str.maketrans({**{chr(i): "x" for i in range(128)}, **dict.fromkeys("0123456789", "d"),
+                         " ": "s", "-": "s"})
+
+
 def scrub_text(text: str) -> str:
     """Replace e-mail addresses, card-like numbers and secret key=value values in free text."""
     if not text:
         return text
-    text = _SECRET_PAIR.sub(lambda m: m.group(1) + SCRUBBED, text)
-    text = _EMAIL.sub(SCRUBBED, text)
-    return _CARD.sub(_card_or_not, text)
+    if _may_hold_secret_pair(text):
+        text = _SECRET_PAIR.sub(lambda m: m.group(1) + SCRUBBED, text)
+    if "@" in text:
+        text = _EMAIL.sub(SCRUBBED, text)
+    if _may_hold_card(text):
+        text = _CARD.sub(_card_or_not, text)
+    return text
+
+
+def _may_hold_secret_pair(text: str) -> bool:
+    if "=" not in text and ":" not in text:
+        return False
+    # re.IGNORECASE also matches dotted capital I and dotless i as "i": fold them too
+    folded = text.casefold().replace("\u0307", "").replace("\u0131", "i")
+    return any(word in folded for word in _SECRET_WORDS)
+
+
+def _may_hold_card(text: str) -> bool:
+    """True when 13 digits follow each other with at most one space or dash between them."""
+    if text.isascii():  # one C pass: digits -> d, space/dash -> s, the rest -> x
+        return _CARD_SHAPE.search(text.translate(_SHAPES)) is not None
+    chain, end = 0, -2
+    for run in _DIGIT_RUN.finditer(text):
+        joined = run.start() == end + 1 and text[end] in " -"
+        chain = chain + len(run.group()) if joined else len(run.group())
+        if chain >= 13:
+            return True
+        end = run.end()
+    return False
 
 
 def _card_or_not(match: re.Match[str]) -> str:
