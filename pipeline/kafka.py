@@ -261,9 +261,13 @@ class KafkaSink:
         interval = self.settings.spool_fsync_seconds or 1.0
         while True:
             await asyncio.sleep(interval)
-            if self.settings.spool_fsync_seconds:
-                await asyncio.to_thread(self.spool.sync)
-            self._report()
+            try:
+                if self.settings.spool_fsync_seconds:
+                    # the segment may roll (its fd closed) meanwhile: rolling fsyncs it itself
+                    await asyncio.to_thread(self.spool.sync)
+                self._report()
+            except OSError as exc:
+                log.warning("spool fsync or report failed", extra={"error": str(exc)})
 
     def _report(self) -> None:
         self.hooks.spooled(self.spool.pending_bytes, self.spool.pending_rows,
