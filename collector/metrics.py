@@ -72,7 +72,9 @@ class Metrics(ConsumeHooks, ProduceHooks, EvalHooks, DeliveryHooks):
             registry=r, buckets=(0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10),
         )
         self.produced_messages = Counter(
-            "rum_produced_messages_total", "Messages acknowledged by the broker", registry=r
+            "rum_produced_messages_total",
+            "Beacon envelopes acknowledged by the broker (several packed per Kafka message)",
+            registry=r
         )
         self.produce_errors = Counter(
             "rum_produce_errors_total", "Failed sends (retried from the spool), by error",
@@ -124,9 +126,9 @@ class Metrics(ConsumeHooks, ProduceHooks, EvalHooks, DeliveryHooks):
         self.spool_oldest_seconds.set(oldest_seconds)
         self.buffer_rows.set(pending_rows)
 
-    def produced(self, messages: int, seconds: float) -> None:
+    def produced(self, envelopes: int, seconds: float) -> None:
         """Count an acknowledged send batch."""
-        self.produced_messages.inc(messages)
+        self.produced_messages.inc(envelopes)
         self.produce_seconds.observe(seconds)
 
     def produce_failed(self, error: str) -> None:

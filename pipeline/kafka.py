@@ -141,8 +141,8 @@ class ProduceHooks:
     def spooled(self, pending_bytes: int, pending_rows: int, oldest_seconds: float) -> None:
         """The spool now holds this much not yet acknowledged by the broker."""
 
-    def produced(self, messages: int, seconds: float) -> None:
-        """`messages` were acknowledged by the broker after `seconds`."""
+    def produced(self, envelopes: int, seconds: float) -> None:
+        """`envelopes` (packed into fewer messages) were acknowledged after `seconds`."""
 
     def produce_failed(self, error: str) -> None:
         """A send failed (it will be retried from the spool)."""
@@ -254,7 +254,7 @@ class KafkaSink:
                 raise failed
             raise KafkaError(str(failed))
         self.spool.ack(records)
-        self.hooks.produced(len(futures), time.monotonic() - started)
+        self.hooks.produced(len(records), time.monotonic() - started)
         return len(records)
 
     async def _tick_loop(self) -> None:
