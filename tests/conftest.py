@@ -47,6 +47,20 @@ def wait_until(check: Callable[[], Any], timeout: float = 10.0, interval: float 
         time.sleep(interval)
 
 
+def scrape(base_url: str) -> dict[str, float]:
+    """Every sample of a server's /metrics, keyed by name and labels as exposed,
+    e.g. 'rum_beacons_rejected_total{reason="backpressure"}'."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    out: dict[str, float] = {}
+    text = httpx.get(f"{base_url}/metrics", timeout=5).text
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            labels = ",".join(f'{k}="{v}"' for k, v in sorted(sample.labels.items()))
+            out[sample.name + (f"{{{labels}}}" if labels else "")] = sample.value
+    return out
+
+
 @pytest.fixture(scope="session")
 def geoip_dbs(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     """(city db, asn db) mapping the ranges in tests/geo_fixtures.py."""

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import httpx
 
-from tests.conftest import free_port, wait_until
+from tests.conftest import free_port, scrape, wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -26,11 +26,9 @@ def test_rum_alerts_evaluates_and_serves_health_and_metrics(tmp_path: Path) -> N
 
     def evaluations() -> float:
         try:
-            text = httpx.get(f"{base}/metrics", timeout=2).text
-        except httpx.HTTPError:
+            return scrape(base).get("rum_alert_evaluations_total", 0.0)
+        except httpx.HTTPError:  # not listening yet
             return 0.0
-        return sum(float(line.split()[-1]) for line in text.splitlines()
-                   if line.startswith("rum_alert_evaluations_total "))
 
     try:
         wait_until(lambda: evaluations() >= 3 or process.poll() is not None, timeout=60)

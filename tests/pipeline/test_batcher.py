@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
-from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +12,8 @@ import orjson
 
 from pipeline.batcher import Batcher
 from pipeline.deadletter import DeadLetterFile
-from pipeline.store import Store, StoreError
+from pipeline.store import Store
+from tests.pipeline.stores import FaultInjectedStore
 
 
 def rows(n: int, site: str = "t") -> list[dict[str, Any]]:
@@ -32,30 +32,6 @@ async def wait_for(check: Any, timeout: float = 10.0) -> None:
     while not check():
         assert time.monotonic() < deadline, "timed out"
         await asyncio.sleep(0.02)
-
-
-class FaultInjectedStore:
-    """A real store with a switch that makes inserts fail as if the store were down."""
-
-    def __init__(self, inner: Store) -> None:
-        self.inner = inner
-        self.down = False
-        self.insert_calls = 0
-
-    def insert(self, table: str, rows: Sequence[Mapping[str, Any]]) -> None:
-        self.insert_calls += 1
-        if self.down:
-            raise StoreError("Code: 210. Connection refused (injected)")
-        self.inner.insert(table, rows)
-
-    def query(self, sql: str, params: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
-        return self.inner.query(sql, params)
-
-    def command(self, sql: str) -> None:
-        self.inner.command(sql)
-
-    def close(self) -> None:
-        self.inner.close()
 
 
 async def test_flushes_when_max_rows_reached_before_interval(chdb_store: Store) -> None:

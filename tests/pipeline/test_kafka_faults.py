@@ -14,7 +14,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -26,10 +26,11 @@ from collector.settings import Settings, load_settings
 from pipeline.chdb_store import ChdbStore
 from pipeline.consumer import ConsumeHooks, PipelineConsumer
 from pipeline.kafka import encode, ensure_topics
-from pipeline.store import Store, StoreError
+from pipeline.store import Store
 from tests.beacons import envelope
-from tests.conftest import free_port, wait_until
+from tests.conftest import free_port, scrape, wait_until
 from tests.kafka_fixtures import Broker, unique_topic
+from tests.pipeline.stores import FaultInjectedStore, SlowStore
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -86,30 +87,6 @@ async def until(check: Any, timeout: float, what: Any = None) -> None:
         await asyncio.sleep(0.1)
 
 
-class FailingStore:
-    """The real store, failing every insert while `down` (as a ClickHouse server that is down)."""
-
-    def __init__(self, store: Store) -> None:
-        self.store = store
-        self.down = True
-        self.refused = 0
-
-    def insert(self, table: str, rows: Sequence[Mapping[str, Any]]) -> None:
-        if self.down:
-            self.refused += 1
-            raise StoreError("Code: 210. DB::NetException: Connection refused (clickhouse:8123)")
-        self.store.insert(table, rows)
-
-    def query(self, sql: str, params: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
-        return self.store.query(sql, params)
-
-    def command(self, sql: str) -> None:
-        self.store.command(sql)
-
-    def close(self) -> None:
-        self.store.close()
-
-
 def counts(store: Store, site: str = "faults") -> tuple[int, int]:
     """(rows the queries see, distinct event ids) for a site."""
     got = store.query("SELECT count() AS n, uniqExact(event_id) AS ids FROM rum.events FINAL "
@@ -121,11 +98,12 @@ async def test_store_outage_commits_nothing_and_rows_arrive_once(
         chdb_store: Store, kafka_broker: Broker, tmp_path: Path) -> None:
     settings = kafka_settings(kafka_broker, tmp_path, batch_max_rows=100)
     await produce(settings, [encode([row(i)]) for i in range(500)])
-    store = FailingStore(chdb_store)
+    store = FaultInjectedStore(chdb_store)
+    store.down = True  # from the start, as a ClickHouse server that is down
     consumer = PipelineConsumer(settings, store)
     consumer.start()
     try:
-        await until(lambda: _true(store.refused >= 3), timeout=30)  # several retries, backing off
+        await until(lambda: _true(store.insert_calls >= 3), timeout=30)  # several retries, backing off
         assert await committed(settings) == 0  # nothing written, nothing committed
         assert counts(chdb_store) == (0, 0)
         store.down = False
@@ -206,13 +184,6 @@ def _healthy(port: int) -> bool:
         return False
 
 
-def _metric(port: int, name: str) -> float:
-    text = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=5).text
-    values = [float(line.rsplit(" ", 1)[1]) for line in text.splitlines()
-              if line.startswith(name + " ")]
-    return values[0] if values else 0.0
-
-
 def test_collector_killed_with_a_full_spool_delivers_it_once_after_restart(
         kafka_broker: Broker, tmp_path: Path, chdb_store: Store) -> None:
     settings = kafka_settings(kafka_broker, tmp_path)
@@ -274,7 +245,8 @@ def test_pipeline_killed_mid_batch_leaves_no_duplicates_and_no_gaps(
     port = free_port()
     pipeline = rum_process("pipeline", settings, port)
     try:  # kill it once some batches are written, well before all of them are
-        wait_until(lambda: _metric(port, "rum_events_written_total") >= 200, timeout=60)
+        wait_until(lambda: scrape(f"http://127.0.0.1:{port}").get(
+            "rum_events_written_total", 0.0) >= 200, timeout=60)
     finally:
         pipeline.send_signal(signal.SIGKILL)
         pipeline.wait(timeout=10)
@@ -300,7 +272,8 @@ async def test_rebalances_as_consumers_join_and_leave_lose_and_double_nothing(
     settings = kafka_settings(kafka_broker, tmp_path, batch_max_rows=100, kafka_partitions=4)
     n = 6000
     await produce(settings, [encode([row(i)]) for i in range(n)])
-    slow = SlowStore(chdb_store)  # so the stream is still flowing when the group changes
+    # 150 ms more per insert, so the stream is still flowing when the group changes
+    slow = SlowStore(chdb_store, 0.15)
     wrote = [Written(), Written()]
     first = PipelineConsumer(settings, slow, wrote[0])
     first.start()
@@ -332,15 +305,3 @@ class Written(ConsumeHooks):
 
     def flushed(self, rows: int, seconds: float) -> None:
         self.rows += rows
-
-
-class SlowStore(FailingStore):
-    """The real store, taking 150 ms more per insert (a busy ClickHouse)."""
-
-    def __init__(self, store: Store) -> None:
-        super().__init__(store)
-        self.down = False
-
-    def insert(self, table: str, rows: Sequence[Mapping[str, Any]]) -> None:
-        time.sleep(0.15)
-        super().insert(table, rows)

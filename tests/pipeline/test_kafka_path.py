@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterator
-from typing import Any
 
 import pytest
 
 from collector.settings import Settings
 from tests.beacons import all_event_kinds, envelope
-from tests.conftest import RunningServer, start_server, stop_server, wait_until
+from tests.conftest import RunningServer, scrape, start_server, stop_server, wait_until
 from tests.kafka_fixtures import Broker, unique_topic
 
 
@@ -56,9 +55,9 @@ def test_beacons_arrive_once_per_site_and_kind(kafka_server: RunningServer) -> N
     assert per_site_kind() == sent
     sink = kafka_server.app.state.sink
     wait_until(lambda: sink.pending == 0, timeout=10)
-    assert _metrics(kafka_server)["rum_produced_messages_total"] == 60  # each envelope once
+    assert scrape(kafka_server.base_url)["rum_produced_messages_total"] == 60  # each envelope once
     # the spool gauges are refreshed every second
-    wait_until(lambda: _metrics(kafka_server)["rum_spool_bytes"] == 0, timeout=10)
+    wait_until(lambda: scrape(kafka_server.base_url)["rum_spool_bytes"] == 0, timeout=10)
 
 
 def test_broker_outage_loses_nothing_and_spool_drains(kafka_server: RunningServer,
@@ -101,18 +100,6 @@ def test_broker_outage_loses_nothing_and_spool_drains(kafka_server: RunningServe
     assert all(r["n"] == 1 for r in got)
 
 
-def _metrics(server: RunningServer) -> dict[str, float]:
-    import httpx
-
-    text = httpx.get(f"{server.base_url}/metrics").text
-    out: dict[str, Any] = {}
-    for line in text.splitlines():
-        if line and not line.startswith("#"):
-            name, value = line.rsplit(" ", 1)
-            out[name] = float(value)
-    return out
-
-
 def test_a_full_spool_answers_503_with_retry_after_and_loses_nothing_accepted(
         server_settings: Callable[..., Settings], kafka_broker: Broker) -> None:
     settings = server_settings(kafka_bootstrap=kafka_broker.bootstrap, kafka_idempotent=False,
@@ -132,7 +119,7 @@ def test_a_full_spool_answers_503_with_retry_after_and_loses_nothing_accepted(
         assert refused is not None and refused.status_code == 503
         assert refused.json()["error"] == "backpressure" and refused.headers["retry-after"]
         assert 5 < len(accepted) < 200
-        assert _metrics(server)['rum_beacons_rejected_total{reason="backpressure"}'] >= 1
+        assert scrape(server.base_url)['rum_beacons_rejected_total{reason="backpressure"}'] >= 1
         kafka_broker.proxy.restore()
         wait_until(lambda: stored(server).get("pageview", 0) >= len(accepted), timeout=60)
         got = server.store.query("SELECT DISTINCT session_id FROM rum.events FINAL "

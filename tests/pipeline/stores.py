@@ -1,0 +1,45 @@
+"""Store wrappers for pipeline tests: the real store with an injected fault or delay."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from pipeline.store import Store, StoreError
+
+
+class FaultInjectedStore:
+    """A real store with a switch that makes inserts fail as if the store were down."""
+
+    def __init__(self, inner: Store) -> None:
+        self.inner = inner
+        self.down = False
+        self.insert_calls = 0
+
+    def insert(self, table: str, rows: Sequence[Mapping[str, Any]]) -> None:
+        self.insert_calls += 1
+        if self.down:
+            raise StoreError("Code: 210. Connection refused (injected)")
+        self.inner.insert(table, rows)
+
+    def query(self, sql: str, params: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
+        return self.inner.query(sql, params)
+
+    def command(self, sql: str) -> None:
+        self.inner.command(sql)
+
+    def close(self) -> None:
+        self.inner.close()
+
+
+class SlowStore(FaultInjectedStore):
+    """The real store, taking `delay` seconds more per insert (a busy ClickHouse)."""
+
+    def __init__(self, inner: Store, delay: float) -> None:
+        super().__init__(inner)
+        self.delay = delay
+
+    def insert(self, table: str, rows: Sequence[Mapping[str, Any]]) -> None:
+        time.sleep(self.delay)
+        super().insert(table, rows)
