@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from queries.spec import COMMON, Param, ParamError, QuerySpec, Rows, int_param
+from queries.spec import COMMON, Param, ParamError, QuerySpec, Rows, int_param, min_count
 from queries.stats import quantile_interval, two_proportion_z
 
 DIMENSIONS = ("country", "region", "city", "asn", "device_class", "browser", "os",
@@ -131,15 +131,14 @@ def analytics_specs() -> dict[str, QuerySpec]:
                     "good/NI/poor shares and significance",
             params={**COMMON, "by": by,
                     "metric": Param(parse_metric, "lcp", "lcp, inp, cls, fcp or ttfb"),
-                    "min_samples": Param(int_param("min_samples", 1, 10_000_000), "30",
-                                         "minimum page views per segment")},
+                    "min_samples": min_count("min_samples", "30", "minimum page views per segment")},
             bind=_bind_vitals, post=finish_vitals),
         "failing-logins": QuerySpec(
             name="failing-logins", sql_name="failing_logins",
             summary="login failure rate per segment vs the rest of the site (z-test)",
             params={**COMMON, "by": by,
-                    "min_attempts": Param(int_param("min_attempts", 1, 10_000_000), "20",
-                                          "minimum login attempts to flag a segment")},
+                    "min_attempts": min_count("min_attempts", "20",
+                                              "minimum login attempts to flag a segment")},
             bind=_bind_dims, post=finish_logins),
         "top-errors": QuerySpec(
             name="top-errors", sql_name="top_errors",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from queries.analytics import analytics_specs
 from queries.experience import experience_specs
 from queries.revenue import revenue_specs
-from queries.spec import COMMON, Param, ParamError, QuerySpec, int_param, parse_window
+from queries.spec import COMMON, ParamError, QuerySpec, min_count, parse_window
 from queries.timeseries import timeseries_specs
 
 __all__ = ["CATALOG", "ParamError", "QuerySpec", "get_query", "parse_window"]
@@ -17,8 +17,7 @@ CATALOG: dict[str, QuerySpec] = {
         summary="p75/p95 LCP, INP, TTFB per country and region; flags the slow ones",
         params={
             **COMMON,
-            "min_samples": Param(int_param("min_samples", 1, 10_000_000), "30",
-                                 "minimum page views with LCP per segment"),
+            "min_samples": min_count("min_samples", "30", "minimum page views with LCP per segment"),
         },
     ),
     **analytics_specs(),

@@ -21,7 +21,7 @@ from queries.spec import (
     QuerySpec,
     Rows,
     float_param,
-    int_param,
+    min_count,
     parse_window,
 )
 from queries.stats import two_proportion_z, wilson_interval
@@ -162,8 +162,7 @@ def experience_specs() -> dict[str, QuerySpec]:
                                 f"one or two of: {', '.join(DIMENSIONS)}"),
                     "apdex_t": Param(float_param("apdex_t", 1, 60_000), f"{DEFAULT_APDEX_T:g}",
                                      "Apdex T in ms: satisfied <= T, tolerating <= 4T"),
-                    "min_samples": Param(int_param("min_samples", 1, 10_000_000), "30",
-                                         "minimum page views with LCP per segment")},
+                    "min_samples": min_count("min_samples", "30", "minimum page views with LCP per segment")},
             bind=_bind_apdex, post=finish_apdex),
         "journey": QuerySpec(
             name="journey", sql_name="journey",
@@ -176,7 +175,7 @@ def experience_specs() -> dict[str, QuerySpec]:
                     "by": Param(parse_journey_by, "country",
                                 f"'none' or one of: {', '.join(SESSION_DIMENSIONS)}"),
                     "within": Param(parse_within, "1h", "longest time from step 1 to the last"),
-                    "min_sessions": Param(int_param("min_sessions", 1, 10_000_000), "30",
-                                          "minimum sessions at the previous step to test a step")},
+                    "min_sessions": min_count("min_sessions", "30",
+                                              "minimum sessions at the previous step to test a step")},
             bind=_bind_journey, post=finish_journey),
     }

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from queries.analytics import ALPHA, SESSION_DIMENSIONS, THRESHOLDS, named, parse_session_dimensions
-from queries.spec import COMMON, Param, QuerySpec, Rows, float_param, int_param
+from queries.spec import COMMON, Param, QuerySpec, Rows, float_param, min_count
 from queries.stats import Z95, two_proportion_z, weighted_slope, what_if_gain, wilson_interval
 
 BUCKETS = 7  # LCP 0-1 s, 1-2 s, ..., 5-6 s, 6 s+ (a session's LCP: p75 of its page views)
@@ -272,9 +272,6 @@ def revenue_specs() -> dict[str, QuerySpec]:
     dims = f"'none', or one or two of: {', '.join(SESSION_DIMENSIONS)}"
     by = Param(parse_session_dimensions, "country", dims)
 
-    def min_sessions(default: str, what: str) -> Param:
-        return Param(int_param("min_sessions", 1, 10_000_000), default, what)
-
     return {
         "revenue-impact": QuerySpec(
             name="revenue-impact", sql_name="revenue_by_speed",
@@ -283,9 +280,9 @@ def revenue_specs() -> dict[str, QuerySpec]:
             params={**COMMON, "by": by,
                     "threshold": Param(float_param("threshold", 100, 60_000), f"{LCP_GOOD:g}",
                                        "p75 LCP (ms) past which a segment is slow"),
-                    "min_sessions": min_sessions("100", "minimum sessions per segment shown"),
-                    "min_conversions": Param(int_param("min_conversions", 1, 10_000_000), "30",
-                                             "site conversions needed for the observed method"),
+                    "min_sessions": min_count("min_sessions", "100", "minimum sessions per segment shown"),
+                    "min_conversions": min_count("min_conversions", "30",
+                                                 "site conversions needed for the observed method"),
                     "elasticity": Param(float_param("elasticity", 0, 100), f"{DEFAULT_ELASTICITY:g}",
                                         "modelled prior: % of revenue lost per second of excess"),
                     "revenue_per_session": Param(float_param("revenue_per_session", 0, 1e9), "0",
@@ -295,12 +292,14 @@ def revenue_specs() -> dict[str, QuerySpec]:
             name="conversion-by-speed", sql_name="revenue_by_speed",
             summary="conversion rate per LCP bucket, the optimal bucket and the plateau",
             params={**COMMON, "by": Param(parse_session_dimensions, "none", dims),
-                    "min_sessions": min_sessions("100", "minimum sessions for a bucket to count")},
+                    "min_sessions": min_count("min_sessions", "100",
+                                              "minimum sessions for a bucket to count")},
             bind=_bind, post=finish_conversion_by_speed),
         "login-revenue-at-risk": QuerySpec(
             name="login-revenue-at-risk", sql_name="login_revenue_at_risk",
             summary="sessions blocked by failing logins x logged-in conversion rate x order value",
             params={**COMMON, "by": by,
-                    "min_sessions": min_sessions("20", "minimum login sessions to flag a segment")},
+                    "min_sessions": min_count("min_sessions", "20",
+                                              "minimum login sessions to flag a segment")},
             bind=_bind_logins, post=finish_login_revenue),
     }

@@ -51,6 +51,11 @@ def int_param(name: str, low: int, high: int) -> Callable[[str], int]:
     return parse
 
 
+def min_count(name: str, default: str, help_text: str) -> Param:
+    """A minimum count (samples, sessions, attempts): an integer from 1 to 10 million."""
+    return Param(int_param(name, 1, 10_000_000), default, help_text)
+
+
 def float_param(name: str, low: float, high: float) -> Callable[[str], float]:
     """A parser of a finite number within [low, high]."""
 
