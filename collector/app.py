@@ -20,7 +20,7 @@ from alerts.rules import load_rules
 from alerts.runner import alerts_overview
 from alerts.service import start_alerting
 from collector.access import ReadAccess
-from collector.beacon_files import load_scripts
+from collector.beacon_files import load_built, load_scripts
 from collector.clientip import TrustedProxies
 from collector.geo import GeoLookup
 from collector.intake import BeaconIntake, Cors
@@ -124,9 +124,7 @@ def create_app(settings: Settings, role: str = "serve") -> FastAPI:
     app.state.intake = intake if takes_beacons else None
     app.state.registry = registry
     app.state.scripts = load_scripts(settings.beacon_dir)
-    folder = settings.dashboard_dir or DASHBOARD_DIR
-    app.state.dashboard = {name: (folder / name).read_bytes() for name in DASHBOARD_FILES
-                           if (folder / name).is_file()}
+    app.state.dashboard = load_built(settings.dashboard_dir or DASHBOARD_DIR, DASHBOARD_FILES)
     if takes_beacons:
         app.router.routes.append(Route("/v1/beacon", intake, methods=["POST", "OPTIONS"]))
     _add_error_handlers(app)
@@ -253,12 +251,12 @@ def _add_dashboard_routes(app: FastAPI, access: ReadAccess) -> None:
     def reply(request: Request, name: str) -> Response:
         if refused := access.refuse(request):
             return refused
-        body = request.app.state.dashboard.get(name) if name in DASHBOARD_FILES else None
-        if body is None:
+        found = request.app.state.dashboard.get(name) if name in DASHBOARD_FILES else None
+        if found is None:
             known = name in DASHBOARD_FILES
             return _error(404, "not_built" if known else "not_found",
                           "the dashboard is not built; run `make dashboard`" if known else "Not Found")
-        return Response(body, media_type=DASHBOARD_FILES[name], headers={
+        return Response(found.body, media_type=DASHBOARD_FILES[name], headers={
             "Cache-Control": "no-cache", "Content-Security-Policy": DASHBOARD_CSP,
             "X-Content-Type-Options": "nosniff"})
 

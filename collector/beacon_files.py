@@ -1,8 +1,10 @@
-"""Serving the built browser agent (rum.js, rum.attribution.js) with ETag and long caching."""
+"""Built files served from memory: the browser agent (rum.js, rum.attribution.js) with ETag
+and long caching, and the dashboard's files."""
 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,13 +20,17 @@ class Script:
     etag: str
 
 
-def load_scripts(folder: Path | None) -> dict[str, Script]:
-    """Read whichever builds exist in `folder` (default js-beacon/dist)."""
-    base = folder or DEFAULT_DIR
+def load_built(folder: Path, names: Iterable[str]) -> dict[str, Script]:
+    """Read whichever of `names` a build left in `folder`, each with its ETag."""
     found = {}
-    for name in SCRIPTS:
-        path = base / name
+    for name in names:
+        path = folder / name
         if path.is_file():
             body = path.read_bytes()
             found[name] = Script(body, '"' + hashlib.sha256(body).hexdigest()[:32] + '"')
     return found
+
+
+def load_scripts(folder: Path | None) -> dict[str, Script]:
+    """Read whichever agent builds exist in `folder` (default js-beacon/dist)."""
+    return load_built(folder or DEFAULT_DIR, SCRIPTS)
