@@ -57,14 +57,12 @@ class Spool:
         self.segment_bytes = segment_bytes
         directory.mkdir(parents=True, exist_ok=True)
         self._sizes: dict[int, int] = {}  # segment -> valid bytes
-        self._rows_in: dict[int, int] = {}  # segment -> rows in it (for `pending_rows`)
-        self._recover()
         self._cursor = self._load_cursor()
+        self._pending_rows = self._recover()
         # a fresh segment at each start, after everything already there
         self._active = max([*self._sizes, self._cursor[0], 0]) + 1
         self._fd = self._open_segment(self._active)
         self._drop_consumed()
-        self._pending_rows = self._count_rows_after_cursor()
 
     # -- state -------------------------------------------------------------------------
 
@@ -98,7 +96,6 @@ class Spool:
                               len(key), rows)
         os.write(self._fd, header + payload)
         self._sizes[self._active] += _HEADER.size + len(payload)
-        self._rows_in[self._active] += rows
         self._pending_rows += rows
         return True
 
@@ -114,7 +111,6 @@ class Spool:
 
     def _open_segment(self, seg: int) -> int:
         self._sizes[seg] = 0
-        self._rows_in[seg] = 0
         return os.open(self._path(seg), os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_TRUNC, 0o600)
 
     # -- reading and acknowledging -------------------------------------------------------
@@ -171,7 +167,6 @@ class Spool:
             if done and old != self._active:
                 self._path(old).unlink(missing_ok=True)
                 del self._sizes[old]
-                del self._rows_in[old]
         if seg not in self._sizes:
             later = [s for s in self._sizes if s > seg]
             self._cursor = (min(later), 0) if later else (self._active, 0)
@@ -186,21 +181,26 @@ class Spool:
     def _path(self, seg: int) -> Path:
         return self.directory / f"{seg:016d}{_SUFFIX}"
 
-    def _recover(self) -> None:
-        """Find the segments; cut each at its first torn or corrupt record."""
+    def _recover(self) -> int:
+        """Find the segments; cut each at its first torn or corrupt record.
+
+        Returns the rows in records at or past the cursor (not yet acknowledged).
+        """
+        pending = 0
         for path in sorted(self.directory.glob(f"*{_SUFFIX}")):
             if not path.stem.isdigit():
                 continue
             seg = int(path.stem)
             data = path.read_bytes()
-            pos = rows = 0
+            pos = 0
             while pos + _HEADER.size <= len(data):
                 length, crc, _, _, count = _HEADER.unpack_from(data, pos)
                 payload = data[pos + _HEADER.size:pos + _HEADER.size + length]
                 if len(payload) != length or zlib.crc32(payload) != crc:
                     break
+                if (seg, pos) >= self._cursor:
+                    pending += count
                 pos += _HEADER.size + length
-                rows += count
             if pos < len(data):
                 log.warning("spool segment cut at a torn record",
                             extra={"segment": path.name, "kept_bytes": pos,
@@ -208,23 +208,11 @@ class Spool:
                 with open(path, "r+b") as f:
                     f.truncate(pos)
             self._sizes[seg] = pos
-            self._rows_in[seg] = rows
+        return pending
 
     def _load_cursor(self) -> tuple[int, int]:
         try:
             seg_text, off_text = (self.directory / "cursor").read_text().split()
             return int(seg_text), int(off_text)
         except (OSError, ValueError):
-            return (min(self._sizes, default=1), 0)
-
-    def _count_rows_after_cursor(self) -> int:
-        seg, off = self._cursor
-        rows = sum(n for s, n in self._rows_in.items() if s > seg)
-        if seg in self._sizes:  # the cursor's own segment: count what lies past it
-            data = self._path(seg).read_bytes()[off:self._sizes[seg]]
-            pos = 0
-            while pos + _HEADER.size <= len(data):
-                length, _, _, _, count = _HEADER.unpack_from(data, pos)
-                pos += _HEADER.size + length
-                rows += count
-        return rows
+            return (0, 0)  # before every segment: all is pending
