@@ -1,7 +1,8 @@
 """Business impact: what slowness costs in conversions and revenue.
 
-Revenue at risk is not here yet: it needs a revenue model query
-(queries/revenue_at_risk.sql) that does not exist so far.
+Revenue at risk is not here: the revenue-impact and login-revenue-at-risk questions
+finish their estimates in Python (queries/revenue.py), which a SQL panel cannot run;
+they are served by the query API, `rum report` and the alert payloads.
 """
 
 from __future__ import annotations
