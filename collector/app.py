@@ -33,6 +33,7 @@ from collector.sites import SiteRegistry
 from collector.snippet import render_snippet
 from collector.stages import build_stages
 from pipeline.consumer import PipelineConsumer
+from pipeline.rollup import start_rollups
 from pipeline.schema import migrate
 from pipeline.sinks import Sink, open_sink
 from pipeline.store import Store, StoreError, open_store
@@ -78,6 +79,7 @@ def create_app(settings: Settings, role: str = "serve") -> FastAPI:
     takes_beacons = role in ("serve", "collector")
     consumes = role == "pipeline" or (role == "serve" and bool(settings.kafka_bootstrap))
     has_store = role != "collector" or settings.clickhouse_url is not None
+    rolls = role in ("serve", "pipeline")  # the roles that write the store keep rollups
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -99,6 +101,8 @@ def create_app(settings: Settings, role: str = "serve") -> FastAPI:
                 consumer.start()
                 app.state.consumer = consumer
             app.state.store = store
+            rolling = (start_rollups(store, settings, metrics)
+                       if store is not None and rolls and settings.rollup_interval > 0 else None)
             alerting = (await start_alerting(settings, store, ruleset, metrics)
                         if ruleset is not None and store is not None else None)
             log.info(f"{role} started", extra={
@@ -108,6 +112,8 @@ def create_app(settings: Settings, role: str = "serve") -> FastAPI:
             yield
             if alerting is not None:
                 await alerting.close()
+            if rolling is not None:
+                await rolling.close()
             left = await sink.close() if sink is not None else 0
             if consumer is not None:
                 await consumer.close()

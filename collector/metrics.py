@@ -8,11 +8,12 @@ from alerts.delivery import DeliveryHooks
 from alerts.runner import EvalHooks
 from pipeline.consumer import ConsumeHooks
 from pipeline.kafka import ProduceHooks
+from pipeline.rollup import RollupHooks
 
 _FAST_BUCKETS = (0.00001, 0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.01, 0.05)
 
 
-class Metrics(ConsumeHooks, ProduceHooks, EvalHooks, DeliveryHooks):
+class Metrics(ConsumeHooks, ProduceHooks, EvalHooks, DeliveryHooks, RollupHooks):
     """Counters and histograms for intake, stages and the write buffer."""
 
     def __init__(self) -> None:
@@ -88,8 +89,20 @@ class Metrics(ConsumeHooks, ProduceHooks, EvalHooks, DeliveryHooks):
             "rum_dlq_messages_total", "Messages or rows sent to the dead-letter topic, by reason",
             ["reason"], registry=r,
         )
+        # rollups (pipeline/rollup.py)
+        self.rollup_seconds = Histogram(
+            "rum_rollup_seconds", "Time of one rollup cycle", registry=r,
+            buckets=(0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60),
+        )
+        self.rollup_hours = Counter(
+            "rum_rollup_hours_total", "Hours rolled (again) into the rollups", registry=r
+        )
+        self.rollup_errors = Counter(
+            "rum_rollup_errors_total", "Rollup cycles that failed (retried next cycle)", registry=r
+        )
         self.stage_seconds = Histogram(
-            "rum_stage_seconds", "Time spent in each intake stage", ["stage"], registry=r,
+            "rum_stage_seconds", "Time spent in each intake stage (one beacon in 16 is timed)",
+            ["stage"], registry=r,
             buckets=_FAST_BUCKETS,
         )
 
@@ -142,3 +155,12 @@ class Metrics(ConsumeHooks, ProduceHooks, EvalHooks, DeliveryHooks):
     def dlq(self, reason: str) -> None:
         """Count a dead-lettered message."""
         self.dlq_messages.labels(reason).inc()
+
+    def rolled(self, hours: int, seconds: float) -> None:
+        """Count a rollup cycle."""
+        self.rollup_hours.inc(hours)
+        self.rollup_seconds.observe(seconds)
+
+    def roll_failed(self, error: str) -> None:
+        """Count a failed rollup cycle."""
+        self.rollup_errors.inc()

@@ -58,7 +58,10 @@ class Settings(BaseSettings):
     trusted_proxies: CsvList = Field(default_factory=list, description="CIDRs trusted for XFF")
     allowed_origins: CsvList = Field(default_factory=lambda: ["*"], description="CORS origins")
     max_body_bytes: int = Field(65536, ge=1024, le=16 * 1024 * 1024)
-    retention_days: int = Field(30, ge=1, le=3650, description="TTL of raw events")
+    retention_days: int = Field(30, ge=1, le=3650, description="TTL of raw events and rollups")
+    rollup_interval: float = Field(
+        30.0, ge=0, le=3600, description="seconds between rollup cycles (0 = no rollups)"
+    )
     batch_max_rows: int = Field(5000, ge=1, le=1_000_000)
     batch_max_seconds: float = Field(1.0, gt=0, le=60)
     buffer_max_rows: int = Field(200_000, ge=1, description="accepted rows held while storage is down")

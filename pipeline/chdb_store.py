@@ -42,9 +42,9 @@ class ChdbStore:
         out = self._run(sql, "JSONEachRow", dict(params or {}))
         return [orjson.loads(line) for line in out.splitlines() if line]
 
-    def command(self, sql: str) -> None:
-        """DDL or another statement with no result."""
-        self._run(sql)
+    def command(self, sql: str, params: Mapping[str, Any] | None = None) -> None:
+        """DDL or another statement with no result, {name:Type} placeholders bound."""
+        self._run(sql, params=dict(params or {}))
 
     def _run(self, sql: str, fmt: str = "CSV", params: dict[str, Any] | None = None) -> bytes:
         with self._lock:

@@ -47,10 +47,10 @@ class ClickHouseStore:
             raise StoreError(str(exc).splitlines()[0][:500]) from exc
         return [orjson.loads(line) for line in bytes(raw).splitlines() if line]
 
-    def command(self, sql: str) -> None:
-        """DDL or another statement with no result."""
+    def command(self, sql: str, params: Mapping[str, Any] | None = None) -> None:
+        """DDL or another statement with no result, {name:Type} placeholders bound."""
         try:
-            self._client.command(sql)
+            self._client.command(sql, parameters=dict(params) if params else None)
         except Exception as exc:
             raise StoreError(str(exc).splitlines()[0][:500]) from exc
 

@@ -66,14 +66,17 @@ def migrate(store: Store, retention_days: int) -> list[str]:
     return applied
 
 
+# table -> its TTL expression's time column: raw events and the rollups made from them
+RETAINED = {"events": "toDateTime(ts)", "vitals_hourly": "hour"}
+
+
 def set_retention(store: Store, days: int) -> None:
-    """Make the raw events TTL match the setting (only when it differs)."""
+    """Make the TTL of raw events and rollups match the setting (only where it differs)."""
     days = int(days)  # a validated int from settings, never client input
-    rows = store.query(
-        "SELECT engine_full FROM system.tables WHERE database = 'rum' AND name = 'events'"
-    )
-    if rows and f"toIntervalDay({days})" not in rows[0]["engine_full"]:
-        store.command(
-            f"ALTER TABLE rum.events MODIFY TTL toDateTime(ts) + INTERVAL {days} DAY "
-            "SETTINGS materialize_ttl_after_modify = 0"
-        )
+    rows = store.query("SELECT name, engine_full FROM system.tables WHERE database = 'rum'")
+    for row in rows:
+        if row["name"] in RETAINED and f"toIntervalDay({days})" not in row["engine_full"]:
+            store.command(
+                f"ALTER TABLE rum.{row['name']} MODIFY TTL {RETAINED[row['name']]} + "
+                f"INTERVAL {days} DAY SETTINGS materialize_ttl_after_modify = 0"
+            )

@@ -33,8 +33,8 @@ class Store(Protocol):
     def query(self, sql: str, params: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
         """Run a SELECT with {name:Type} placeholders bound from params; rows as dicts."""
 
-    def command(self, sql: str) -> None:
-        """Run a statement that returns nothing (DDL)."""
+    def command(self, sql: str, params: Mapping[str, Any] | None = None) -> None:
+        """Run a statement that returns nothing (DDL, INSERT ... SELECT), params bound."""
 
     def close(self) -> None:
         """Release the connection or the embedded engine."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pipeline.rollup import coverage
 from queries.analytics import analytics_specs
 from queries.experience import experience_specs
 from queries.revenue import revenue_specs
@@ -19,6 +20,7 @@ CATALOG: dict[str, QuerySpec] = {
             **COMMON,
             "min_samples": min_count("min_samples", "30", "minimum page views with LCP per segment"),
         },
+        plan=lambda store, bound: coverage(store, bound.pop("since_ms"), bound["until_ms"]),
     ),
     **analytics_specs(),
     **experience_specs(),

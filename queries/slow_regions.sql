@@ -7,9 +7,13 @@
 --
 -- Parameters:
 --   site         String   site key; '' = every site
---   since_ms     Int64    window start, epoch milliseconds (inclusive)
+--   from_ms      Int64    window start, epoch milliseconds (inclusive)
 --   until_ms     Int64    window end, epoch milliseconds (exclusive)
 --   min_samples  UInt32   a segment needs this many page views with an LCP
+--   first_ms, rolled_until_ms Int64, rolls Array(UInt64): the part of the window the
+--                         hourly rollup answers, [first_ms, rolled_until_ms), and the roll
+--                         to read for each of its hours (pipeline/rollup.py `coverage`
+--                         picks them; first_ms = rolled_until_ms and [] = none)
 --
 -- Output, one row per segment, slowest LCP p75 first:
 --   level ('country' | 'region'), country (ISO 3166-1 alpha-2, '' = unknown),
@@ -18,33 +22,82 @@
 --   inp_samples, inp_p75, inp_p95 (ms), ttfb_samples, ttfb_p75, ttfb_p95 (ms),
 --   flagged (0/1)
 --
--- Bots are excluded. Percentiles are unweighted `quantiles` (exact up to
--- 8,192 values per segment, a uniform reservoir sample past that).
+-- Bots are excluded; each event counts once (rum.events FINAL). Percentiles come from
+-- histograms with 2%-wide logarithmic buckets (bucket 0 = [0, 1) ms, bucket b = [1.02^(b-1),
+-- 1.02^b) ms): the bucket holding the element quantileExact would pick, and a place inside
+-- it by that element's rank among the bucket's values, so within 1% of quantileExact.
+-- Whole hours come from the hourly rollup rum.vitals_hourly (pipeline/rollup.py) where it
+-- has rolled them; the rest of the window (the hour being filled since its last roll, a
+-- short window's edges, hours not rolled yet) is bucketed from raw events the same way,
+-- so the answer is the same with or without the rollup. `rum report slow-regions` and the
+-- API start a window of 6 h or more at the top of its first hour (the rollup's grain), so
+-- such a window may cover up to an hour more than asked.
 WITH
     2500 AS lcp_good, 200 AS inp_good, 800 AS ttfb_good,
-    segments AS (
-        -- one scan for both levels: GROUPING SETS instead of a UNION ALL over a CTE,
-        -- which ClickHouse would inline and read twice
+    hist AS (
+        SELECT country, region, metric, bucket, sum(n) AS n
+        FROM (
+            SELECT country, region, toString(metric) AS metric, bucket, n
+            FROM rum.vitals_hourly
+            WHERE ({site:String} = '' OR site = {site:String}) AND site != ''
+              AND metric IN ('lcp', 'inp', 'ttfb')
+              AND hour >= fromUnixTimestamp64Milli({first_ms:Int64}, 'UTC')
+              AND hour < fromUnixTimestamp64Milli({rolled_until_ms:Int64}, 'UTC')
+              -- only the roll in use of each hour (rolls[1] is the first hour's)
+              AND roll = {rolls:Array(UInt64)}[
+                  intDiv(toInt64(toUnixTimestamp(hour)) * 1000 - {first_ms:Int64}, 3600000) + 1]
+            UNION ALL
+            SELECT country, region, m.1 AS metric,
+                   if(m.2 < 1, 0, toUInt16(1 + floor(log(m.2) / log(1.02)))) AS bucket,
+                   toUInt64(1) AS n
+            FROM rum.events FINAL
+            ARRAY JOIN [('lcp', lcp), ('inp', inp), ('ttfb', ttfb)] AS m
+            WHERE ({site:String} = '' OR site = {site:String})
+              AND kind = 'pageview' AND is_bot = 0 AND m.2 IS NOT NULL
+              AND ts >= fromUnixTimestamp64Milli({from_ms:Int64}, 'UTC')
+              AND ts < fromUnixTimestamp64Milli({until_ms:Int64}, 'UTC')
+              AND (ts < fromUnixTimestamp64Milli({first_ms:Int64}, 'UTC')
+                   OR ts >= fromUnixTimestamp64Milli({rolled_until_ms:Int64}, 'UTC'))
+        )
+        GROUP BY country, region, metric, bucket
+    ),
+    per_metric AS (
+        -- one pass for both levels (GROUPING SETS); each segment's histogram, sorted
         SELECT if(grouping(region) = 1, 'country', 'region') AS level,
-               country, if(grouping(region) = 1, '', region) AS seg_region,
-               count(lcp) AS samples, quantiles(0.75, 0.95)(lcp) AS lcp_q,
-               count(inp) AS inp_samples, quantiles(0.75, 0.95)(inp) AS inp_q,
-               count(ttfb) AS ttfb_samples, quantiles(0.75, 0.95)(ttfb) AS ttfb_q
-        FROM rum.segmented_events(site = {site:String}, since_ms = {since_ms:Int64},
-            until_ms = {until_ms:Int64}, d1 = '', d2 = '')
-        WHERE kind = 'pageview'
-        GROUP BY GROUPING SETS ((country), (country, region))
+               country, if(grouping(region) = 1, '', region) AS seg_region, metric,
+               sum(n) AS count, arraySort(groupArray((bucket, n))) AS h
+        FROM hist
+        GROUP BY GROUPING SETS ((country, metric), (country, region, metric))
         HAVING level = 'country' OR seg_region != ''
+    ),
+    percentiles AS (
+        -- p75 and p95 as quantileExact picks them (the element of rank floor(q x n) + 1),
+        -- found in its bucket and placed inside it by its rank among the bucket's values
+        SELECT level, country, seg_region, metric, count,
+               arrayCumSum(arrayMap(x -> x.2, h)) AS cum,
+               arrayMap(q -> toUInt64(floor(q * count)) + 1, [0.75, 0.95]) AS ranks,
+               arrayMap(r -> arrayFirstIndex(c -> c >= r, cum), ranks) AS at,
+               arrayMap((r, i) -> round(if(h[i].1 = 0, 0,
+                            pow(1.02, h[i].1 - 1))
+                        * if(h[i].1 = 0, (r - cum[i] + h[i].2 - 0.5) / h[i].2,
+                            pow(1.02, (r - cum[i] + h[i].2 - 0.5) / h[i].2)), 1),
+                        ranks, at) AS q
+        FROM per_metric
     )
 SELECT
     level, country, seg_region AS region,
-    samples,
-    round(lcp_q[1], 1) AS lcp_p75, round(lcp_q[2], 1) AS lcp_p95,
-    inp_samples, round(inp_q[1], 1) AS inp_p75, round(inp_q[2], 1) AS inp_p95,
-    ttfb_samples, round(ttfb_q[1], 1) AS ttfb_p75, round(ttfb_q[2], 1) AS ttfb_p95,
-    toUInt8(lcp_q[1] > lcp_good
-            OR (inp_samples >= {min_samples:UInt32} AND inp_q[1] > inp_good)
-            OR (ttfb_samples >= {min_samples:UInt32} AND ttfb_q[1] > ttfb_good)) AS flagged
-FROM segments
-WHERE samples >= {min_samples:UInt32}
+    sumIf(count, metric = 'lcp') AS samples,
+    anyIf(q[1], metric = 'lcp') AS lcp_p75, anyIf(q[2], metric = 'lcp') AS lcp_p95,
+    sumIf(count, metric = 'inp') AS inp_samples,
+    if(inp_samples = 0, NULL, anyIf(q[1], metric = 'inp')) AS inp_p75,
+    if(inp_samples = 0, NULL, anyIf(q[2], metric = 'inp')) AS inp_p95,
+    sumIf(count, metric = 'ttfb') AS ttfb_samples,
+    if(ttfb_samples = 0, NULL, anyIf(q[1], metric = 'ttfb')) AS ttfb_p75,
+    if(ttfb_samples = 0, NULL, anyIf(q[2], metric = 'ttfb')) AS ttfb_p95,
+    toUInt8(lcp_p75 > lcp_good
+            OR (inp_samples >= {min_samples:UInt32} AND inp_p75 > inp_good)
+            OR (ttfb_samples >= {min_samples:UInt32} AND ttfb_p75 > ttfb_good)) AS flagged
+FROM percentiles
+GROUP BY level, country, seg_region
+HAVING samples >= {min_samples:UInt32}
 ORDER BY lcp_p75 DESC, level, country, region

@@ -88,6 +88,7 @@ class QuerySpec:
     """A question: its .sql file, the parameters users may pass, and how answers are finished.
 
     `bind` turns the parsed values into the SQL's parameters (beyond the window);
+    `plan` adds parameters read from the store first (e.g. what a rollup covers);
     `post` finishes the rows in Python (statistics on the few rows a query returns).
     """
 
@@ -97,6 +98,7 @@ class QuerySpec:
     params: Mapping[str, Param]
     bind: Callable[[dict[str, Any]], dict[str, Any]] | None = None
     post: Callable[[Rows, dict[str, Any]], Rows] | None = None
+    plan: Callable[[Store, dict[str, Any]], dict[str, Any]] | None = None
 
     def parse(self, raw: Mapping[str, str]) -> dict[str, Any]:
         """Validate user parameters (strings) into typed values, defaults filled in."""
@@ -114,6 +116,8 @@ class QuerySpec:
             until_ms = int((time.time() if now is None else now) * 1000)
             bound["until_ms"] = until_ms
             bound["since_ms"] = until_ms - bound.pop("window") * 1000
+        if self.plan:
+            bound.update(self.plan(store, bound))
         rows = store.query(load_sql(self.sql_name), bound)
         return self.post(rows, dict(values)) if self.post else rows
 

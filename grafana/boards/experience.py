@@ -36,13 +36,15 @@ def lcp_map() -> Panel:
 
 
 def slow_regions() -> Panel:
-    """The `rum report slow-regions` table, for the dashboard's window and filters."""
+    """The `rum report slow-regions` table, for the dashboard's window and filters: read
+    from raw events (grafana/sql/slow_regions.sql), as the rollup behind the API's answer
+    holds no device or page group to filter by."""
     ms = {c: "ms" for c in ("lcp_p75", "lcp_p95", "inp_p75", "inp_p95", "ttfb_p75", "ttfb_p95")}
     bands = {f"{m}_p75": vital_thresholds(m) for m in ("lcp", "inp", "ttfb")}
     return table(
         "Slow regions",
         "p75/p95 per country and region with at least 30 page views, slowest LCP first "
-        "(queries/slow_regions.sql); flagged = a p75 past its 'good' threshold.",
+        "(grafana/sql/slow_regions.sql); flagged = a p75 past its 'good' threshold.",
         sql.for_grafana("slow_regions", {"min_samples:UInt32": "30"}), unit="short",
         columns={"level": "string", "country": "string", "region": "string",
                  "samples": "short", **ms, "inp_samples": "short", "ttfb_samples": "short",

@@ -57,6 +57,12 @@ def write_path() -> list[Panel]:
         _series("Intake stage time (p95)", "Time spent in each intake stage.", "s",
                 (f"histogram_quantile(0.95, sum by (le, stage) (rate(rum_stage_seconds_bucket{RATE})))",
                  "{{stage}}")),
+        _series("Rollups", "Hours rolled into the vitals rollup per second, failed cycles "
+                "(retried next cycle) and the p95 time of a cycle (pipeline/rollup.py).", "short",
+                (f"sum(rate(rum_rollup_hours_total{RATE}))", "hours rolled/s"),
+                (f"sum(rate(rum_rollup_errors_total{RATE}))", "failed cycles/s"),
+                (f"histogram_quantile(0.95, sum by (le) (rate(rum_rollup_seconds_bucket{RATE})))",
+                 "cycle p95 (s)")),
     ]
 
 

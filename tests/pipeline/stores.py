@@ -26,8 +26,8 @@ class FaultInjectedStore:
     def query(self, sql: str, params: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
         return self.inner.query(sql, params)
 
-    def command(self, sql: str) -> None:
-        self.inner.command(sql)
+    def command(self, sql: str, params: Mapping[str, Any] | None = None) -> None:
+        self.inner.command(sql, params)
 
     def close(self) -> None:
         self.inner.close()

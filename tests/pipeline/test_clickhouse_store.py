@@ -35,7 +35,7 @@ class FakeClickHouseClient:
         self.calls.append(("query", (sql, parameters, fmt)))
         return b'{"n":1}\n{"n":2}\n'
 
-    def command(self, sql: str) -> None:
+    def command(self, sql: str, parameters: dict[str, Any] | None = None) -> None:
         self._maybe_fail()
         self.calls.append(("command", sql))
 

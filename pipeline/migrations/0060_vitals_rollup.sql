@@ -1,0 +1,31 @@
+-- vitals_rollup: pre-bucketed histograms of the Web Vitals per hour, country and region,
+-- so that slow-regions over a day reads a few hundred thousand small rows instead of every
+-- page view (bench/RESULTS.md, "Analytics at scale").
+--
+-- A row holds, per (site, hour, metric, country, region, bucket), the number of page views
+-- (bots left out, deduplicated: rolled from rum.events FINAL) whose value of the metric
+-- falls in the bucket. Buckets are logarithmic, 2% wide: bucket 0 = [0, 1), bucket b >= 1
+-- = [1.02^(b-1), 1.02^b) in ms (CLS is stored x 1000), so a percentile read at the
+-- bucket's geometric middle is within 1% of the exact value.
+--
+-- pipeline/rollup.py rolls an hour with one INSERT ... SELECT that writes all its rows
+-- under a new `roll` id together with a marker row (site '', metric 'mark': n = the raw
+-- rows counted, rolled_until = the end of the time covered), so a reader that takes each
+-- hour's newest marker and only rows of that roll never sees half a roll. Superseded
+-- rolls are merged away (ReplacingMergeTree on `roll`).
+CREATE TABLE IF NOT EXISTS rum.vitals_hourly
+(
+    site         LowCardinality(String),
+    hour         DateTime('UTC'),
+    metric       Enum8('mark' = 0, 'lcp' = 1, 'inp' = 2, 'cls' = 3, 'fcp' = 4, 'ttfb' = 5),
+    country      LowCardinality(String),
+    region       LowCardinality(String),
+    bucket       UInt16,
+    n            UInt64,
+    roll         UInt64,
+    rolled_until DateTime64(3, 'UTC')
+)
+ENGINE = ReplacingMergeTree(roll)
+PARTITION BY toDate(hour)
+ORDER BY (site, hour, metric, country, region, bucket)
+TTL hour + INTERVAL 30 DAY;

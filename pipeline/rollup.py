@@ -1,0 +1,206 @@
+"""Rollups: pre-bucketed Web Vitals histograms per hour, rolled from deduplicated raw events.
+
+Why a background roll and not a materialized view: a view counts every insert, so an
+event the transport delivered twice (docs/architecture.md, "Delivery guarantees")
+would be counted twice forever, and it adds its cost to every insert. The roller reads
+`rum.events FINAL` (one row per event id), off the intake path, every
+RUM_ROLLUP_INTERVAL seconds:
+
+- the hour being filled is rolled again up to `GRACE_MS` before the cycle (rows still on
+  their way, in the batcher or in Kafka, land after that), so a query reads raw rows
+  only for the last cycle and the grace;
+- a closed hour is rolled once it is closed, and again whenever its raw row count
+  differs from the count its last roll saw (late rows, merged-away duplicates); the last
+  `RECHECK_HOURS` are compared every cycle, the whole retention every `FULL_CHECK_EVERY`
+  cycles (and on the first); hours without page views are marked in one statement;
+- at most `MAX_HOURS_PER_CYCLE` hours are rolled per cycle, newest first, so a backfill
+  of a long history never holds up the current hour for long.
+
+Each roll of an hour is one INSERT: its rows under a new roll id and a marker row with
+the raw rows it covered (`n`) and `rolled_until`, the end of the time it covers.
+Readers (`coverage` below, queries/slow_regions.sql) take each hour's newest marker and
+only that roll's rows, and raw events for whatever the rolls do not cover, so an answer
+is the same with or without rollups (pipeline/migrations/0060_vitals_rollup.sql has the
+bucket grid), except that rows stored later than the grace count from the next cycle.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from collector.settings import Settings
+from pipeline.store import Store, StoreError
+
+log = logging.getLogger(__name__)
+
+HOUR_MS = 3_600_000
+GRACE_MS = 60_000
+RECHECK_HOURS = 48
+FULL_CHECK_EVERY = 120
+MAX_HOURS_PER_CYCLE = 24
+# a window this long or longer starts at the top of its first hour (the rollup's grain)
+SNAP_WINDOW_MS = 6 * HOUR_MS
+
+# One INSERT per roll: histogram rows and the marker (site '', metric 'mark'), so a
+# reader never sees half a roll. The marker's n is counted before the rows are read, so
+# rows arriving meanwhile make the count disagree later (and the hour is read raw).
+_ROLL = """
+INSERT INTO rum.vitals_hourly (site, hour, metric, country, region, bucket, n, roll, rolled_until)
+SELECT site, toStartOfHour(ts) AS hour, m.1 AS metric, country, region,
+       if(m.2 < 1, 0, toUInt16(1 + floor(log(m.2) / log(1.02)))) AS bucket,
+       count() AS n, {roll:UInt64}, fromUnixTimestamp64Milli({until_ms:Int64}, 'UTC')
+FROM rum.events FINAL
+ARRAY JOIN [('lcp', lcp), ('inp', inp), ('cls', cls * 1000), ('fcp', fcp), ('ttfb', ttfb)] AS m
+WHERE kind = 'pageview' AND is_bot = 0 AND m.2 IS NOT NULL
+  AND ts >= fromUnixTimestamp64Milli({from_ms:Int64}, 'UTC')
+  AND ts < fromUnixTimestamp64Milli({until_ms:Int64}, 'UTC')
+GROUP BY site, hour, metric, country, region, bucket
+UNION ALL
+SELECT '', toDateTime(intDiv({from_ms:Int64}, 1000), 'UTC'), 'mark', '', '', 0,
+       (SELECT count() FROM rum.events WHERE kind = 'pageview'
+          AND ts >= fromUnixTimestamp64Milli({from_ms:Int64}, 'UTC')
+          AND ts < fromUnixTimestamp64Milli({until_ms:Int64}, 'UTC')),
+       {roll:UInt64}, fromUnixTimestamp64Milli({until_ms:Int64}, 'UTC')
+"""
+_MARK_EMPTY = """
+INSERT INTO rum.vitals_hourly (site, hour, metric, country, region, bucket, n, roll, rolled_until)
+SELECT '', toDateTime(intDiv(h, 1000), 'UTC'), 'mark', '', '', 0, 0, {roll:UInt64},
+       fromUnixTimestamp64Milli(h + 3600000, 'UTC')
+FROM (SELECT arrayJoin({hours:Array(Int64)}) AS h)
+"""
+# raw page views per hour over [from, until) (physical rows: duplicates not merged yet count)
+_COUNTS = """
+SELECT toInt64(toUnixTimestamp(toStartOfHour(ts))) * 1000 AS hour_ms, count() AS n
+FROM rum.events
+WHERE kind = 'pageview' AND ts >= fromUnixTimestamp64Milli({from_ms:Int64}, 'UTC')
+  AND ts < fromUnixTimestamp64Milli({until_ms:Int64}, 'UTC')
+GROUP BY hour_ms
+"""
+# the newest roll of each hour from `from_ms` to `until_ms`: its id, raw rows, end
+_MARKS = """
+SELECT toInt64(toUnixTimestamp(hour)) * 1000 AS hour_ms, max(roll) AS newest,
+       argMax(n, roll) AS rows, toUnixTimestamp64Milli(argMax(rolled_until, roll)) AS covered
+FROM rum.vitals_hourly
+WHERE site = '' AND metric = 'mark'
+  AND hour >= fromUnixTimestamp64Milli({from_ms:Int64}, 'UTC')
+  AND hour < fromUnixTimestamp64Milli({until_ms:Int64}, 'UTC')
+GROUP BY hour_ms
+ORDER BY hour_ms
+"""
+
+
+class RollupHooks:
+    """What the roller reports (metrics); the defaults do nothing."""
+
+    def rolled(self, hours: int, seconds: float) -> None:
+        """One cycle rolled `hours` hours in `seconds`."""
+
+    def roll_failed(self, error: str) -> None:
+        """One cycle failed (the store is down or refused); it is tried again next cycle."""
+
+
+@dataclass
+class Roller:
+    """Keeps rum.vitals_hourly in step with rum.events; `cycle()` is one round of work."""
+
+    store: Store
+    retention_days: int = 30
+    hooks: RollupHooks = field(default_factory=RollupHooks)
+    cycles: int = 0
+
+    def cycle(self, now: float | None = None) -> int:
+        """Roll what needs rolling (see the module doc); return how many hours were marked."""
+        now_ms = int((time.time() if now is None else now) * 1000)
+        cut = now_ms - GRACE_MS  # rows stamped before this are (normally) stored by now
+        current = cut // HOUR_MS * HOUR_MS
+        full = self.cycles % FULL_CHECK_EVERY == 0
+        self.cycles += 1
+        start = current - (self.retention_days * 24 if full else RECHECK_HOURS) * HOUR_MS
+        span = {"from_ms": start, "until_ms": now_ms}
+        counts = {int(r["hour_ms"]): int(r["n"]) for r in self.store.query(_COUNTS, span)}
+        marks = {int(r["hour_ms"]): r for r in self.store.query(_MARKS, span)}
+        todo, empty = [], []
+        for hour in range(current, start - 1, -HOUR_MS):  # newest first
+            rows, mark, end = counts.get(hour, 0), marks.get(hour), min(hour + HOUR_MS, cut)
+            if mark is not None and int(mark["rows"]) == rows and int(mark["covered"]) >= end:
+                continue  # rolled as far as it can be, and no row came since
+            if mark is not None and hour == current and int(mark["rows"]) == rows:
+                continue  # the hour being filled: nothing new since its last roll
+            if rows == 0 and end == hour + HOUR_MS:
+                empty.append(hour)
+            else:
+                todo.append((hour, end))
+        if empty:
+            self.store.command(_MARK_EMPTY, {"hours": empty, "roll": _roll_id()})
+        for hour, end in todo[:MAX_HOURS_PER_CYCLE]:
+            self.store.command(_ROLL, {"from_ms": hour, "until_ms": end, "roll": _roll_id()})
+        return min(len(todo), MAX_HOURS_PER_CYCLE) + len(empty)
+
+    async def run(self, interval: float, stop: asyncio.Event) -> None:
+        """Cycle every `interval` seconds until `stop` is set; store errors are retried."""
+        while not stop.is_set():
+            started = time.perf_counter()
+            try:
+                hours = await asyncio.to_thread(self.cycle)
+                self.hooks.rolled(hours, time.perf_counter() - started)
+            except StoreError as exc:
+                log.warning("rollup cycle failed; retrying next cycle", extra={"error": str(exc)})
+                self.hooks.roll_failed(str(exc))
+            try:
+                await asyncio.wait_for(stop.wait(), interval)
+            except TimeoutError:
+                pass
+
+
+class RollupTask:
+    """A Roller cycling in the background of an app; `close()` stops it between cycles."""
+
+    def __init__(self, roller: Roller, interval: float) -> None:
+        self._stop = asyncio.Event()
+        self._task = asyncio.create_task(roller.run(interval, self._stop), name="rollups")
+
+    async def close(self) -> None:
+        """Let the cycle in hand finish, then stop."""
+        self._stop.set()
+        await self._task
+
+
+def start_rollups(store: Store, settings: Settings, hooks: RollupHooks) -> RollupTask:
+    """Keep the rollups of `store` up to date every RUM_ROLLUP_INTERVAL seconds."""
+    return RollupTask(Roller(store, settings.retention_days, hooks), settings.rollup_interval)
+
+
+def coverage(store: Store, since_ms: int, until_ms: int) -> dict[str, Any]:
+    """What of the window [since, until) the rollup answers, as queries/slow_regions.sql
+    takes it: from_ms (the window's start; a window of `SNAP_WINDOW_MS` or more starts at
+    the top of its first hour), first_ms (the first whole hour), rolled_until_ms (the
+    rollup answers [first_ms, rolled_until_ms)) and rolls (the roll to read, per hour).
+
+    The hours used are the run of consecutive rolled hours from first_ms, each rolled in
+    full but the last, none reaching past the window's end. Rows stored more than
+    `GRACE_MS` after their time (after an outage of the store or of Kafka) count from the
+    next cycle, when the roller sees the hour's raw count change and rolls it again.
+    """
+    from_ms = since_ms // HOUR_MS * HOUR_MS if until_ms - since_ms >= SNAP_WINDOW_MS else since_ms
+    first_ms = -(-from_ms // HOUR_MS) * HOUR_MS
+    run: list[tuple[int, int, int]] = []  # (hour, roll, covered)
+    for mark in store.query(_MARKS, {"from_ms": first_ms, "until_ms": until_ms}):
+        hour, covered = int(mark["hour_ms"]), int(mark["covered"])
+        if hour != first_ms + len(run) * HOUR_MS or covered > until_ms:
+            break  # a gap (not rolled yet), or a roll reaching past the window
+        run.append((hour, int(mark["newest"]), covered))
+        if covered < hour + HOUR_MS:
+            break  # the hour being filled: rolled up to its last roll
+    return {"from_ms": from_ms, "first_ms": first_ms,
+            "rolled_until_ms": run[-1][2] if run else first_ms,
+            "rolls": [roll for _, roll, _ in run]}
+
+
+def _roll_id() -> int:
+    """Increasing across rolls (milliseconds, then 16 random bits against ties)."""
+    return (int(time.time() * 1000) << 16) | random.getrandbits(16)

@@ -1,0 +1,184 @@
+"""The hourly vitals rollup: slow-regions answers the same with it as from raw events,
+within 1% of exact percentiles, counts a duplicated event once, and catches up with late rows."""
+
+from __future__ import annotations
+
+import random
+import time
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+import pytest
+
+from collector.settings import Settings
+from pipeline.rollup import GRACE_MS, HOUR_MS, Roller, coverage
+from pipeline.store import Store, StoreError
+from queries.catalog import get_query
+from tests.conftest import scrape, start_server, stop_server
+
+# (country, region, LCP median ms): lognormal page views, continuous values
+PLANTED = [("IN", "MH", 3900.0), ("IN", "KA", 3100.0), ("NL", "NH", 1400.0), ("BR", "SP", 1700.0)]
+
+
+def page_views(now_s: float, hours: float, per_region: int, seed: int = 3) -> list[dict[str, Any]]:
+    """Page views spread evenly over the last `hours` (ending 2 minutes ago, past the grace)."""
+    rng = random.Random(seed)
+    rows = []
+    for country, region, median in PLANTED:
+        for i in range(per_region):
+            ts = now_s - 120 - hours * 3600 * i / per_region
+            lcp = median * rng.lognormvariate(0, 0.45)
+            rows.append({"event_id": str(uuid.uuid4()), "site": "shop", "kind": "pageview",
+                         "ts": round(ts, 3), "received_at": round(ts, 3), "country": country,
+                         "region": region, "lcp": lcp, "inp": lcp / 17 * rng.uniform(0.8, 1.2),
+                         "ttfb": lcp / 6 * rng.uniform(0.7, 1.3), "cls": rng.uniform(0, 0.3)})
+    return rows
+
+
+def answer(store: Store, window: str = "24h", now: float | None = None) -> list[dict[str, Any]]:
+    spec = get_query("slow-regions")
+    return spec.run(store, spec.parse({"window": window, "site": "shop", "min_samples": "30"}),
+                    now=now)
+
+
+def test_same_answer_with_and_without_rollup_and_within_1pct_of_exact(chdb_store: Store) -> None:
+    now = time.time()
+    chdb_store.insert("rum.events", page_views(now, hours=5, per_region=1500))
+    raw = answer(chdb_store, now=now)
+    assert coverage(chdb_store, int(now * 1000) - 86_400_000, int(now * 1000))["rolls"] == []
+    assert Roller(chdb_store).cycle(now=now) > 0
+    cover = coverage(chdb_store, int(now * 1000) - 86_400_000, int(now * 1000))
+    assert len(cover["rolls"]) >= 24 and cover["rolled_until_ms"] >= int(now * 1000) - GRACE_MS - 1
+    fast = answer(chdb_store, now=now)
+    assert fast == raw
+    exact = {(r["country"], r["region"]): r for r in chdb_store.query(
+        "SELECT country, region, quantileExact(0.75)(lcp) AS lcp75, quantileExact(0.95)(lcp) AS lcp95, "
+        "quantileExact(0.75)(inp) AS inp75, quantileExact(0.75)(ttfb) AS ttfb75, count() AS n "
+        "FROM rum.events FINAL GROUP BY country, region")}
+    regions = [r for r in fast if r["level"] == "region"]
+    assert len(regions) == len(PLANTED)
+    for row in regions:
+        truth = exact[(row["country"], row["region"])]
+        assert row["samples"] == truth["n"] == 1500
+        for mine, theirs in (("lcp_p75", "lcp75"), ("inp_p75", "inp75"), ("ttfb_p75", "ttfb75")):
+            assert row[mine] == pytest.approx(truth[theirs], rel=0.01), (row, mine)
+        # p95: the bucket's 1% plus a rank convention (quantileExact takes the element after
+        # rank level x n), which in a thin tail is another ~1%
+        assert row["lcp_p95"] == pytest.approx(truth["lcp95"], rel=0.02), row
+    assert fast[0]["country"] == "IN" and fast[0]["flagged"] == 1
+    assert {r["region"] for r in fast if r["flagged"] and r["level"] == "region"} == {"MH", "KA"}
+
+
+def test_rolled_hours_are_not_read_from_raw_events(chdb_store: Store) -> None:
+    """After a roll, deleting the raw rows of the rolled hours leaves the answer unchanged:
+    the bound the fast path keeps is that raw rows are read only past rolled_until."""
+    now = time.time()
+    chdb_store.insert("rum.events", page_views(now, hours=4, per_region=400))
+    Roller(chdb_store).cycle(now=now)
+    before = answer(chdb_store, now=now)
+    until = coverage(chdb_store, int(now * 1000) - 86_400_000, int(now * 1000))["rolled_until_ms"]
+    chdb_store.command("ALTER TABLE rum.events DELETE WHERE ts < fromUnixTimestamp64Milli("
+                       "{until:Int64}, 'UTC') SETTINGS mutations_sync = 1", {"until": until})
+    assert chdb_store.query("SELECT count() AS n FROM rum.events")[0]["n"] == 0
+    assert answer(chdb_store, now=now) == before
+
+
+def test_duplicate_event_counts_once_and_late_rows_count_after_next_cycle(chdb_store: Store) -> None:
+    now = time.time()
+    rows = page_views(now, hours=3, per_region=100)
+    chdb_store.insert("rum.events", rows)
+    chdb_store.insert("rum.events", rows[:50])  # a resend: same event ids
+    roller = Roller(chdb_store)
+    roller.cycle(now=now)
+    samples = {(r["country"], r["region"]): r["samples"] for r in answer(chdb_store, now=now)}
+    assert samples[("IN", "MH")] == 100 and sum(samples.values()) == 2 * 100 * len(PLANTED)
+    late = page_views(now, hours=2, per_region=40, seed=9)  # stored late: in rolled hours
+    chdb_store.insert("rum.events", late)
+    unchanged = {(r["country"], r["region"]): r["samples"] for r in answer(chdb_store, now=now)}
+    assert unchanged == samples, "late rows in rolled hours wait for the next cycle"
+    assert roller.cycle(now=now + 1) >= 1
+    after = {(r["country"], r["region"]): r["samples"] for r in answer(chdb_store, now=now + 1)}
+    assert after[("IN", "MH")] == 140
+    assert roller.cycle(now=now + 2) == 0, "nothing changed: nothing to roll"
+
+
+def test_long_windows_start_at_the_top_of_the_hour(chdb_store: Store) -> None:
+    hour = int(time.time() * 1000) // HOUR_MS * HOUR_MS
+    now = hour / 1000 + 1800  # half past
+    early = now - 6.25 * 3600  # 15 minutes past the hour, 6 h 15 min before now
+    chdb_store.insert("rum.events", [{
+        "event_id": str(uuid.uuid4()), "site": "shop", "kind": "pageview", "ts": early + i,
+        "received_at": early + i, "country": "SE", "region": "AB", "lcp": 1000.0}
+        for i in range(40)])
+    assert answer(chdb_store, window="6h", now=now)[0]["samples"] == 40  # from 6:30 ago: 7 h
+    assert answer(chdb_store, window="5h", now=now) == []  # short windows are exact
+    Roller(chdb_store).cycle(now=now)
+    assert answer(chdb_store, window="6h", now=now)[0]["samples"] == 40
+
+
+class _FailingReads:
+    """The real store whose reads fail while `down` (a store outage, injected)."""
+
+    def __init__(self, inner: Store) -> None:
+        self.inner, self.down = inner, True
+
+    def query(self, sql: str, params: Any = None) -> list[dict[str, Any]]:
+        if self.down:
+            raise StoreError("Code: 210. Connection refused (injected)")
+        return self.inner.query(sql, params)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
+
+
+async def test_cycles_survive_a_store_outage(chdb_store: Store) -> None:
+    import asyncio
+
+    from pipeline.rollup import RollupHooks
+
+    class Hooks(RollupHooks):
+        def __init__(self) -> None:
+            self.failed, self.hours = 0, 0
+
+        def rolled(self, hours: int, seconds: float) -> None:
+            self.hours += hours
+
+        def roll_failed(self, error: str) -> None:
+            self.failed += 1
+
+    store = _FailingReads(chdb_store)
+    hooks = Hooks()
+    stop = asyncio.Event()
+    task = asyncio.create_task(Roller(store, hooks=hooks).run(0.05, stop))  # type: ignore[arg-type]
+    while hooks.failed < 2:
+        await asyncio.sleep(0.02)
+    store.down = False
+    while hooks.hours == 0:
+        await asyncio.sleep(0.02)
+    stop.set()
+    await task
+    assert hooks.failed >= 2 and hooks.hours > 0
+
+
+def test_serve_keeps_rollups_in_the_background(server_settings: Callable[..., Settings]) -> None:
+    running = start_server(server_settings(rollup_interval=0.2))
+    try:
+        now = time.time()
+        running.store.insert("rum.events", page_views(now, hours=2, per_region=50))
+        rows: list[dict[str, Any]] = []
+        deadline = time.monotonic() + 20
+        while not rows and time.monotonic() < deadline:  # late rows: the next cycle rolls them
+            time.sleep(0.1)
+            reply = httpx.get(f"{running.base_url}/v1/query/slow-regions",
+                              params={"site": "shop", "min_samples": "30"})
+            assert reply.status_code == 200
+            rows = reply.json()["rows"]
+        by_key = {(r["country"], r["region"]): r for r in rows}
+        assert rows[0]["country"] == "IN" and by_key[("IN", "")]["samples"] == 100
+        cover = coverage(running.store, int(now * 1000) - 86_400_000, int(time.time() * 1000))
+        assert len(cover["rolls"]) >= 24, "the API's answer came from the rollup"
+        assert scrape(running.base_url)["rum_rollup_hours_total"] > 0
+    finally:
+        stop_server(running)
