@@ -1,11 +1,13 @@
 """Analytics at scale: the catalog's questions over 10 million events in chDB.
 
-Loads N synthetic events spread over 7 days (page views with vitals in 40 countries,
-logins, conversions), then times each query over 24 h and 7 d, as served (through
-rum.segmented_events, which reads FINAL), before and after the parts are merged, and
-a plain p75-by-country on the raw table as the baseline of the same run.
+Loads N synthetic events (default 10 million in the last 24 h; --days spreads them
+wider: page views with vitals in 40 countries, logins, conversions), then times each
+question as served, three ways: from raw events only (before any rollup), after the
+roller has rolled every hour (slow-regions reads the hourly rollup), and after the
+parts are merged; with a plain p75-by-country on the raw table as the baseline of the
+same run, and the roller's own cost (first backfill, a steady cycle).
 
-Usage: .venv/bin/python bench/analytics_bench.py [--events 10000000] [--runs 5]
+Usage: .venv/bin/python bench/analytics_bench.py [--events 10000000] [--days 1] [--runs 5]
 """
 
 from __future__ import annotations
@@ -23,34 +25,53 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from pipeline.chdb_store import ChdbStore  # noqa: E402
+from pipeline.rollup import Roller  # noqa: E402
 from pipeline.schema import migrate  # noqa: E402
-from queries.catalog import get_query  # noqa: E402
+from queries.catalog import get_query, parse_window  # noqa: E402
 
 COUNTRIES = "['US','DE','IN','BR','GB','FR','JP','NL','SE','MX','ES','IT','CA','AU','PL','TR','ID','NG','ZA','AR','KR','VN','PH','EG','TH','CO','CL','PE','RO','CZ','PT','GR','HU','AT','CH','BE','DK','FI','NO','IE']"  # noqa: E501
 
+# 8 events per session, consecutive in time; a session's country, region, device and
+# browser are its own; 2% logins (BR fails 12%, elsewhere 1%), 2% conversions, the rest
+# page views with lognormal vitals (India's LCP 1.8x)
 LOAD = f"""
 INSERT INTO rum.events (event_id, site, kind, ts, received_at, session_id, pageview_id, country,
     region, device_class, browser, page_group, is_bot, lcp, inp, cls, fcp, ttfb, login_success,
     conversion_value, currency)
 SELECT
     generateUUIDv4(number), 'shop',
-    multiIf(number % 20 = 0, 'login', number % 50 = 1, 'conversion', 'pageview'),
-    now64(3) - toIntervalMillisecond(number * 7 * 86400000 / {{n}}),
-    now64(3), concat('s', toString(intDiv(number, 8))), concat('p', toString(number)),
-    {COUNTRIES}[number % 40 + 1] AS c, concat(c, '-', toString(number % 3)),
-    ['desktop','mobile','tablet'][number % 3 + 1], ['Chrome','Safari','Firefox'][number % 3 + 1],
+    multiIf(number % 50 = 0, 'login', number % 50 = 25, 'conversion', 'pageview') AS k,
+    now64(3) - toIntervalMillisecond(number * {{days}} * 86400000 / {{n}}),
+    now64(3), concat('s', toString(intDiv(number, 8)) AS s), concat('p', toString(number)),
+    {COUNTRIES}[cityHash64(s) % 40 + 1] AS c, concat(c, '-', toString(cityHash64(s) % 3)),
+    ['desktop','mobile','tablet'][cityHash64(s, 1) % 3 + 1],
+    ['Chrome','Safari','Firefox'][cityHash64(s, 2) % 3 + 1],
     ['/','/product/:id','/cart','/checkout'][number % 4 + 1], 0,
-    (800 + (number * 7919) % 3000) * if(c = 'IN', 1.8, 1.0),
-    40 + (number * 104729) % 400, ((number * 31) % 300) / 1000,
-    400 + (number * 13) % 2000, 80 + (number * 17) % 1200,
-    if(number % 20 = 0, if(c = 'BR', number % 100 >= 12, number % 100 >= 1), NULL),
-    if(number % 50 = 1, 20 + number % 80, NULL), if(number % 50 = 1, 'EUR', '')
+    if(k = 'pageview', randLogNormal(log(1800), 0.5) * if(c = 'IN', 1.8, 1.0), NULL),
+    if(k = 'pageview', randLogNormal(log(120), 0.6), NULL),
+    if(k = 'pageview', randExponential(20), NULL),
+    if(k = 'pageview', randLogNormal(log(1100), 0.5), NULL),
+    if(k = 'pageview', randLogNormal(log(400), 0.6), NULL),
+    if(k = 'login', randCanonical() >= if(c = 'BR', 0.12, 0.01), NULL),
+    if(k = 'conversion', 20 + number % 80, NULL), if(k = 'conversion', 'EUR', '')
 FROM numbers({{n}})
 """
 
-QUESTIONS = [("slow-regions", {}), ("slow-segments", {"by": "country"}),
+QUESTIONS = [("slow-regions", {}), ("slow-regions (raw SQL, as Grafana reads it)", {}),
+             ("slow-segments", {"by": "country"}),
              ("failing-logins", {"by": "country"}), ("revenue-impact", {"by": "country"}),
              ("apdex", {"by": "country"})]
+
+
+# the dashboard's slow-regions: the same question from raw events through
+# rum.segmented_events, with reservoir-sampled quantiles (the API's before the rollup)
+GRAFANA_SQL = (ROOT / "grafana" / "sql" / "slow_regions.sql").read_text()
+
+
+def grafana_slow_regions(store: ChdbStore, window: str) -> None:
+    until = int(time.time() * 1000)
+    store.query(GRAFANA_SQL, {"site": "shop", "since_ms": until - parse_window(window) * 1000,
+                              "until_ms": until, "min_samples": 30})
 
 
 def timed(fn: object, runs: int) -> float:
@@ -66,37 +87,63 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--events", type=int, default=10_000_000)
     parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--days", type=int, default=1,
+                        help="spread the events over this many days (1: all in the last 24 h)")
     args = parser.parse_args()
     store = ChdbStore(Path(tempfile.mkdtemp(prefix="rum-analytics-bench-")))
     migrate(store, 30)
     started = time.perf_counter()
-    store.command(LOAD.format(n=args.events))
+    store.command(LOAD.format(n=args.events, days=args.days))
     load_s = time.perf_counter() - started
     parts = store.query("SELECT count() AS n FROM system.parts WHERE database = 'rum' "
                         "AND table = 'events' AND active")[0]["n"]
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python "
           f"{platform.python_version()}; date {time.strftime('%Y-%m-%d')}")
-    print(f"{args.events:,} events over 7 days loaded in {load_s:.1f} s "
+    print(f"{args.events:,} events over {args.days} day(s) loaded in {load_s:.1f} s "
           f"({args.events / load_s:,.0f} rows/s, INSERT SELECT), {parts} active parts")
+    windows = ["24h"] + (["7d"] if args.days >= 7 else [])
     baseline = ("SELECT country, quantileExact(0.75)(lcp) FROM rum.events WHERE site = 'shop' "
                 "AND kind = 'pageview' AND ts >= now64(3) - toIntervalHour({h}) GROUP BY country")
-    for state in ("as loaded", "after OPTIMIZE FINAL"):
-        if state != "as loaded":
+    roller = Roller(store)
+    for state in ("raw events only (no rollup yet)", "rollup rolled", "rollup, parts merged"):
+        if state == "rollup rolled":
+            started = time.perf_counter()
+            hours = roller.cycle()
+            while roller.cycle() > 1:  # backfill, MAX_HOURS_PER_CYCLE hours per cycle, until
+                pass                   # only the hour being filled is rolled again
+            first = time.perf_counter() - started
+            started = time.perf_counter()
+            store.command(LOAD.format(n=args.events // 8640, days=0))  # ~10 s of traffic
+            roller.cycle()
+            steady = time.perf_counter() - started
+            rollup_rows = store.query("SELECT count() AS n FROM rum.vitals_hourly")[0]["n"]
+            print(f"\nroller: first cycles (every hour of the retention, {hours} marked in the "
+                  f"first) {first:.1f} s; a steady cycle (~10 s of new traffic, current hour "
+                  f"rolled again) {steady:.2f} s; rollup rows {rollup_rows:,} "
+                  f"(raw {args.events:,})")
+        if state == "rollup, parts merged":
             started = time.perf_counter()
             store.command("OPTIMIZE TABLE rum.events FINAL")
-            print(f"\nOPTIMIZE TABLE rum.events FINAL: {time.perf_counter() - started:.1f} s")
+            store.command("OPTIMIZE TABLE rum.vitals_hourly FINAL")
+            print(f"\nOPTIMIZE TABLE ... FINAL: {time.perf_counter() - started:.1f} s")
         print(f"\n{state}: median of {args.runs} runs, ms")
-        print("| question | 24 h | 7 d |")
-        print("|---|---|---|")
-        base = [timed(lambda h=h: store.query(baseline.format(h=h)), args.runs) for h in (24, 168)]
-        print(f"| baseline: raw p75 by country, no FINAL | {base[0]:.0f} | {base[1]:.0f} |")
+        print("| question | " + " | ".join(windows) + " |")
+        print("|---|" + "---|" * len(windows))
+        hours_of = {"24h": 24, "7d": 168}
+        base = [timed(lambda h=hours_of[w]: store.query(baseline.format(h=h)), args.runs)
+                for w in windows]
+        print("| baseline: raw quantileExact p75 by country, no FINAL | "
+              + " | ".join(f"{b:.0f}" for b in base) + " |")
         for name, extra in QUESTIONS:
-            spec = get_query(name)
             cells = []
-            for window in ("24h", "7d"):
+            for window in windows:
+                if "Grafana" in name:
+                    cells.append(timed(lambda w=window: grafana_slow_regions(store, w), args.runs))
+                    continue
+                spec = get_query(name)
                 values = spec.parse({"window": window, "site": "shop", **extra})
                 cells.append(timed(lambda s=spec, v=values: s.run(store, v), args.runs))
-            print(f"| {name} | {cells[0]:.0f} | {cells[1]:.0f} |")
+            print(f"| {name} | " + " | ".join(f"{c:.0f}" for c in cells) + " |")
     store.close()
 
 

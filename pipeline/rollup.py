@@ -48,28 +48,47 @@ SNAP_WINDOW_MS = 6 * HOUR_MS
 
 # One INSERT per roll: histogram rows and the marker (site '', metric 'mark'), so a
 # reader never sees half a roll. The marker's n is counted before the rows are read, so
-# rows arriving meanwhile make the count disagree later (and the hour is read raw).
-_ROLL = """
-INSERT INTO rum.vitals_hourly (site, hour, metric, country, region, bucket, n, roll, rolled_until)
-SELECT site, toStartOfHour(ts) AS hour, m.1 AS metric, country, region,
-       if(m.2 < 1, 0, toUInt16(1 + floor(log(m.2) / log(1.02)))) AS bucket,
-       count() AS n, {roll:UInt64}, fromUnixTimestamp64Milli({until_ms:Int64}, 'UTC')
-FROM rum.events FINAL
-ARRAY JOIN [('lcp', lcp), ('inp', inp), ('cls', cls * 1000), ('fcp', fcp), ('ttfb', ttfb)] AS m
-WHERE kind = 'pageview' AND is_bot = 0 AND m.2 IS NOT NULL
-  AND ts >= fromUnixTimestamp64Milli({from_ms:Int64}, 'UTC')
-  AND ts < fromUnixTimestamp64Milli({until_ms:Int64}, 'UTC')
-GROUP BY site, hour, metric, country, region, bucket
+# rows arriving meanwhile make the count disagree later (and the hour is rolled again).
+# The bucket and dense-array expressions are also in queries/slow_regions.sql, which
+# buckets the raw rows the rollup does not cover the same way.
+BUCKETS = 600
+# a value's bucket (0-based): 0 for [0, 1), else 1 + floor(log_1.02(v)), at most 599
+BUCKET_SQL = "least({bucket_max}, if({v} < 1, 0, toUInt16(1 + floor(log({v}) / log(1.02)))))"
+# sparse (bucket, count) pairs of a group -> the dense counts array of BUCKETS elements
+DENSE_SQL = """arrayConcat(arrayWithConstant(filled.1[1], toUInt32(0)),
+    arrayMap(x -> toUInt32(x), filled.2),
+    arrayWithConstant({bucket_max} - filled.1[-1], toUInt32(0)))"""
+_ROLL = f"""
+INSERT INTO rum.vitals_hourly
+    (site, hour, metric, country, region, counts, n, roll, rolled_until)
+SELECT site, hour, metric, country, region, {DENSE_SQL.format(bucket_max=BUCKETS - 1)},
+       total, {{roll:UInt64}}, fromUnixTimestamp64Milli({{until_ms:Int64}}, 'UTC')
+FROM (
+    SELECT site, hour, metric, country, region, sum(c) AS total,
+           mapPopulateSeries(groupArray(bucket), groupArray(c)) AS filled
+    FROM (
+        SELECT site, toStartOfHour(ts) AS hour, m.1 AS metric, country, region,
+               {BUCKET_SQL.format(v="m.2", bucket_max=BUCKETS - 1)} AS bucket, count() AS c
+        FROM rum.events FINAL
+        ARRAY JOIN [('lcp', lcp), ('inp', inp), ('cls', cls * 1000), ('fcp', fcp),
+                    ('ttfb', ttfb)] AS m
+        WHERE kind = 'pageview' AND is_bot = 0 AND m.2 IS NOT NULL
+          AND ts >= fromUnixTimestamp64Milli({{from_ms:Int64}}, 'UTC')
+          AND ts < fromUnixTimestamp64Milli({{until_ms:Int64}}, 'UTC')
+        GROUP BY site, hour, metric, country, region, bucket
+    )
+    GROUP BY site, hour, metric, country, region
+)
 UNION ALL
-SELECT '', toDateTime(intDiv({from_ms:Int64}, 1000), 'UTC'), 'mark', '', '', 0,
+SELECT '', toDateTime(intDiv({{from_ms:Int64}}, 1000), 'UTC'), 'mark', '', '', [],
        (SELECT count() FROM rum.events WHERE kind = 'pageview'
-          AND ts >= fromUnixTimestamp64Milli({from_ms:Int64}, 'UTC')
-          AND ts < fromUnixTimestamp64Milli({until_ms:Int64}, 'UTC')),
-       {roll:UInt64}, fromUnixTimestamp64Milli({until_ms:Int64}, 'UTC')
+          AND ts >= fromUnixTimestamp64Milli({{from_ms:Int64}}, 'UTC')
+          AND ts < fromUnixTimestamp64Milli({{until_ms:Int64}}, 'UTC')),
+       {{roll:UInt64}}, fromUnixTimestamp64Milli({{until_ms:Int64}}, 'UTC')
 """
 _MARK_EMPTY = """
-INSERT INTO rum.vitals_hourly (site, hour, metric, country, region, bucket, n, roll, rolled_until)
-SELECT '', toDateTime(intDiv(h, 1000), 'UTC'), 'mark', '', '', 0, 0, {roll:UInt64},
+INSERT INTO rum.vitals_hourly (site, hour, metric, country, region, counts, n, roll, rolled_until)
+SELECT '', toDateTime(intDiv(h, 1000), 'UTC'), 'mark', '', '', [], 0, {roll:UInt64},
        fromUnixTimestamp64Milli(h + 3600000, 'UTC')
 FROM (SELECT arrayJoin({hours:Array(Int64)}) AS h)
 """

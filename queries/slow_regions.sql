@@ -23,9 +23,10 @@
 --   flagged (0/1)
 --
 -- Bots are excluded; each event counts once (rum.events FINAL). Percentiles come from
--- histograms with 2%-wide logarithmic buckets (bucket 0 = [0, 1) ms, bucket b = [1.02^(b-1),
--- 1.02^b) ms): the bucket holding the element quantileExact would pick, and a place inside
--- it by that element's rank among the bucket's values, so within 1% of quantileExact.
+-- histograms of 600 buckets, 2% wide (bucket 0 = [0, 1) ms, bucket b = [1.02^(b-1), 1.02^b)
+-- ms, the last one open-ended): the bucket holding the element quantileExact would pick,
+-- and a place inside it by that element's rank among the bucket's values, so within 1% of
+-- quantileExact.
 -- Whole hours come from the hourly rollup rum.vitals_hourly (pipeline/rollup.py) where it
 -- has rolled them; the rest of the window (the hour being filled since its last roll, a
 -- short window's edges, hours not rolled yet) is bucketed from raw events the same way,
@@ -35,52 +36,60 @@
 WITH
     2500 AS lcp_good, 200 AS inp_good, 800 AS ttfb_good,
     hist AS (
-        SELECT country, region, metric, bucket, sum(n) AS n
+        -- the hours the rollup covers, only the roll in use of each (rolls[1]: first hour's)
+        SELECT country, region, toString(metric) AS metric, counts
+        FROM rum.vitals_hourly
+        WHERE ({site:String} = '' OR site = {site:String}) AND site != ''
+          AND metric IN ('lcp', 'inp', 'ttfb')
+          AND hour >= fromUnixTimestamp64Milli({first_ms:Int64}, 'UTC')
+          AND hour < fromUnixTimestamp64Milli({rolled_until_ms:Int64}, 'UTC')
+          AND roll = {rolls:Array(UInt64)}[
+              intDiv(toInt64(toUnixTimestamp(hour)) * 1000 - {first_ms:Int64}, 3600000) + 1]
+        UNION ALL
+        -- the rest of the window from raw page views, bucketed as pipeline/rollup.py does
+        SELECT country, region, metric,
+               arrayConcat(arrayWithConstant(filled.1[1], toUInt32(0)),
+                           arrayMap(x -> toUInt32(x), filled.2),
+                           arrayWithConstant(599 - filled.1[-1], toUInt32(0))) AS counts
         FROM (
-            SELECT country, region, toString(metric) AS metric, bucket, n
-            FROM rum.vitals_hourly
-            WHERE ({site:String} = '' OR site = {site:String}) AND site != ''
-              AND metric IN ('lcp', 'inp', 'ttfb')
-              AND hour >= fromUnixTimestamp64Milli({first_ms:Int64}, 'UTC')
-              AND hour < fromUnixTimestamp64Milli({rolled_until_ms:Int64}, 'UTC')
-              -- only the roll in use of each hour (rolls[1] is the first hour's)
-              AND roll = {rolls:Array(UInt64)}[
-                  intDiv(toInt64(toUnixTimestamp(hour)) * 1000 - {first_ms:Int64}, 3600000) + 1]
-            UNION ALL
-            SELECT country, region, m.1 AS metric,
-                   if(m.2 < 1, 0, toUInt16(1 + floor(log(m.2) / log(1.02)))) AS bucket,
-                   toUInt64(1) AS n
-            FROM rum.events FINAL
-            ARRAY JOIN [('lcp', lcp), ('inp', inp), ('ttfb', ttfb)] AS m
-            WHERE ({site:String} = '' OR site = {site:String})
-              AND kind = 'pageview' AND is_bot = 0 AND m.2 IS NOT NULL
-              AND ts >= fromUnixTimestamp64Milli({from_ms:Int64}, 'UTC')
-              AND ts < fromUnixTimestamp64Milli({until_ms:Int64}, 'UTC')
-              AND (ts < fromUnixTimestamp64Milli({first_ms:Int64}, 'UTC')
-                   OR ts >= fromUnixTimestamp64Milli({rolled_until_ms:Int64}, 'UTC'))
+            SELECT country, region, metric,
+                   mapPopulateSeries(groupArray(bucket), groupArray(c)) AS filled
+            FROM (
+                SELECT country, region, m.1 AS metric,
+                       least(599, if(m.2 < 1, 0, toUInt16(1 + floor(log(m.2) / log(1.02))))) AS bucket,
+                       count() AS c
+                FROM rum.events FINAL
+                ARRAY JOIN [('lcp', lcp), ('inp', inp), ('ttfb', ttfb)] AS m
+                WHERE ({site:String} = '' OR site = {site:String})
+                  AND kind = 'pageview' AND is_bot = 0 AND m.2 IS NOT NULL
+                  AND ts >= fromUnixTimestamp64Milli({from_ms:Int64}, 'UTC')
+                  AND ts < fromUnixTimestamp64Milli({until_ms:Int64}, 'UTC')
+                  AND (ts < fromUnixTimestamp64Milli({first_ms:Int64}, 'UTC')
+                       OR ts >= fromUnixTimestamp64Milli({rolled_until_ms:Int64}, 'UTC'))
+                GROUP BY country, region, metric, bucket
+            )
+            GROUP BY country, region, metric
         )
-        GROUP BY country, region, metric, bucket
     ),
     per_metric AS (
-        -- one pass for both levels (GROUPING SETS); each segment's histogram, sorted
+        -- one pass for both levels (GROUPING SETS): each segment's histogram
         SELECT if(grouping(region) = 1, 'country', 'region') AS level,
                country, if(grouping(region) = 1, '', region) AS seg_region, metric,
-               sum(n) AS count, arraySort(groupArray((bucket, n))) AS h
+               sumForEach(counts) AS h
         FROM hist
         GROUP BY GROUPING SETS ((country, metric), (country, region, metric))
         HAVING level = 'country' OR seg_region != ''
     ),
     percentiles AS (
         -- p75 and p95 as quantileExact picks them (the element of rank floor(q x n) + 1),
-        -- found in its bucket and placed inside it by its rank among the bucket's values
-        SELECT level, country, seg_region, metric, count,
-               arrayCumSum(arrayMap(x -> x.2, h)) AS cum,
+        -- found in its bucket (h[i] is bucket i - 1) and placed inside it by its rank
+        -- among the bucket's values
+        SELECT level, country, seg_region, metric,
+               arrayCumSum(h) AS cum, cum[-1] AS count,
                arrayMap(q -> toUInt64(floor(q * count)) + 1, [0.75, 0.95]) AS ranks,
                arrayMap(r -> arrayFirstIndex(c -> c >= r, cum), ranks) AS at,
-               arrayMap((r, i) -> round(if(h[i].1 = 0, 0,
-                            pow(1.02, h[i].1 - 1))
-                        * if(h[i].1 = 0, (r - cum[i] + h[i].2 - 0.5) / h[i].2,
-                            pow(1.02, (r - cum[i] + h[i].2 - 0.5) / h[i].2)), 1),
+               arrayMap((r, i) -> round(if(i = 1, (r - cum[i] + h[i] - 0.5) / h[i],
+                            pow(1.02, i - 2 + (r - cum[i] + h[i] - 0.5) / h[i])), 1),
                         ranks, at) AS q
         FROM per_metric
     )
