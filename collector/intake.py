@@ -32,6 +32,9 @@ log = logging.getLogger(__name__)
 _TEXT_TYPES = (b"text/plain", b"application/json")
 _ENCODINGS = (b"", b"identity", b"gzip", b"deflate")
 RETRY_AFTER_SECONDS = 5
+# the stages of one beacon in this many are timed into rum_stage_seconds: timing every
+# beacon cost ~25 µs of ~100 µs of enrichment (11 clock reads and Histogram.observe calls)
+STAGE_TIMING_SAMPLE = 16
 
 
 class BodyError(Exception):
@@ -82,6 +85,7 @@ class BeaconIntake:
         self.stages: list[tuple[str, Stage]] = []
         self.sink: Sink | None = None
         self._stage_timers: dict[str, Any] = {}
+        self._untimed = 0  # beacons enriched since the last timed one
 
     def bind(self, stages: list[tuple[str, Stage]], sink: Sink) -> None:
         """Attach the enrichment stages and the sink once the app has started."""
@@ -151,6 +155,19 @@ class BeaconIntake:
                         received_ms=time.time() * 1000.0, cdn_country=cdn_country,
                         origin=origin.decode("latin-1") if origin else None,
                         gpc=headers.get(b"sec-gpc", b"").strip() == b"1")
+        if self._untimed:
+            self._untimed = (self._untimed + 1) % STAGE_TIMING_SAMPLE
+            result: Beacon | Dropped = beacon
+            for _, stage in self.stages:
+                result = stage(beacon)
+                if isinstance(result, Dropped):
+                    return result
+            return result
+        self._untimed = 1 % STAGE_TIMING_SAMPLE
+        return self._enrich_timed(beacon)
+
+    def _enrich_timed(self, beacon: Beacon) -> Beacon | Dropped:
+        """Run the stages, each timed into rum_stage_seconds{stage}."""
         clock = time.perf_counter
         result: Beacon | Dropped = beacon
         for name, stage in self.stages:

@@ -53,6 +53,13 @@ def test_nulls_count_as_absent() -> None:
     ({"events": [{"t": "custom", "name": "x", "props": {str(i): i for i in range(21)}}]},
      "events[0].props: at most 20 keys"),
     ({"events": [{"t": "api", "status": 1000}]}, "events[0].status: must be between 0 and 999"),
+    ({"vitals": {"lcp": "fast"}}, "vitals.lcp: must be a number"),
+    ({"vitals": {"cls": 101}}, "vitals.cls: must be between 0 and 100"),
+    ({"nav": {"dns": True}}, "nav.dns: must be a number"),
+    ({"attribution": {"inp_target": 7}}, "attribution.inp_target: must be a string"),
+    ({"events": [{"t": "login", "success": True}, {"t": "error", "message": "x", "line": 1.5}]},
+     "events[1].line: must be an integer"),
+    ({"events": [{"t": "api", "ts": "now"}]}, "events[0].ts: must be a number"),
 ])
 def test_rejections_name_the_field(fields: dict[str, object], message: str) -> None:
     with pytest.raises(InvalidEnvelope) as info:
