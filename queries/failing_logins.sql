@@ -14,27 +14,18 @@
 -- Counts are observed logins (not weighted by sample_weight: the test is on what was seen).
 SELECT
     g1, g2,
-    sum(n) AS attempts,
-    sum(fails) AS failures,
+    count() AS attempts,
+    countIf(login_success = 0) AS failures,
     failures / attempts AS failure_rate,
-    topKArray(5)(reasons) AS top_reasons,
-    count() AS sessions,
-    countIf(succeeded = 0) AS sessions_blocked,
+    topKIf(5)(login_reason, login_success = 0 AND login_reason != '') AS top_reasons,
+    -- one pass, no per-session grouping: a session is blocked when none of its logins
+    -- in the segment succeeded, so blocked = sessions - sessions with a success
+    uniqExact(session_id) AS sessions,
+    sessions - uniqExactIf(session_id, login_success = 1) AS sessions_blocked,
     sum(attempts) OVER () AS total_attempts,
     sum(failures) OVER () AS total_failures
-FROM
-(
-    SELECT
-        g1, g2,
-        session_id,
-        count() AS n,
-        countIf(login_success = 0) AS fails,
-        max(login_success) AS succeeded,
-        groupArrayIf(login_reason, login_success = 0 AND login_reason != '') AS reasons
-    FROM rum.segmented_events(site = {site:String}, since_ms = {since_ms:Int64},
-        until_ms = {until_ms:Int64}, d1 = {d1:String}, d2 = {d2:String})
-    WHERE kind = 'login'
-    GROUP BY g1, g2, session_id
-)
+FROM rum.segmented_events(site = {site:String}, since_ms = {since_ms:Int64},
+    until_ms = {until_ms:Int64}, d1 = {d1:String}, d2 = {d2:String})
+WHERE kind = 'login'
 GROUP BY g1, g2
 ORDER BY failure_rate DESC, g1, g2

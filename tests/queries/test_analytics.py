@@ -103,7 +103,12 @@ def test_failing_logins_flags_brazil_against_the_rest(chdb_store: Store) -> None
     assert brazil["failure_rate"] == pytest.approx(0.12, abs=0.03)
     assert brazil["baseline_rate"] == pytest.approx(0.01, abs=0.01)
     assert brazil["top_reasons"][0] == "invalid_password"
-    assert brazil["sessions_blocked"] >= 1
+    outcomes: dict[str, list[int]] = {}
+    for row in rows:
+        if row["country"] == "BR":
+            outcomes.setdefault(row["session_id"], []).append(row["login_success"])
+    assert brazil["sessions"] == len(outcomes) == 500
+    assert brazil["sessions_blocked"] == sum(1 for s in outcomes.values() if not any(s)) > 0
     assert not result["SE"]["flagged"], "too few attempts to flag"
 
 
