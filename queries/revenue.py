@@ -32,8 +32,8 @@ class Prior:
 PRIORS = (
     Prior("Aberdeen Group, 'The Performance of Web Applications' (2008)",
           "~7% fewer conversions per 1 s of delay", 7.0),
-    Prior("Amazon (Greg Linden, 2006; cited by Kohavi & Longbotham, 2007)",
-          "~1% of revenue per 100 ms", 10.0),
+    Prior("Amazon (Greg Linden, 'Make Data Useful', 2006; cited by Kohavi & Longbotham, 2007)",
+          "~1% of sales per 100 ms", 10.0),
     Prior("Nordstrom, as quoted in a Dynatrace interview",
           "~11% revenue drop for 0.5 s of extra load time", 22.0),
     Prior("DoubleClick by Google, 'The Need for Mobile Speed' (2016)",
