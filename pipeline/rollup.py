@@ -170,6 +170,9 @@ class Roller:
             except StoreError as exc:
                 log.warning("rollup cycle failed; retrying next cycle", extra={"error": str(exc)})
                 self.hooks.roll_failed(str(exc))
+            except Exception as exc:  # a bug must not stop the rollups for good, silently
+                log.exception("rollup cycle crashed; retrying next cycle")
+                self.hooks.roll_failed(type(exc).__name__)
             try:
                 await asyncio.wait_for(stop.wait(), interval)
             except TimeoutError:

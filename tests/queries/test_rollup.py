@@ -119,21 +119,23 @@ def test_long_windows_start_at_the_top_of_the_hour(chdb_store: Store) -> None:
 
 
 class _FailingReads:
-    """The real store whose reads fail while `down` (a store outage, injected)."""
+    """The real store whose reads raise `error` while `down` (an outage or a bug, injected)."""
 
-    def __init__(self, inner: Store) -> None:
-        self.inner, self.down = inner, True
+    def __init__(self, inner: Store, error: Exception) -> None:
+        self.inner, self.down, self.error = inner, True, error
 
     def query(self, sql: str, params: Any = None) -> list[dict[str, Any]]:
         if self.down:
-            raise StoreError("Code: 210. Connection refused (injected)")
+            raise self.error
         return self.inner.query(sql, params)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.inner, name)
 
 
-async def test_cycles_survive_a_store_outage(chdb_store: Store) -> None:
+@pytest.mark.parametrize("error", [StoreError("Code: 210. Connection refused (injected)"),
+                                   KeyError("a bug (injected)")])
+async def test_cycles_survive_a_store_outage_or_a_crash(chdb_store: Store, error: Exception) -> None:
     import asyncio
 
     from pipeline.rollup import RollupHooks
@@ -148,7 +150,7 @@ async def test_cycles_survive_a_store_outage(chdb_store: Store) -> None:
         def roll_failed(self, error: str) -> None:
             self.failed += 1
 
-    store = _FailingReads(chdb_store)
+    store = _FailingReads(chdb_store, error)
     hooks = Hooks()
     stop = asyncio.Event()
     task = asyncio.create_task(Roller(store, hooks=hooks).run(0.05, stop))  # type: ignore[arg-type]
