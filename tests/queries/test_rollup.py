@@ -153,7 +153,7 @@ async def test_cycles_survive_a_store_outage_or_a_crash(chdb_store: Store, error
     store = _FailingReads(chdb_store, error)
     hooks = Hooks()
     stop = asyncio.Event()
-    task = asyncio.create_task(Roller(store, hooks=hooks).run(0.05, stop))  # type: ignore[arg-type]
+    task = asyncio.create_task(Roller(store, hooks=hooks).run(0.05, stop))
     while hooks.failed < 2:
         await asyncio.sleep(0.02)
     store.down = False
