@@ -101,10 +101,11 @@ def create_app(settings: Settings, role: str = "serve") -> FastAPI:
                 consumer.start()
                 app.state.consumer = consumer
             app.state.store = store
-            rolling = (start_rollups(store, settings, metrics)
-                       if store is not None and rolls and settings.rollup_interval > 0 else None)
             alerting = (await start_alerting(settings, store, ruleset, metrics)
                         if ruleset is not None and store is not None else None)
+            # last: nothing after it can fail and leave the task running on a closed store
+            rolling = (start_rollups(store, settings, metrics)
+                       if store is not None and rolls and settings.rollup_interval > 0 else None)
             log.info(f"{role} started", extra={
                 "store": "none" if store is None else "chdb" if settings.embedded else "clickhouse",
                 "kafka": settings.kafka_bootstrap or "none",

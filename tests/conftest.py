@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import resource
 import socket
 import threading
 import time
@@ -25,6 +26,17 @@ CHROME_UA = ("Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 "
              "(KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36")
 ANDROID_UA = ("Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 "
               "(KHTML, like Gecko) Chrome/131.0.0.0 Mobile Safari/537.36")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Let the suite hold more descriptors than a default 1024 soft limit: every chDB
+    session opened and closed leaves ~12-18 descriptors open (chDB keeps its threads'
+    /proc/<pid>/task/<tid>/{stat,io,schedstat} files), and the suite opens hundreds;
+    a server process opens one session, so only the tests pile them up."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard == resource.RLIM_INFINITY or soft < hard:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard if hard != resource.RLIM_INFINITY
+                                                    else max(soft, 65536), hard))
 
 
 def free_port() -> int:
