@@ -9,6 +9,7 @@ import sys
 import urllib.error
 import urllib.parse
 import urllib.request
+from collections.abc import Callable
 from typing import Any
 
 from rich.console import Console
@@ -56,8 +57,19 @@ def _run(args: argparse.Namespace, role: str) -> int:
                        "(for one process without Kafka, use `rum serve`)")
     setup_logging(settings.log_level)
     app = create_app(settings, role)
-    started = asyncio.run(run_servers(build_servers(app, settings)))
+    with asyncio.Runner(loop_factory=_loop_factory()) as runner:
+        started = runner.run(run_servers(build_servers(app, settings)))
     return 0 if started else 1
+
+
+def _loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
+    """uvloop when installed (uvicorn[standard] brings it), as `uvicorn` itself picks it;
+    else asyncio's own loop."""
+    try:
+        import uvloop
+    except ImportError:
+        return None
+    return uvloop.new_event_loop
 
 
 def migrate_cmd(args: argparse.Namespace) -> int:
