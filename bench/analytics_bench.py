@@ -24,6 +24,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from grafana import sql as grafana_sql  # noqa: E402
 from pipeline.chdb_store import ChdbStore  # noqa: E402
 from pipeline.rollup import Roller  # noqa: E402
 from pipeline.schema import migrate  # noqa: E402
@@ -65,7 +66,7 @@ QUESTIONS = [("slow-regions", {}), ("slow-regions (raw SQL, as Grafana reads it)
 
 # the dashboard's slow-regions: the same question from raw events through
 # rum.segmented_events, with reservoir-sampled quantiles (the API's before the rollup)
-GRAFANA_SQL = (ROOT / "grafana" / "sql" / "slow_regions.sql").read_text()
+GRAFANA_SQL = grafana_sql.load("slow_regions")
 
 
 def grafana_slow_regions(store: ChdbStore, window: str) -> None:

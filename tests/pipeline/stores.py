@@ -1,4 +1,4 @@
-"""Store wrappers for pipeline tests: the real store with an injected fault or delay."""
+"""Store wrappers for tests: the real store with an injected fault or delay."""
 
 from __future__ import annotations
 
@@ -10,11 +10,13 @@ from pipeline.store import Store, StoreError
 
 
 class FaultInjectedStore:
-    """A real store with a switch that makes inserts fail as if the store were down."""
+    """A real store with switches: `down` makes inserts fail as if the store were down,
+    `read_error` (when set) is raised by every query (an outage, or a bug, on the read side)."""
 
     def __init__(self, inner: Store) -> None:
         self.inner = inner
         self.down = False
+        self.read_error: Exception | None = None
         self.insert_calls = 0
 
     def insert(self, table: str, rows: Sequence[Mapping[str, Any]]) -> None:
@@ -24,6 +26,8 @@ class FaultInjectedStore:
         self.inner.insert(table, rows)
 
     def query(self, sql: str, params: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
+        if self.read_error is not None:
+            raise self.read_error
         return self.inner.query(sql, params)
 
     def command(self, sql: str, params: Mapping[str, Any] | None = None) -> None:

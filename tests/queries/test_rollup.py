@@ -17,6 +17,7 @@ from pipeline.rollup import GRACE_MS, HOUR_MS, Roller, coverage
 from pipeline.store import Store, StoreError
 from queries.catalog import get_query
 from tests.conftest import scrape, start_server, stop_server
+from tests.pipeline.stores import FaultInjectedStore
 
 # (country, region, LCP median ms): lognormal page views, continuous values
 PLANTED = [("IN", "MH", 3900.0), ("IN", "KA", 3100.0), ("NL", "NH", 1400.0), ("BR", "SP", 1700.0)]
@@ -118,21 +119,6 @@ def test_long_windows_start_at_the_top_of_the_hour(chdb_store: Store) -> None:
     assert answer(chdb_store, window="6h", now=now)[0]["samples"] == 40
 
 
-class _FailingReads:
-    """The real store whose reads raise `error` while `down` (an outage or a bug, injected)."""
-
-    def __init__(self, inner: Store, error: Exception) -> None:
-        self.inner, self.down, self.error = inner, True, error
-
-    def query(self, sql: str, params: Any = None) -> list[dict[str, Any]]:
-        if self.down:
-            raise self.error
-        return self.inner.query(sql, params)
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self.inner, name)
-
-
 @pytest.mark.parametrize("error", [StoreError("Code: 210. Connection refused (injected)"),
                                    KeyError("a bug (injected)")])
 async def test_cycles_survive_a_store_outage_or_a_crash(chdb_store: Store, error: Exception) -> None:
@@ -150,13 +136,14 @@ async def test_cycles_survive_a_store_outage_or_a_crash(chdb_store: Store, error
         def roll_failed(self, error: str) -> None:
             self.failed += 1
 
-    store = _FailingReads(chdb_store, error)
+    store = FaultInjectedStore(chdb_store)
+    store.read_error = error
     hooks = Hooks()
     stop = asyncio.Event()
     task = asyncio.create_task(Roller(store, hooks=hooks).run(0.05, stop))
     while hooks.failed < 2:
         await asyncio.sleep(0.02)
-    store.down = False
+    store.read_error = None
     while hooks.hours == 0:
         await asyncio.sleep(0.02)
     stop.set()
