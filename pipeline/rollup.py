@@ -1,4 +1,6 @@
-"""Rollups: pre-bucketed Web Vitals histograms per hour, rolled from deduplicated raw events.
+"""Rollups per hour, rolled from deduplicated raw events: pre-bucketed Web Vitals histograms
+(rum.vitals_hourly, for slow-regions) and sessions (rum.sessions_hourly, for revenue-impact
+and conversion-by-speed; migration 0070 explains its rows).
 
 Why a background roll and not a materialized view: a view counts every insert, so an
 event the transport delivered twice (docs/architecture.md, "Delivery guarantees")
@@ -16,7 +18,7 @@ RUM_ROLLUP_INTERVAL seconds:
 - at most `MAX_HOURS_PER_CYCLE` hours are rolled per cycle, newest first, so a backfill
   of a long history never holds up the current hour for long.
 
-Each roll of an hour is one INSERT: its rows under a new roll id and a marker row with
+Each rollup keeps its own marks and is rolled alike. Each roll of an hour is one INSERT: its rows under a new roll id and a marker row with
 the raw rows it covered (`n`) and `rolled_until`, the end of the time it covers.
 Readers (`coverage` below, queries/slow_regions.sql) take each hour's newest marker and
 only that roll's rows, and raw events for whatever the rolls do not cover, so an answer
@@ -96,21 +98,124 @@ FROM (SELECT arrayJoin({hours:Array(Int64)}) AS h)
 _COUNTS = """
 SELECT toInt64(toUnixTimestamp(toStartOfHour(ts))) * 1000 AS hour_ms, count() AS n
 FROM rum.events
-WHERE kind = 'pageview' AND ts >= fromUnixTimestamp64Milli({from_ms:Int64}, 'UTC')
-  AND ts < fromUnixTimestamp64Milli({until_ms:Int64}, 'UTC')
+WHERE kind IN ({kinds}) AND ts >= fromUnixTimestamp64Milli({{from_ms:Int64}}, 'UTC')
+  AND ts < fromUnixTimestamp64Milli({{until_ms:Int64}}, 'UTC')
 GROUP BY hour_ms
 """
 # the newest roll of each hour from `from_ms` to `until_ms`: its id, raw rows, end
 _MARKS = """
 SELECT toInt64(toUnixTimestamp(hour)) * 1000 AS hour_ms, max(roll) AS newest,
        argMax(n, roll) AS rows, toUnixTimestamp64Milli(argMax(rolled_until, roll)) AS covered
-FROM rum.vitals_hourly
-WHERE site = '' AND metric = 'mark'
-  AND hour >= fromUnixTimestamp64Milli({from_ms:Int64}, 'UTC')
-  AND hour < fromUnixTimestamp64Milli({until_ms:Int64}, 'UTC')
+FROM rum.{table}
+WHERE site = '' AND {kind} = 'mark'
+  AND hour >= fromUnixTimestamp64Milli({{from_ms:Int64}}, 'UTC')
+  AND hour < fromUnixTimestamp64Milli({{until_ms:Int64}}, 'UTC')
 GROUP BY hour_ms
 ORDER BY hour_ms
 """
+
+# Sessions (migration 0070 explains the rows). A session's pieces: one per country and
+# region it was seen in during the hour; `linked` when it has another piece in the hour
+# or any piece in another hour of the table (rows of superseded rolls included: marking
+# too many is only slower, never wrong). A session first rolled alone and seen again in
+# a later roll is linked there, and readers merge every piece of a session any of whose
+# pieces is linked, so the order in which hours are rolled does not matter.
+# queries/revenue_by_speed.sql cuts the raw rest into pieces the same way.
+SESSION_LCP_CAP = 60_000  # ms: LCPs past it are outliers, left out (queries.analytics THRESHOLDS)
+_PIECES = f"""
+SELECT site, country, region, sess, lcps, orders, revenue, w, currencies,
+       toUInt8(count() OVER (PARTITION BY sess) > 1
+               OR sess IN (SELECT sess FROM rum.sessions_hourly
+                           WHERE part = 'session'
+                             AND hour != toDateTime(intDiv({{from_ms:Int64}}, 1000), 'UTC')))
+           AS linked
+FROM (
+    SELECT site, country, region, cityHash64(session_id) AS sess,
+           arraySort(groupArrayIf(assumeNotNull(lcp), kind = 'pageview' AND lcp IS NOT NULL
+                                  AND lcp <= {SESSION_LCP_CAP})) AS lcps,
+           toUInt32(countIf(kind = 'conversion')) AS orders,
+           sumIf(ifNull(conversion_value, 0), kind = 'conversion') AS revenue,
+           max(toFloat64(sample_weight)) AS w,
+           groupUniqArrayIf(currency, kind = 'conversion' AND currency != '') AS currencies
+    FROM rum.events FINAL
+    WHERE is_bot = 0 AND kind IN ('pageview', 'conversion')
+      AND ts >= fromUnixTimestamp64Milli({{from_ms:Int64}}, 'UTC')
+      AND ts < fromUnixTimestamp64Milli({{until_ms:Int64}}, 'UTC')
+    GROUP BY site, country, region, sess
+)
+"""
+# a piece's session LCP (p75 of its page views, as quantileExact) and its bucket
+SESSION_LCP_SQL = "arrayReduce('quantileExact(0.75)', {lcps})"
+LCP_BUCKET_SQL = "toUInt8(least(6, intDiv(toUInt32({lcp}), 1000)))"
+_SESSION_ROLL = f"""
+INSERT INTO rum.sessions_hourly
+    (site, hour, part, linked, country, region, bucket, sess, sessions, converted, orders,
+     revenue, revenue_sq, w, w_revenue, lcp_sum, lcps, currencies, counts, n, roll, rolled_until)
+SELECT site, toDateTime(intDiv({{from_ms:Int64}}, 1000), 'UTC'), part, linked, country, region,
+       bucket, sess, sessions, converted, orders, revenue, revenue_sq, w, w_revenue, lcp_sum,
+       lcps, currencies, counts, n, {{roll:UInt64}}, fromUnixTimestamp64Milli({{until_ms:Int64}}, 'UTC')
+FROM (
+    SELECT site, 'session' AS part, linked, country, region, 0 AS bucket, sess, 1 AS sessions,
+           toUInt32(orders > 0) AS converted, orders, revenue, revenue * revenue AS revenue_sq,
+           w, w * revenue AS w_revenue, 0 AS lcp_sum, lcps, currencies,
+           CAST([], 'Array(UInt32)') AS counts, 0 AS n
+    FROM ({_PIECES})
+    UNION ALL
+    SELECT site, 'agg', 0, country, region, bucket, 0, count(), countIf(orders > 0), sum(orders),
+           sum(revenue), sum(revenue * revenue), sum(w), sum(w * revenue), sum(lcp), [],
+           groupUniqArrayArray(currencies), [], 0
+    FROM (SELECT *, {SESSION_LCP_SQL.format(lcps="lcps")} AS lcp,
+                 {LCP_BUCKET_SQL.format(lcp="lcp")} AS bucket
+          FROM ({_PIECES}) WHERE linked = 0 AND notEmpty(lcps))
+    GROUP BY site, country, region, bucket
+    UNION ALL
+    SELECT site, 'views', 0, country, region, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, [], [],
+           {DENSE_SQL.format(bucket_max=BUCKETS - 1)}, 0
+    FROM (
+        SELECT site, country, region, mapPopulateSeries(groupArray(bucket), groupArray(c)) AS filled
+        FROM (
+            SELECT site, country, region, {BUCKET_SQL.format(v="lcp", bucket_max=BUCKETS - 1)} AS bucket,
+                   count() AS c
+            FROM rum.events FINAL
+            WHERE kind = 'pageview' AND is_bot = 0 AND lcp IS NOT NULL AND lcp <= {SESSION_LCP_CAP}
+              AND ts >= fromUnixTimestamp64Milli({{from_ms:Int64}}, 'UTC')
+              AND ts < fromUnixTimestamp64Milli({{until_ms:Int64}}, 'UTC')
+            GROUP BY site, country, region, bucket
+        )
+        GROUP BY site, country, region
+    )
+    UNION ALL
+    SELECT '', 'mark', 0, '', '', 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, [], [], [],
+           (SELECT count() FROM rum.events WHERE kind IN ('pageview', 'conversion')
+              AND ts >= fromUnixTimestamp64Milli({{from_ms:Int64}}, 'UTC')
+              AND ts < fromUnixTimestamp64Milli({{until_ms:Int64}}, 'UTC'))
+)
+"""
+_SESSION_MARK_EMPTY = """
+INSERT INTO rum.sessions_hourly (site, hour, part, n, roll, rolled_until)
+SELECT '', toDateTime(intDiv(h, 1000), 'UTC'), 'mark', 0, {roll:UInt64},
+       fromUnixTimestamp64Milli(h + 3600000, 'UTC')
+FROM (SELECT arrayJoin({hours:Array(Int64)}) AS h)
+"""
+
+
+@dataclass(frozen=True)
+class Rollup:
+    """One hourly rollup: its table and the statements that keep it and read its marks."""
+
+    table: str
+    roll: str        # rolls [from_ms, until_ms) under `roll`, with its marker
+    mark_empty: str  # marks whole `hours` without raw rows as rolled
+    counts: str      # raw rows per hour the roll depends on
+    marks: str       # the newest marker of each hour
+
+
+VITALS = Rollup("vitals_hourly", _ROLL, _MARK_EMPTY, _COUNTS.format(kinds="'pageview'"),
+                _MARKS.format(table="vitals_hourly", kind="metric"))
+SESSIONS = Rollup("sessions_hourly", _SESSION_ROLL, _SESSION_MARK_EMPTY,
+                  _COUNTS.format(kinds="'pageview', 'conversion'"),
+                  _MARKS.format(table="sessions_hourly", kind="part"))
+ROLLUPS = (VITALS, SESSIONS)
 
 
 class RollupHooks:
@@ -125,7 +230,7 @@ class RollupHooks:
 
 @dataclass
 class Roller:
-    """Keeps rum.vitals_hourly in step with rum.events; `cycle()` is one round of work."""
+    """Keeps the rollups in step with rum.events; `cycle()` is one round of work."""
 
     store: Store
     retention_days: int = 30
@@ -135,14 +240,17 @@ class Roller:
     def cycle(self, now: float | None = None) -> int:
         """Roll what needs rolling (see the module doc); return how many hours were marked."""
         now_ms = int((time.time() if now is None else now) * 1000)
-        cut = now_ms - GRACE_MS  # rows stamped before this are (normally) stored by now
-        current = cut // HOUR_MS * HOUR_MS
         full = self.cycles % FULL_CHECK_EVERY == 0
         self.cycles += 1
+        return sum(self._cycle(rollup, now_ms, full) for rollup in ROLLUPS)
+
+    def _cycle(self, rollup: Rollup, now_ms: int, full: bool) -> int:
+        cut = now_ms - GRACE_MS  # rows stamped before this are (normally) stored by now
+        current = cut // HOUR_MS * HOUR_MS
         start = current - (self.retention_days * 24 if full else RECHECK_HOURS) * HOUR_MS
         span = {"from_ms": start, "until_ms": now_ms}
-        counts = {int(r["hour_ms"]): int(r["n"]) for r in self.store.query(_COUNTS, span)}
-        marks = {int(r["hour_ms"]): r for r in self.store.query(_MARKS, span)}
+        counts = {int(r["hour_ms"]): int(r["n"]) for r in self.store.query(rollup.counts, span)}
+        marks = {int(r["hour_ms"]): r for r in self.store.query(rollup.marks, span)}
         todo, empty = [], []
         for hour in range(current, start - 1, -HOUR_MS):  # newest first
             rows, mark, end = counts.get(hour, 0), marks.get(hour), min(hour + HOUR_MS, cut)
@@ -155,9 +263,9 @@ class Roller:
             else:
                 todo.append((hour, end))
         if empty:
-            self.store.command(_MARK_EMPTY, {"hours": empty, "roll": _roll_id()})
+            self.store.command(rollup.mark_empty, {"hours": empty, "roll": _roll_id()})
         for hour, end in todo[:MAX_HOURS_PER_CYCLE]:
-            self.store.command(_ROLL, {"from_ms": hour, "until_ms": end, "roll": _roll_id()})
+            self.store.command(rollup.roll, {"from_ms": hour, "until_ms": end, "roll": _roll_id()})
         return min(len(todo), MAX_HOURS_PER_CYCLE) + len(empty)
 
     async def run(self, interval: float, stop: asyncio.Event) -> None:
@@ -197,7 +305,8 @@ def start_rollups(store: Store, settings: Settings, hooks: RollupHooks) -> Rollu
     return RollupTask(Roller(store, settings.retention_days, hooks), settings.rollup_interval)
 
 
-def coverage(store: Store, since_ms: int, until_ms: int) -> dict[str, Any]:
+def coverage(store: Store, since_ms: int, until_ms: int,
+             rollup: Rollup | None = VITALS) -> dict[str, Any]:
     """What of the window [since, until) the rollup answers, as queries/slow_regions.sql
     takes it: from_ms (the window's start; a window of `SNAP_WINDOW_MS` or more starts at
     the top of its first hour), first_ms (the first whole hour), rolled_until_ms (the
@@ -207,11 +316,13 @@ def coverage(store: Store, since_ms: int, until_ms: int) -> dict[str, Any]:
     full but the last, none reaching past the window's end. Rows stored more than
     `GRACE_MS` after their time (after an outage of the store or of Kafka) count from the
     next cycle, when the roller sees the hour's raw count change and rolls it again.
+    `rollup` None: none of it (a question the rollup cannot answer), the window snapped alike.
     """
     from_ms = since_ms // HOUR_MS * HOUR_MS if until_ms - since_ms >= SNAP_WINDOW_MS else since_ms
     first_ms = -(-from_ms // HOUR_MS) * HOUR_MS
     run: list[tuple[int, int, int]] = []  # (hour, roll, covered)
-    for mark in store.query(_MARKS, {"from_ms": first_ms, "until_ms": until_ms}):
+    marks = store.query(rollup.marks, {"from_ms": first_ms, "until_ms": until_ms}) if rollup else []
+    for mark in marks:
         hour, covered = int(mark["hour_ms"]), int(mark["covered"])
         if hour != first_ms + len(run) * HOUR_MS or covered > until_ms:
             break  # a gap (not rolled yet), or a roll reaching past the window

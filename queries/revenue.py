@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from pipeline.rollup import SESSION_LCP_CAP, SESSIONS, coverage
+from pipeline.store import Store
 from queries.analytics import ALPHA, SESSION_DIMENSIONS, THRESHOLDS, named, parse_session_dimensions
 from queries.spec import COMMON, Param, QuerySpec, Rows, float_param, min_count
 from queries.stats import Z95, two_proportion_z, weighted_slope, what_if_gain, wilson_interval
@@ -47,6 +49,11 @@ MAX_LOSS_SHARE = 0.53  # DoubleClick's abandonment: the model never takes more t
 
 def _per_day(window_s: int) -> float:
     return 86400 / window_s
+
+
+def _span(rows: Rows, values: dict[str, Any]) -> int:
+    """The seconds the answer covers: the window, or more when it was snapped to the hour."""
+    return int(rows[0]["span_s"]) if rows and "span_s" in rows[0] else int(values["window"])
 
 
 def _currency(rows: Rows) -> str:
@@ -102,7 +109,7 @@ def finish_revenue(rows: Rows, values: dict[str, Any]) -> Rows:
     shown = {k: s for k, s in segments.items() if _total(s, "sessions") >= min_sessions}
     fast = [s for s in shown.values() if s[0]["p75_lcp"] <= threshold]
     ref = [float(sum(s[b]["sessions"] for s in fast)) for b in range(BUCKETS)]
-    per_day, currency = _per_day(values["window"]), _currency(rows)
+    per_day, currency = _per_day(_span(rows, values)), _currency(rows)
     out = []
     for key, seg in shown.items():
         sessions, orders = _total(seg, "sessions"), _total(seg, "orders")
@@ -261,6 +268,12 @@ def _bind(values: dict[str, Any]) -> dict[str, Any]:
     return bound
 
 
+def _plan(store: Store, bound: dict[str, Any]) -> dict[str, Any]:
+    """What the session rollup answers: it holds countries and regions, LCPs up to its cap."""
+    rolled = {bound["d1"], bound["d2"]} <= {"", "country", "region"} and bound["cap"] == SESSION_LCP_CAP
+    return coverage(store, bound.pop("since_ms"), bound["until_ms"], SESSIONS if rolled else None)
+
+
 def _bind_logins(values: dict[str, Any]) -> dict[str, Any]:
     bound = _bind(values)
     del bound["cap"], bound["threshold"]
@@ -287,14 +300,14 @@ def revenue_specs() -> dict[str, QuerySpec]:
                                         "modelled prior: % of revenue lost per second of excess"),
                     "revenue_per_session": Param(float_param("revenue_per_session", 0, 1e9), "0",
                                                  "modelled: revenue per session (0 = observed)")},
-            bind=_bind, post=finish_revenue),
+            bind=_bind, plan=_plan, post=finish_revenue),
         "conversion-by-speed": QuerySpec(
             name="conversion-by-speed", sql_name="revenue_by_speed",
             summary="conversion rate per LCP bucket, the optimal bucket and the plateau",
             params={**COMMON, "by": Param(parse_session_dimensions, "none", dims),
                     "min_sessions": min_count("min_sessions", "100",
                                               "minimum sessions for a bucket to count")},
-            bind=_bind, post=finish_conversion_by_speed),
+            bind=_bind, plan=_plan, post=finish_conversion_by_speed),
         "login-revenue-at-risk": QuerySpec(
             name="login-revenue-at-risk", sql_name="login_revenue_at_risk",
             summary="sessions blocked by failing logins x logged-in conversion rate x order value",

@@ -2,83 +2,224 @@
 --
 -- Answers, per segment (one or two session-level dimensions, or none) and LCP bucket
 -- (0-1 s, 1-2 s, ..., 5-6 s, 6 s+; a session's LCP is the p75 of its page views'
--- LCP): sessions, converting sessions, orders and revenue from kind = 'conversion'
--- rows of the same session, observed and weighted by sample_weight, with the
--- segment's p75 LCP over page views. The input of revenue-impact (observed what-if
--- and modelled prior) in queries/revenue.py; docs/analytics.md explains the model.
+-- LCP, as quantileExact): sessions, converting sessions, orders and revenue from
+-- kind = 'conversion' rows of the same session, observed and weighted by sample_weight,
+-- with the segment's p75 LCP over page views. The input of revenue-impact (observed
+-- what-if and modelled prior) and conversion-by-speed in queries/revenue.py;
+-- docs/analytics.md explains the model.
 --
 -- Parameters:
---   site String ('' = all), since_ms Int64, until_ms Int64 (window, epoch ms),
+--   site String ('' = all), from_ms Int64, until_ms Int64 (window, epoch ms),
 --   d1, d2 String: segment dimensions, as in rum.segmented_events ('' = none),
 --   threshold Float64: the LCP "good" threshold (ms) the segment is judged by,
---   cap Float64: LCP values past it (ms) are outliers, left out.
+--   cap Float64: LCP values past it (ms) are outliers, left out,
+--   first_ms, rolled_until_ms Int64, rolls Array(UInt64): the part of the window the
+--     session rollup answers, [first_ms, rolled_until_ms), and the roll to read for each
+--     of its hours (pipeline/rollup.py `coverage` with SESSIONS; first_ms =
+--     rolled_until_ms and [] = none; only for d1, d2 among '', country, region).
 --
 -- Output, one row per segment and bucket: g1, g2, bucket (0-6: LCP from bucket * 1000 ms),
 --   sessions (sessions with an LCP), converted (sessions with a conversion), orders
 --   (conversion events), revenue (sum of conversion_value, site currency), revenue_sq
 --   (sum over sessions of the session's revenue squared, for the variance),
 --   weighted_sessions, weighted_revenue (the same weighted by sample_weight),
---   currencies (the currency codes seen), mean_lcp (mean session LCP in the bucket, ms),
---   p75_lcp (segment's weighted p75 LCP of page views, ms), pageviews (page views with
---   an LCP in the segment), above_threshold (those with LCP past `threshold`).
+--   currencies (the currency codes seen in the segment), mean_lcp (mean session LCP in the bucket, ms),
+--   p75_lcp (segment's p75 LCP of page views, ms), pageviews (page views with an LCP in
+--   the segment), above_threshold (those with LCP past `threshold`), span_s (the seconds
+--   the window covers: from_ms to until_ms).
 -- Sessions with a conversion but no page view with an LCP cannot be bucketed and are
--- left out.
+-- left out. A session is cut at the window's edges (only its events inside count).
+--
+-- Page views' p75 and share past the threshold come from histograms of 600 buckets, 2%
+-- wide (as slow-regions; unweighted): p75 within 1% of quantileExact, the threshold's
+-- own bucket split in proportion to where the threshold falls in it.
+-- Whole hours come from the rollup rum.sessions_hourly where it has rolled them
+-- (migration 0070): per-hour sums of the sessions wholly inside their hour, plus the
+-- pieces of sessions that span hours, merged here with the sessions of the raw rest of
+-- the window (cut into pieces the same way), whose share of the sums is taken back out;
+-- so the answer is the one the raw events give. Sessions are matched by
+-- cityHash64(session_id) (two ids colliding merge: odds ~1e-10 a day at a million
+-- sessions a day). A window of 6 h or more starts at the top of its first hour.
 WITH
-    sessions AS (
-        SELECT
-            g1, g2, session_id,
-            quantileExactIf(0.75)(lcp, kind = 'pageview' AND lcp_ok) AS session_lcp,
-            countIf(kind = 'pageview' AND lcp_ok) AS lcp_views,
-            countIf(kind = 'conversion') AS session_orders,
-            sumIf(ifNull(conversion_value, 0), kind = 'conversion') AS session_revenue,
-            max(toFloat64(sample_weight)) AS w,
-            groupUniqArrayIf(currency, kind = 'conversion' AND currency != '') AS currencies
-        FROM
-        (
-            SELECT g1, g2, session_id, kind, lcp, conversion_value, currency, sample_weight,
-                   lcp IS NOT NULL AND lcp <= {cap:Float64} AS lcp_ok
-            FROM rum.segmented_events(site = {site:String}, since_ms = {since_ms:Int64},
-                until_ms = {until_ms:Int64}, d1 = {d1:String}, d2 = {d2:String})
-            WHERE kind IN ('pageview', 'conversion')
+    pieces AS (
+        -- the pieces of sessions seen in more than one: rolled pieces marked linked, rolled
+        -- pieces of sessions the raw rest of the window has too (`interior` = 1: the roll
+        -- added them up as whole sessions, taken back out below), and the raw rest cut into
+        -- pieces as the roll cuts them
+        SELECT multiIf({d1:String} = 'country', country, {d1:String} = 'region', region, '') AS g1,
+               multiIf({d2:String} = 'country', country, {d2:String} = 'region', region, '') AS g2,
+               sess, lcps, orders, revenue, w, currencies, 1 - linked AS interior
+        FROM rum.sessions_hourly
+        WHERE ({site:String} = '' OR site = {site:String}) AND site != ''
+          AND hour >= toDateTime(intDiv({first_ms:Int64}, 1000), 'UTC')
+          AND hour < toDateTime(intDiv({rolled_until_ms:Int64} + 999, 1000), 'UTC')
+          AND part = 'session'
+          AND (linked = 1 OR sess IN (
+              SELECT sess FROM rum.sessions_hourly
+              WHERE ({site:String} = '' OR site = {site:String}) AND site != ''
+                AND hour >= toDateTime(intDiv({first_ms:Int64}, 1000), 'UTC')
+                AND hour < toDateTime(intDiv({rolled_until_ms:Int64} + 999, 1000), 'UTC')
+                AND part = 'session' AND linked = 1
+              UNION ALL
+              SELECT cityHash64(session_id) FROM rum.events FINAL
+              WHERE {rolled_until_ms:Int64} > {first_ms:Int64} AND is_bot = 0
+                AND ({site:String} = '' OR site = {site:String})
+                AND kind IN ('pageview', 'conversion')
+                AND ((ts >= fromUnixTimestamp64Milli({from_ms:Int64}, 'UTC')
+                      AND ts < fromUnixTimestamp64Milli({first_ms:Int64}, 'UTC'))
+                     OR (ts >= fromUnixTimestamp64Milli({rolled_until_ms:Int64}, 'UTC')
+                         AND ts < fromUnixTimestamp64Milli({until_ms:Int64}, 'UTC')))))
+          AND roll = {rolls:Array(UInt64)}[
+              intDiv(toInt64(toUnixTimestamp(hour)) * 1000 - {first_ms:Int64}, 3600000) + 1]
+        UNION ALL
+        SELECT multiIf({d1:String} = 'country', country, {d1:String} = 'region', region,
+                       {d1:String} = 'city', city, {d1:String} = 'asn', toString(asn),
+                       {d1:String} = 'device_class', device_class, {d1:String} = 'browser', browser,
+                       {d1:String} = 'os', os, {d1:String} = 'connection_type', connection_type, '') AS g1,
+               multiIf({d2:String} = 'country', country, {d2:String} = 'region', region,
+                       {d2:String} = 'city', city, {d2:String} = 'asn', toString(asn),
+                       {d2:String} = 'device_class', device_class, {d2:String} = 'browser', browser,
+                       {d2:String} = 'os', os, {d2:String} = 'connection_type', connection_type, '') AS g2,
+               cityHash64(session_id) AS sess,
+               arraySort(groupArrayIf(assumeNotNull(lcp), kind = 'pageview' AND lcp IS NOT NULL
+                                      AND lcp <= {cap:Float64})) AS lcps,
+               toUInt32(countIf(kind = 'conversion')) AS orders,
+               sumIf(ifNull(conversion_value, 0), kind = 'conversion') AS revenue,
+               max(toFloat64(sample_weight)) AS w,
+               groupUniqArrayIf(currency, kind = 'conversion' AND currency != '') AS currencies,
+               0 AS interior
+        FROM rum.events FINAL
+        WHERE is_bot = 0 AND ({site:String} = '' OR site = {site:String})
+          AND kind IN ('pageview', 'conversion') AND ((ts >= fromUnixTimestamp64Milli({from_ms:Int64}, 'UTC')
+                AND ts < fromUnixTimestamp64Milli({first_ms:Int64}, 'UTC'))
+               OR (ts >= fromUnixTimestamp64Milli({rolled_until_ms:Int64}, 'UTC')
+                   AND ts < fromUnixTimestamp64Milli({until_ms:Int64}, 'UTC')))
+        GROUP BY g1, g2, sess
+    ),
+    merged AS (
+        -- whole sessions from their pieces, and what the roll had counted of them
+        SELECT g1, g2, arrayReduce('quantileExact(0.75)', groupArrayArray(lcps)) AS session_lcp,
+               sum(length(lcps)) AS lcp_views, sum(orders) AS session_orders,
+               sum(revenue) AS session_revenue, max(w) AS session_w,
+               groupUniqArrayArray(currencies) AS session_currencies,
+               groupArrayIf((arrayReduce('quantileExact(0.75)', lcps), orders, revenue, w),
+                            interior = 1 AND notEmpty(lcps)) AS counted
+        FROM pieces
+        GROUP BY g1, g2, sess
+    ),
+    buckets AS (
+        SELECT g1, g2, toUInt8(least(6, intDiv(toUInt32(c.1), 1000))) AS bucket,
+               sum(c.2) AS sessions, sum(c.2 * (c.3 > 0)) AS converted, sum(c.2 * c.3) AS orders,
+               sum(c.2 * c.4) AS revenue, sum(c.2 * c.4 * c.4) AS revenue_sq,
+               sum(c.2 * c.5) AS weighted_sessions, sum(c.2 * c.5 * c.4) AS weighted_revenue,
+               sum(c.2 * c.1) AS lcp_sum, groupUniqArrayArray(currencies) AS currencies
+        FROM (
+            -- each merged session (+1) and each piece the roll had added up as a session (-1):
+            -- (session LCP, sign, orders, revenue, weight)
+            SELECT g1, g2, arrayConcat(
+                       if(lcp_views > 0, [(toFloat64(session_lcp), 1, toInt64(session_orders),
+                                           session_revenue, session_w)], []),
+                       arrayMap(p -> (toFloat64(p.1), -1, toInt64(p.2), p.3, p.4), counted)) AS cs,
+                   session_currencies AS currencies
+            FROM merged
         )
-        GROUP BY g1, g2, session_id
-        HAVING lcp_views > 0
+        ARRAY JOIN cs AS c
+        GROUP BY g1, g2, bucket
+        UNION ALL
+        -- sessions wholly inside a rolled hour, as the roll added them up
+        SELECT multiIf({d1:String} = 'country', country, {d1:String} = 'region', region, '') AS g1,
+               multiIf({d2:String} = 'country', country, {d2:String} = 'region', region, '') AS g2,
+               bucket, toInt64(sessions), toInt64(converted), toInt64(orders), revenue,
+               revenue_sq, w, w_revenue, lcp_sum, currencies
+        FROM rum.sessions_hourly
+        WHERE ({site:String} = '' OR site = {site:String}) AND site != ''
+          AND hour >= toDateTime(intDiv({first_ms:Int64}, 1000), 'UTC')
+          AND hour < toDateTime(intDiv({rolled_until_ms:Int64} + 999, 1000), 'UTC')
+          AND part = 'agg'
+          AND roll = {rolls:Array(UInt64)}[
+              intDiv(toInt64(toUnixTimestamp(hour)) * 1000 - {first_ms:Int64}, 3600000) + 1]
     ),
     views AS (
-        SELECT
-            g1, g2,
-            quantileExactWeighted(0.75)(lcp, toUInt64(greatest(1, round(sample_weight)))) AS p75_lcp,
-            count() AS pageviews,
-            countIf(lcp > {threshold:Float64}) AS above_threshold
-        FROM rum.segmented_events(site = {site:String}, since_ms = {since_ms:Int64},
-            until_ms = {until_ms:Int64}, d1 = {d1:String}, d2 = {d2:String})
-        WHERE kind = 'pageview' AND lcp IS NOT NULL AND lcp <= {cap:Float64}
+        -- each segment's page views by LCP: rolled histograms, and the raw rest bucketed
+        -- as pipeline/rollup.py does
+        SELECT g1, g2, sumForEach(counts) AS h, arrayCumSum(h) AS cum, cum[-1] AS pageviews,
+               toUInt64(floor(0.75 * pageviews)) + 1 AS rank,
+               arrayFirstIndex(c -> c >= rank, cum) AS at,
+               -- the threshold's bucket (1-based index into h) and the share of it past
+               -- the threshold
+               toUInt32(least(599, 1 + floor(log({threshold:Float64}) / log(1.02)))) + 1 AS tb,
+               (pow(1.02, tb - 1) - {threshold:Float64}) / (pow(1.02, tb - 1) - pow(1.02, tb - 2))
+                   AS share
+        FROM (
+            SELECT multiIf({d1:String} = 'country', country, {d1:String} = 'region', region, '') AS g1,
+                   multiIf({d2:String} = 'country', country, {d2:String} = 'region', region, '') AS g2,
+                   counts
+            FROM rum.sessions_hourly
+            WHERE ({site:String} = '' OR site = {site:String}) AND site != ''
+              AND hour >= toDateTime(intDiv({first_ms:Int64}, 1000), 'UTC')
+              AND hour < toDateTime(intDiv({rolled_until_ms:Int64} + 999, 1000), 'UTC')
+              AND part = 'views'
+              AND roll = {rolls:Array(UInt64)}[
+                  intDiv(toInt64(toUnixTimestamp(hour)) * 1000 - {first_ms:Int64}, 3600000) + 1]
+            UNION ALL
+            SELECT g1, g2,
+                   arrayConcat(arrayWithConstant(filled.1[1], toUInt32(0)),
+                               arrayMap(x -> toUInt32(x), filled.2),
+                               arrayWithConstant(599 - filled.1[-1], toUInt32(0))) AS counts
+            FROM (
+                SELECT g1, g2, mapPopulateSeries(groupArray(bucket), groupArray(c)) AS filled
+                FROM (
+                    SELECT multiIf({d1:String} = 'country', country, {d1:String} = 'region', region,
+                       {d1:String} = 'city', city, {d1:String} = 'asn', toString(asn),
+                       {d1:String} = 'device_class', device_class, {d1:String} = 'browser', browser,
+                       {d1:String} = 'os', os, {d1:String} = 'connection_type', connection_type, '') AS g1,
+                           multiIf({d2:String} = 'country', country, {d2:String} = 'region', region,
+                       {d2:String} = 'city', city, {d2:String} = 'asn', toString(asn),
+                       {d2:String} = 'device_class', device_class, {d2:String} = 'browser', browser,
+                       {d2:String} = 'os', os, {d2:String} = 'connection_type', connection_type, '') AS g2,
+                           least(599, if(lcp < 1, 0, toUInt16(1 + floor(log(lcp) / log(1.02)))))
+                               AS bucket,
+                           count() AS c
+                    FROM rum.events FINAL
+                    WHERE is_bot = 0 AND ({site:String} = '' OR site = {site:String})
+                      AND kind = 'pageview' AND lcp IS NOT NULL AND lcp <= {cap:Float64}
+                      AND ((ts >= fromUnixTimestamp64Milli({from_ms:Int64}, 'UTC')
+                AND ts < fromUnixTimestamp64Milli({first_ms:Int64}, 'UTC'))
+               OR (ts >= fromUnixTimestamp64Milli({rolled_until_ms:Int64}, 'UTC')
+                   AND ts < fromUnixTimestamp64Milli({until_ms:Int64}, 'UTC')))
+                    GROUP BY g1, g2, bucket
+                )
+                GROUP BY g1, g2
+            )
+        )
         GROUP BY g1, g2
     )
 SELECT
     b.g1 AS g1, b.g2 AS g2, b.bucket AS bucket,
-    b.sessions AS sessions, b.converted AS converted, b.orders AS orders,
-    b.revenue AS revenue, b.revenue_sq AS revenue_sq,
+    toUInt64(b.sessions) AS sessions, toUInt64(b.converted) AS converted,
+    toUInt64(b.orders) AS orders, b.revenue AS revenue, b.revenue_sq AS revenue_sq,
     b.weighted_sessions AS weighted_sessions, b.weighted_revenue AS weighted_revenue,
-    b.currencies AS currencies, round(b.mean_lcp, 1) AS mean_lcp,
-    round(views.p75_lcp, 1) AS p75_lcp, views.pageviews AS pageviews,
-    views.above_threshold AS above_threshold
-FROM
-(
-    SELECT
-        g1, g2,
-        toUInt8(least(6, intDiv(toUInt32(session_lcp), 1000))) AS bucket,
-        count() AS sessions,
-        countIf(session_orders > 0) AS converted,
-        sum(session_orders) AS orders,
-        sum(session_revenue) AS revenue,
-        sum(session_revenue * session_revenue) AS revenue_sq,
-        sum(w) AS weighted_sessions,
-        sum(w * session_revenue) AS weighted_revenue,
-        avg(session_lcp) AS mean_lcp,
-        groupUniqArrayArray(currencies) AS currencies
-    FROM sessions
+    b.currencies AS currencies, round(b.lcp_sum / b.sessions, 1) AS mean_lcp,
+    -- p75 as quantileExact picks it (the element of rank floor(0.75 x n) + 1), found in
+    -- its bucket (h[i] is bucket i - 1) and placed inside it by its rank there
+    round(if(views.at = 1, (views.rank - views.cum[1] + views.h[1] - 0.5) / views.h[1],
+             pow(1.02, views.at - 2 + (views.rank - views.cum[views.at] + views.h[views.at] - 0.5)
+                       / views.h[views.at])), 1) AS p75_lcp,
+    views.pageviews AS pageviews,
+    round(arraySum(arraySlice(views.h, views.tb + 1)) + views.h[views.tb] * views.share)
+        AS above_threshold,
+    ({until_ms:Int64} - {from_ms:Int64}) / 1000 AS span_s
+FROM (
+    SELECT g1, g2, bucket, sum(sessions) AS sessions, sum(converted) AS converted,
+           sum(orders) AS orders, sum(revenue) AS revenue, sum(revenue_sq) AS revenue_sq,
+           sum(weighted_sessions) AS weighted_sessions, sum(weighted_revenue) AS weighted_revenue,
+           sum(lcp_sum) AS lcp_sum,
+           -- per segment: a piece taken back out of one bucket lands in another, with its codes
+           arrayDistinct(arrayFlatten(groupArray(groupUniqArrayArray(currencies))
+               OVER (PARTITION BY g1, g2))) AS currencies
+    FROM buckets
     GROUP BY g1, g2, bucket
+    HAVING sessions > 0
 ) AS b
 LEFT JOIN views ON b.g1 = views.g1 AND b.g2 = views.g2
 ORDER BY g1, g2, bucket
