@@ -61,6 +61,7 @@ FROM numbers({{n}})
 QUESTIONS = [("slow-regions", {}), ("slow-regions (raw SQL, as Grafana reads it)", {}),
              ("slow-segments", {"by": "country"}),
              ("failing-logins", {"by": "country"}), ("revenue-impact", {"by": "country"}),
+             ("revenue-impact (device_class: not in the rollup)", {"by": "device_class"}),
              ("apdex", {"by": "country"})]
 
 
@@ -118,14 +119,18 @@ def main() -> None:
             roller.cycle()
             steady = time.perf_counter() - started
             rollup_rows = store.query("SELECT count() AS n FROM rum.vitals_hourly")[0]["n"]
+            session_rows = store.query("SELECT part, count() AS n FROM rum.sessions_hourly "
+                                       "GROUP BY part ORDER BY part")
             print(f"\nroller: first cycles (every hour of the retention, {hours} marked in the "
                   f"first) {first:.1f} s; a steady cycle (~10 s of new traffic, current hour "
-                  f"rolled again) {steady:.2f} s; rollup rows {rollup_rows:,} "
-                  f"(raw {args.events:,})")
+                  f"rolled again) {steady:.2f} s; vitals rollup rows {rollup_rows:,}; session "
+                  f"rollup rows " + ", ".join(f"{r['part']} {r['n']:,}" for r in session_rows)
+                  + f" (raw {args.events:,})")
         if state == "rollup, parts merged":
             started = time.perf_counter()
             store.command("OPTIMIZE TABLE rum.events FINAL")
             store.command("OPTIMIZE TABLE rum.vitals_hourly FINAL")
+            store.command("OPTIMIZE TABLE rum.sessions_hourly FINAL")
             print(f"\nOPTIMIZE TABLE ... FINAL: {time.perf_counter() - started:.1f} s")
         print(f"\n{state}: median of {args.runs} runs, ms")
         print("| question | " + " | ".join(windows) + " |")
@@ -141,7 +146,7 @@ def main() -> None:
                 if "Grafana" in name:
                     cells.append(timed(lambda w=window: grafana_slow_regions(store, w), args.runs))
                     continue
-                spec = get_query(name)
+                spec = get_query(name.split(" (")[0])
                 values = spec.parse({"window": window, "site": "shop", **extra})
                 cells.append(timed(lambda s=spec, v=values: s.run(store, v), args.runs))
             print(f"| {name} | " + " | ".join(f"{c:.0f}" for c in cells) + " |")
