@@ -18,8 +18,9 @@ RUM_ROLLUP_INTERVAL seconds:
 - at most `MAX_HOURS_PER_CYCLE` hours are rolled per cycle, newest first, so a backfill
   of a long history never holds up the current hour for long.
 
-Each rollup keeps its own marks and is rolled alike. Each roll of an hour is one INSERT: its rows under a new roll id and a marker row with
-the raw rows it covered (`n`) and `rolled_until`, the end of the time it covers.
+Each rollup keeps its own marks and is rolled alike. Each roll of an hour is one INSERT:
+its rows under a new roll id and a marker row with the raw rows it covered (`n`) and
+`rolled_until`, the end of the time it covers.
 Readers (`coverage` below, queries/slow_regions.sql) take each hour's newest marker and
 only that roll's rows, and raw events for whatever the rolls do not cover, so an answer
 is the same with or without rollups (pipeline/migrations/0060_vitals_rollup.sql has the
