@@ -26,15 +26,15 @@ sys.path.insert(0, str(ROOT))
 
 from grafana import sql as grafana_sql  # noqa: E402
 from pipeline.chdb_store import ChdbStore  # noqa: E402
-from pipeline.rollup import Roller  # noqa: E402
+from pipeline.rollup import ROLLUPS, Roller  # noqa: E402
 from pipeline.schema import migrate  # noqa: E402
 from queries.catalog import get_query, parse_window  # noqa: E402
 
 COUNTRIES = "['US','DE','IN','BR','GB','FR','JP','NL','SE','MX','ES','IT','CA','AU','PL','TR','ID','NG','ZA','AR','KR','VN','PH','EG','TH','CO','CL','PE','RO','CZ','PT','GR','HU','AT','CH','BE','DK','FI','NO','IE']"  # noqa: E501
 
-# 8 events per session, consecutive in time; a session's country, region, device and
-# browser are its own; 2% logins (BR fails 12%, elsewhere 1%), 2% conversions, the rest
-# page views with lognormal vitals (India's LCP 1.8x)
+# 8 events per session, 75 s apart (a session lasts ~9 min: `p` sessions run at once); a
+# session's country, region, device and browser are its own; 2% logins (BR fails 12%,
+# elsewhere 1%), 2% conversions, the rest page views with lognormal vitals (India's LCP 1.8x)
 LOAD = f"""
 INSERT INTO rum.events (event_id, site, kind, ts, received_at, session_id, pageview_id, country,
     region, device_class, browser, page_group, is_bot, lcp, inp, cls, fcp, ttfb, login_success,
@@ -43,7 +43,8 @@ SELECT
     generateUUIDv4(number), 'shop',
     multiIf(number % 50 = 0, 'login', number % 50 = 25, 'conversion', 'pageview') AS k,
     now64(3) - toIntervalMillisecond(number * {{days}} * 86400000 / {{n}}),
-    now64(3), concat('s', toString(intDiv(number, 8)) AS s), concat('p', toString(number)),
+    now64(3), concat('s', toString(number % {{p}} + {{p}} * intDiv(number, 8 * {{p}})) AS s),
+    concat('p', toString(number)),
     {COUNTRIES}[cityHash64(s) % 40 + 1] AS c, concat(c, '-', toString(cityHash64(s) % 3)),
     ['desktop','mobile','tablet'][cityHash64(s, 1) % 3 + 1],
     ['Chrome','Safari','Firefox'][cityHash64(s, 2) % 3 + 1],
@@ -57,6 +58,14 @@ SELECT
     if(k = 'conversion', 20 + number % 80, NULL), if(k = 'conversion', 'EUR', '')
 FROM numbers({{n}})
 """
+
+
+
+def load(n: int, days: int) -> str:
+    """The INSERT of `n` events over the last `days` days (0: all now)."""
+    at_once = max(1, round(75_000 * n / (days * 86_400_000))) if days else 1
+    return LOAD.format(n=n, days=days, p=at_once)
+
 
 QUESTIONS = [("slow-regions", {}), ("slow-regions (raw SQL, as Grafana reads it)", {}),
              ("slow-segments", {"by": "country"}),
@@ -95,7 +104,7 @@ def main() -> None:
     store = ChdbStore(Path(tempfile.mkdtemp(prefix="rum-analytics-bench-")))
     migrate(store, 30)
     started = time.perf_counter()
-    store.command(LOAD.format(n=args.events, days=args.days))
+    store.command(load(args.events, args.days))
     load_s = time.perf_counter() - started
     parts = store.query("SELECT count() AS n FROM system.parts WHERE database = 'rum' "
                         "AND table = 'events' AND active")[0]["n"]
@@ -111,11 +120,11 @@ def main() -> None:
         if state == "rollup rolled":
             started = time.perf_counter()
             hours = roller.cycle()
-            while roller.cycle() > 1:  # backfill, MAX_HOURS_PER_CYCLE hours per cycle, until
-                pass                   # only the hour being filled is rolled again
+            while roller.cycle() > len(ROLLUPS):  # backfill, MAX_HOURS_PER_CYCLE hours per cycle
+                pass  # until only the hour being filled is rolled again (once per rollup)
             first = time.perf_counter() - started
             started = time.perf_counter()
-            store.command(LOAD.format(n=args.events // 8640, days=0))  # ~10 s of traffic
+            store.command(load(args.events // 8640, 0))  # ~10 s of traffic, all at once
             roller.cycle()
             steady = time.perf_counter() - started
             rollup_rows = store.query("SELECT count() AS n FROM rum.vitals_hourly")[0]["n"]
