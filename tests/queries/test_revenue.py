@@ -57,7 +57,14 @@ def seed_sessions(store: Store, rate: tuple[float, ...] = RATE) -> dict[str, lis
 
 def run(store: Store, name: str, **raw: str) -> list[dict[str, Any]]:
     spec = get_query(name)
-    return spec.run(store, spec.parse({"site": "shop", **raw}))
+    return spec.run(store, spec.parse({"site": "shop", **raw}), now=NOW)
+
+
+# The planted sessions are one window's. A 24 h window starts at the top of its first hour
+# (docs/analytics.md), so it covers 24 h and some minutes, and per-day figures are the
+# window's x 86,400 / the seconds covered.
+COVERED_S = NOW - (NOW - 86_400) // 3600 * 3600
+PER_DAY = 86_400 / COVERED_S
 
 
 def p75(values: list[float]) -> float:
@@ -69,7 +76,7 @@ def planted_gain_per_day() -> float:
     """The truth: IN's sessions with the fast segments' bucket mix, at the planted rates."""
     fast = MIX["NL"][1]
     gain = sum((q - p) * ORDER * r for q, p, r in zip(fast, MIX["IN"][1], RATE, strict=True))
-    return gain * MIX["IN"][0]  # a 24 h window: the window's sessions are one day's
+    return gain * MIX["IN"][0] * PER_DAY
 
 
 def test_observed_what_if_finds_the_planted_loss(chdb_store: Store) -> None:
@@ -78,8 +85,8 @@ def test_observed_what_if_finds_the_planted_loss(chdb_store: Store) -> None:
     observed = {r["country"]: r for r in rows if r["method"] == "observed"}
     assert set(observed) == {"NL", "DE", "IN"}, "BR: 40 sessions, below min_sessions"
     india = observed["IN"]
-    truth = planted_gain_per_day()  # 1.5375 EUR per session x 3000 = 4612.5 EUR per day
-    assert truth == pytest.approx(4612.5)
+    truth = planted_gain_per_day()  # 1.5375 EUR per session x 3000 = 4612.5 EUR a window
+    assert truth == pytest.approx(4612.5 * PER_DAY)
     assert india["status"] == "ok" and india["flagged"] and india["slow"]
     assert india["revenue_at_risk_per_day"] == pytest.approx(truth, rel=0.03)
     assert india["revenue_at_risk_per_30d"] == pytest.approx(30 * truth, rel=0.03)
@@ -104,7 +111,7 @@ def test_modelled_prior_on_the_slow_segment(chdb_store: Store) -> None:
     sessions = sum(n for n, _ in MIX.values())
     orders = sum(round(round(n * s) * r) for n, mix in MIX.values() for s, r in zip(mix, RATE, strict=True))
     site_rps = orders * ORDER / sessions
-    truth = DEFAULT_ELASTICITY / 100 * excess_s * MIX["IN"][0] * site_rps
+    truth = DEFAULT_ELASTICITY / 100 * excess_s * MIX["IN"][0] * site_rps * PER_DAY
     assert india["status"] == "ok" and india["flagged"]
     assert india["revenue_at_risk_per_day"] == pytest.approx(truth, rel=0.02)
     assert india["low_per_30d"] <= india["revenue_at_risk_per_30d"] < india["high_per_30d"]
@@ -113,7 +120,7 @@ def test_modelled_prior_on_the_slow_segment(chdb_store: Store) -> None:
     # a given revenue per session and a stronger prior replace the observed ones
     given = run(chdb_store, "revenue-impact", by="country", elasticity="10", revenue_per_session="2")
     (row,) = [r for r in given if r["method"] == "modelled" and r["country"] == "IN"]
-    assert row["revenue_at_risk_per_day"] == pytest.approx(0.10 * excess_s * 3000 * 2, rel=0.02)
+    assert row["revenue_at_risk_per_day"] == pytest.approx(0.10 * excess_s * 3000 * 2 * PER_DAY, rel=0.02)
 
 
 def test_too_few_conversions_leaves_the_observed_method_out(chdb_store: Store) -> None:
