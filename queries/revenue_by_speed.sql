@@ -41,37 +41,22 @@
 -- cityHash64(session_id) (two ids colliding merge: odds ~1e-10 a day at a million
 -- sessions a day). A window of 6 h or more starts at the top of its first hour.
 WITH
-    pieces AS (
-        -- the pieces of sessions seen in more than one: rolled pieces marked linked, rolled
-        -- pieces of sessions the raw rest of the window has too (`interior` = 1: the roll
-        -- added them up as whole sessions, taken back out below), and the raw rest cut into
-        -- pieces as the roll cuts them
+    rolled AS (
+        -- the rollup's rows of the hours it covers, only the roll in use of each
         SELECT multiIf({d1:String} = 'country', country, {d1:String} = 'region', region, '') AS g1,
                multiIf({d2:String} = 'country', country, {d2:String} = 'region', region, '') AS g2,
-               sess, lcps, orders, revenue, w, currencies, 1 - linked AS interior
+               part, linked, bucket, sess, sessions, converted, orders, revenue, revenue_sq, w,
+               w_revenue, lcp_sum, lcps, currencies, counts
         FROM rum.sessions_hourly
         WHERE ({site:String} = '' OR site = {site:String}) AND site != ''
           AND hour >= toDateTime(intDiv({first_ms:Int64}, 1000), 'UTC')
           AND hour < toDateTime(intDiv({rolled_until_ms:Int64} + 999, 1000), 'UTC')
-          AND part = 'session'
-          AND (linked = 1 OR sess IN (
-              SELECT sess FROM rum.sessions_hourly
-              WHERE ({site:String} = '' OR site = {site:String}) AND site != ''
-                AND hour >= toDateTime(intDiv({first_ms:Int64}, 1000), 'UTC')
-                AND hour < toDateTime(intDiv({rolled_until_ms:Int64} + 999, 1000), 'UTC')
-                AND part = 'session' AND linked = 1
-              UNION ALL
-              SELECT cityHash64(session_id) FROM rum.events FINAL
-              WHERE {rolled_until_ms:Int64} > {first_ms:Int64} AND is_bot = 0
-                AND ({site:String} = '' OR site = {site:String})
-                AND kind IN ('pageview', 'conversion')
-                AND ((ts >= fromUnixTimestamp64Milli({from_ms:Int64}, 'UTC')
-                      AND ts < fromUnixTimestamp64Milli({first_ms:Int64}, 'UTC'))
-                     OR (ts >= fromUnixTimestamp64Milli({rolled_until_ms:Int64}, 'UTC')
-                         AND ts < fromUnixTimestamp64Milli({until_ms:Int64}, 'UTC')))))
           AND roll = {rolls:Array(UInt64)}[
               intDiv(toInt64(toUnixTimestamp(hour)) * 1000 - {first_ms:Int64}, 3600000) + 1]
-        UNION ALL
+    ),
+    rest AS (
+        -- the raw events of the window the rollup does not cover (segments as in
+        -- rum.segmented_events, read directly: the view costs ~7 ms of planning a read)
         SELECT multiIf({d1:String} = 'country', country, {d1:String} = 'region', region,
                        {d1:String} = 'city', city, {d1:String} = 'asn', toString(asn),
                        {d1:String} = 'device_class', device_class, {d1:String} = 'browser', browser,
@@ -80,7 +65,30 @@ WITH
                        {d2:String} = 'city', city, {d2:String} = 'asn', toString(asn),
                        {d2:String} = 'device_class', device_class, {d2:String} = 'browser', browser,
                        {d2:String} = 'os', os, {d2:String} = 'connection_type', connection_type, '') AS g2,
-               cityHash64(session_id) AS sess,
+               session_id, kind, lcp, conversion_value, currency, sample_weight
+        FROM rum.events FINAL
+        WHERE is_bot = 0 AND ({site:String} = '' OR site = {site:String})
+          AND kind IN ('pageview', 'conversion')
+          AND ((ts >= fromUnixTimestamp64Milli({from_ms:Int64}, 'UTC')
+                AND ts < fromUnixTimestamp64Milli({first_ms:Int64}, 'UTC'))
+               OR (ts >= fromUnixTimestamp64Milli({rolled_until_ms:Int64}, 'UTC')
+                   AND ts < fromUnixTimestamp64Milli({until_ms:Int64}, 'UTC')))
+    ),
+    pieces AS (
+        -- the pieces of sessions seen in more than one: rolled pieces marked linked, rolled
+        -- pieces of sessions a linked piece or the raw rest has too (`interior` = 1: the
+        -- roll added them up as whole sessions, taken back out below), and the raw rest cut
+        -- into pieces as the roll cuts them
+        SELECT g1, g2, sess, lcps, orders, revenue, w, currencies, 1 - linked AS interior
+        FROM rolled
+        WHERE part = 'session'
+          AND (linked = 1 OR sess IN (
+              SELECT sess FROM rolled WHERE part = 'session' AND linked = 1
+              UNION ALL
+              SELECT cityHash64(session_id) FROM rest
+              WHERE {rolled_until_ms:Int64} > {first_ms:Int64}))
+        UNION ALL
+        SELECT g1, g2, cityHash64(session_id) AS sess,
                arraySort(groupArrayIf(assumeNotNull(lcp), kind = 'pageview' AND lcp IS NOT NULL
                                       AND lcp <= {cap:Float64})) AS lcps,
                toUInt32(countIf(kind = 'conversion')) AS orders,
@@ -88,12 +96,7 @@ WITH
                max(toFloat64(sample_weight)) AS w,
                groupUniqArrayIf(currency, kind = 'conversion' AND currency != '') AS currencies,
                0 AS interior
-        FROM rum.events FINAL
-        WHERE is_bot = 0 AND ({site:String} = '' OR site = {site:String})
-          AND kind IN ('pageview', 'conversion') AND ((ts >= fromUnixTimestamp64Milli({from_ms:Int64}, 'UTC')
-                AND ts < fromUnixTimestamp64Milli({first_ms:Int64}, 'UTC'))
-               OR (ts >= fromUnixTimestamp64Milli({rolled_until_ms:Int64}, 'UTC')
-                   AND ts < fromUnixTimestamp64Milli({until_ms:Int64}, 'UTC')))
+        FROM rest
         GROUP BY g1, g2, sess
     ),
     merged AS (
@@ -127,17 +130,9 @@ WITH
         GROUP BY g1, g2, bucket
         UNION ALL
         -- sessions wholly inside a rolled hour, as the roll added them up
-        SELECT multiIf({d1:String} = 'country', country, {d1:String} = 'region', region, '') AS g1,
-               multiIf({d2:String} = 'country', country, {d2:String} = 'region', region, '') AS g2,
-               bucket, toInt64(sessions), toInt64(converted), toInt64(orders), revenue,
+        SELECT g1, g2, bucket, toInt64(sessions), toInt64(converted), toInt64(orders), revenue,
                revenue_sq, w, w_revenue, lcp_sum, currencies
-        FROM rum.sessions_hourly
-        WHERE ({site:String} = '' OR site = {site:String}) AND site != ''
-          AND hour >= toDateTime(intDiv({first_ms:Int64}, 1000), 'UTC')
-          AND hour < toDateTime(intDiv({rolled_until_ms:Int64} + 999, 1000), 'UTC')
-          AND part = 'agg'
-          AND roll = {rolls:Array(UInt64)}[
-              intDiv(toInt64(toUnixTimestamp(hour)) * 1000 - {first_ms:Int64}, 3600000) + 1]
+        FROM rolled WHERE part = 'agg'
     ),
     views AS (
         -- each segment's page views by LCP: rolled histograms, and the raw rest bucketed
@@ -151,16 +146,7 @@ WITH
                (pow(1.02, tb - 1) - {threshold:Float64}) / (pow(1.02, tb - 1) - pow(1.02, tb - 2))
                    AS share
         FROM (
-            SELECT multiIf({d1:String} = 'country', country, {d1:String} = 'region', region, '') AS g1,
-                   multiIf({d2:String} = 'country', country, {d2:String} = 'region', region, '') AS g2,
-                   counts
-            FROM rum.sessions_hourly
-            WHERE ({site:String} = '' OR site = {site:String}) AND site != ''
-              AND hour >= toDateTime(intDiv({first_ms:Int64}, 1000), 'UTC')
-              AND hour < toDateTime(intDiv({rolled_until_ms:Int64} + 999, 1000), 'UTC')
-              AND part = 'views'
-              AND roll = {rolls:Array(UInt64)}[
-                  intDiv(toInt64(toUnixTimestamp(hour)) * 1000 - {first_ms:Int64}, 3600000) + 1]
+            SELECT g1, g2, counts FROM rolled WHERE part = 'views'
             UNION ALL
             SELECT g1, g2,
                    arrayConcat(arrayWithConstant(filled.1[1], toUInt32(0)),
@@ -169,24 +155,12 @@ WITH
             FROM (
                 SELECT g1, g2, mapPopulateSeries(groupArray(bucket), groupArray(c)) AS filled
                 FROM (
-                    SELECT multiIf({d1:String} = 'country', country, {d1:String} = 'region', region,
-                       {d1:String} = 'city', city, {d1:String} = 'asn', toString(asn),
-                       {d1:String} = 'device_class', device_class, {d1:String} = 'browser', browser,
-                       {d1:String} = 'os', os, {d1:String} = 'connection_type', connection_type, '') AS g1,
-                           multiIf({d2:String} = 'country', country, {d2:String} = 'region', region,
-                       {d2:String} = 'city', city, {d2:String} = 'asn', toString(asn),
-                       {d2:String} = 'device_class', device_class, {d2:String} = 'browser', browser,
-                       {d2:String} = 'os', os, {d2:String} = 'connection_type', connection_type, '') AS g2,
+                    SELECT g1, g2,
                            least(599, if(lcp < 1, 0, toUInt16(1 + floor(log(lcp) / log(1.02)))))
                                AS bucket,
                            count() AS c
-                    FROM rum.events FINAL
-                    WHERE is_bot = 0 AND ({site:String} = '' OR site = {site:String})
-                      AND kind = 'pageview' AND lcp IS NOT NULL AND lcp <= {cap:Float64}
-                      AND ((ts >= fromUnixTimestamp64Milli({from_ms:Int64}, 'UTC')
-                AND ts < fromUnixTimestamp64Milli({first_ms:Int64}, 'UTC'))
-               OR (ts >= fromUnixTimestamp64Milli({rolled_until_ms:Int64}, 'UTC')
-                   AND ts < fromUnixTimestamp64Milli({until_ms:Int64}, 'UTC')))
+                    FROM rest
+                    WHERE kind = 'pageview' AND lcp IS NOT NULL AND lcp <= {cap:Float64}
                     GROUP BY g1, g2, bucket
                 )
                 GROUP BY g1, g2
