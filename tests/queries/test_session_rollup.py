@@ -10,8 +10,9 @@ from typing import Any
 
 import pytest
 
-from pipeline.rollup import HOUR_MS, SESSIONS, Roller, coverage
+from pipeline.rollup import HOUR_MS, SESSION_LCP_CAP, SESSIONS, Roller, coverage
 from pipeline.store import Store
+from queries.analytics import THRESHOLDS
 from queries.catalog import get_query
 from queries.spec import load_sql
 
@@ -58,13 +59,14 @@ def sessions(now: float, n: int, seed: int = 5) -> list[dict[str, Any]]:
     return rows
 
 
-def raw_and_rolled(store: Store, now: float, d1: str = "country", d2: str = "") -> tuple[list, list]:
+def raw_and_rolled(store: Store, now: float, d1: str = "country", d2: str = "",
+                   window_ms: int = 86_400_000) -> tuple[list, list]:
     until = int(now * 1000)
     bound = {"site": "shop", "until_ms": until, "d1": d1, "d2": d2, "cap": 60_000.0,
              "threshold": 2500.0}
     sql = load_sql("revenue_by_speed")
-    rolled = store.query(sql, {**bound, **coverage(store, until - 86_400_000, until, SESSIONS)})
-    raw = store.query(sql, {**bound, **coverage(store, until - 86_400_000, until, None)})
+    rolled = store.query(sql, {**bound, **coverage(store, until - window_ms, until, SESSIONS)})
+    raw = store.query(sql, {**bound, **coverage(store, until - window_ms, until, None)})
     return raw, rolled
 
 
@@ -94,6 +96,8 @@ def test_same_rows_with_and_without_the_session_rollup(chdb_store: Store, dims: 
     raw, rolled = raw_and_rolled(chdb_store, now, *dims)
     same(before, raw)
     same(raw, rolled)
+    # a short window: it starts inside an hour (raw rows there), sessions are cut at its start
+    same(*raw_and_rolled(chdb_store, now, *dims, window_ms=150 * 60_000))
 
 
 def test_rolling_order_and_late_pieces_do_not_change_the_answer(chdb_store: Store) -> None:
@@ -128,3 +132,9 @@ def test_rolled_hours_are_not_read_from_raw_events(chdb_store: Store) -> None:
     assert spec.run(chdb_store, values, now=now) == before
     # dimensions the rollup does not hold are answered from raw events (now gone)
     assert spec.run(chdb_store, spec.parse({"site": "shop", "by": "device_class"}), now=now) == []
+
+
+def test_the_rollup_leaves_out_the_lcps_revenue_impact_leaves_out() -> None:
+    """The roll's LCP cap is the query's outlier cap: were they to differ, revenue-impact
+    would quietly read raw events only (its plan checks), so keep them one number."""
+    assert SESSION_LCP_CAP == THRESHOLDS["lcp"][2]
