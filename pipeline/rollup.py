@@ -16,7 +16,11 @@ RUM_ROLLUP_INTERVAL seconds:
   `RECHECK_HOURS` are compared every cycle, the whole retention every `FULL_CHECK_EVERY`
   cycles (and on the first); hours without page views are marked in one statement;
 - at most `MAX_HOURS_PER_CYCLE` hours are rolled per cycle, newest first, so a backfill
-  of a long history never holds up the current hour for long.
+  of a long history never holds up the current hour for long;
+- a cycle that only rolled the hour being filled again and took `COSTLY_MS` or more
+  makes the next ones wait, so that such cycles take at most `MAX_SHARE` of the time (one
+  that took 2 s: nothing for 40 s): they share the process, and chDB runs one statement
+  at a time, with the intake. Backfills and late rows in closed hours do not wait.
 
 Each rollup keeps its own marks and is rolled alike. Each roll of an hour is one INSERT:
 its rows under a new roll id and a marker row with the raw rows it covered (`n`) and
@@ -46,6 +50,8 @@ GRACE_MS = 60_000
 RECHECK_HOURS = 48
 FULL_CHECK_EVERY = 120
 MAX_HOURS_PER_CYCLE = 24
+MAX_SHARE = 0.05  # of the time spent in costly cycles
+COSTLY_MS = 500  # a cycle this long is costly (small stores roll every interval)
 # a window this long or longer starts at the top of its first hour (the rollup's grain)
 SNAP_WINDOW_MS = 6 * HOUR_MS
 
@@ -237,15 +243,26 @@ class Roller:
     retention_days: int = 30
     hooks: RollupHooks = field(default_factory=RollupHooks)
     cycles: int = 0
+    max_share: float = MAX_SHARE
+    costly_ms: float = COSTLY_MS
+    rested_ms: float = 0  # no cycle before this (epoch ms): the last one was costly
 
     def cycle(self, now: float | None = None) -> int:
         """Roll what needs rolling (see the module doc); return how many hours were marked."""
         now_ms = int((time.time() if now is None else now) * 1000)
+        if now_ms < self.rested_ms:
+            return 0
         full = self.cycles % FULL_CHECK_EVERY == 0
         self.cycles += 1
-        return sum(self._cycle(rollup, now_ms, full) for rollup in ROLLUPS)
+        started = time.perf_counter()
+        done = [self._cycle(rollup, now_ms, full) for rollup in ROLLUPS]
+        took_ms = (time.perf_counter() - started) * 1000
+        if took_ms >= self.costly_ms and not any(backlog for _, backlog in done):
+            self.rested_ms = now_ms + took_ms / self.max_share
+        return sum(hours for hours, _ in done)
 
-    def _cycle(self, rollup: Rollup, now_ms: int, full: bool) -> int:
+    def _cycle(self, rollup: Rollup, now_ms: int, full: bool) -> tuple[int, bool]:
+        """Marked hours, and whether closed hours with rows were rolled (a backlog)."""
         cut = now_ms - GRACE_MS  # rows stamped before this are (normally) stored by now
         current = cut // HOUR_MS * HOUR_MS
         start = current - (self.retention_days * 24 if full else RECHECK_HOURS) * HOUR_MS
@@ -267,7 +284,8 @@ class Roller:
             self.store.command(rollup.mark_empty, {"hours": empty, "roll": _roll_id()})
         for hour, end in todo[:MAX_HOURS_PER_CYCLE]:
             self.store.command(rollup.roll, {"from_ms": hour, "until_ms": end, "roll": _roll_id()})
-        return min(len(todo), MAX_HOURS_PER_CYCLE) + len(empty)
+        backlog = any(hour != current for hour, _ in todo)
+        return min(len(todo), MAX_HOURS_PER_CYCLE) + len(empty), backlog
 
     async def run(self, interval: float, stop: asyncio.Event) -> None:
         """Cycle every `interval` seconds until `stop` is set; store errors are retried."""

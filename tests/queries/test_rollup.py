@@ -105,6 +105,20 @@ def test_duplicate_event_counts_once_and_late_rows_count_after_next_cycle(chdb_s
     assert roller.cycle(now=now + 2) == 0, "nothing changed: nothing to roll"
 
 
+def test_cycles_wait_after_a_costly_one(chdb_store: Store) -> None:
+    """After a costly cycle the roller rests (its cycles take at most max_share of the
+    time); a roller without that memory (or once the rest is over) rolls the new rows."""
+    now = time.time() // 3600 * 3600 + 1800  # half past: the rows' hour is the one being filled
+    chdb_store.insert("rum.events", page_views(now, hours=0.01, per_region=40))
+    roller = Roller(chdb_store, max_share=1e-9, costly_ms=0)  # every roll is "costly"
+    assert roller.cycle(now=now) > 0
+    chdb_store.insert("rum.events", page_views(now + 1, hours=0.01, per_region=10, seed=4))
+    assert roller.cycle(now=now + 1) == 0, "resting"
+    assert {r["samples"] for r in answer(chdb_store, now=now + 1) if r["level"] == "region"} == {40}
+    assert Roller(chdb_store).cycle(now=now + 1) >= 2  # both rollups
+    assert {r["samples"] for r in answer(chdb_store, now=now + 1) if r["level"] == "region"} == {50}
+
+
 def test_long_windows_start_at_the_top_of_the_hour(chdb_store: Store) -> None:
     hour = int(time.time() * 1000) // HOUR_MS * HOUR_MS
     now = hour / 1000 + 1800  # half past
