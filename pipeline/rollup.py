@@ -20,7 +20,8 @@ RUM_ROLLUP_INTERVAL seconds:
 - a cycle that only rolled the hour being filled again and took `COSTLY_MS` or more
   makes the next ones wait, so that such cycles take at most `MAX_SHARE` of the time (one
   that took 2 s: nothing for 40 s): they share the process, and chDB runs one statement
-  at a time, with the intake. Backfills and late rows in closed hours do not wait.
+  at a time, with the intake. A cycle that rolled closed hours (a backfill, late rows)
+  is not followed by a rest.
 
 Each rollup keeps its own marks and is rolled alike. Each roll of an hour is one INSERT:
 its rows under a new roll id and a marker row with the raw rows it covered (`n`) and
