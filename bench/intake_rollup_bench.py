@@ -16,7 +16,6 @@ import os
 import platform
 import re
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
@@ -27,7 +26,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.analytics_bench import load  # noqa: E402
-from bench.intake_bench import lua_script, run_wrk, wait_up  # noqa: E402
+from bench.intake_bench import lua_script, run_wrk, start, stop, wait_up  # noqa: E402
 from pipeline.chdb_store import ChdbStore  # noqa: E402
 from pipeline.rollup import ROLLUPS, Roller  # noqa: E402
 from pipeline.schema import migrate  # noqa: E402
@@ -53,16 +52,14 @@ def serve_and_load(data: Path, city: Path, interval: str, script: Path, seconds:
                RUM_GEOIP_DB=str(city), RUM_TRUSTED_PROXIES="127.0.0.1/32",
                RUM_LOG_LEVEL="warning", RUM_BUFFER_MAX_ROWS="2000000", RUM_RATE_LIMIT_IP="0",
                RUM_ROLLUP_INTERVAL=interval)
-    proc = subprocess.Popen(["taskset", "-c", "0", sys.executable, "-m", "cli.main", "serve"],
-                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = start([sys.executable, "-m", "cli.main", "serve"], env)
     try:
         wait_up("http://127.0.0.1:18093/healthz", timeout=120)
         time.sleep(5)  # past the first (full) cycle
         res = run_wrk("http://127.0.0.1:18093/v1/beacon", script, seconds, CONNECTIONS)
         metrics = urllib.request.urlopen("http://127.0.0.1:18093/metrics").read().decode()
     finally:
-        proc.terminate()
-        proc.wait(timeout=120)
+        stop(proc)
 
     def metric(name: str) -> float:
         found = re.search(rf"^{name} ([\d.e+]+)$", metrics, re.M)
