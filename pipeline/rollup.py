@@ -113,7 +113,7 @@ GROUP BY hour_ms
 # the newest roll of each hour from `from_ms` to `until_ms`: its id, raw rows, end
 _MARKS = """
 SELECT toInt64(toUnixTimestamp(hour)) * 1000 AS hour_ms, max(roll) AS newest,
-       argMax(n, roll) AS rows, toUnixTimestamp64Milli(argMax(rolled_until, roll)) AS covered
+       argMax(n, roll) AS rows, toUnixTimestamp64Milli(argMax(rolled_until, roll)) AS covered{more}
 FROM rum.{table}
 WHERE site = '' AND {kind} = 'mark'
   AND hour >= fromUnixTimestamp64Milli({{from_ms:Int64}}, 'UTC')
@@ -122,81 +122,151 @@ GROUP BY hour_ms
 ORDER BY hour_ms
 """
 
-# Sessions (migration 0070 explains the rows). A session's pieces: one per country and
-# region it was seen in during the hour; `linked` when it has another piece in the hour
-# or any piece in another hour of the table (rows of superseded rolls included: marking
-# too many is only slower, never wrong). A session first rolled alone and seen again in
-# a later roll is linked there, and readers merge every piece of a session any of whose
-# pieces is linked, so the order in which hours are rolled does not matter.
-# queries/revenue_by_speed.sql cuts the raw rest into pieces the same way.
+# Sessions (migration 0080 explains the rows). The roll of an hour cuts its sessions into
+# pieces (one per site, country and region seen in the hour), reads the pieces the same
+# sessions left in other hours (each hour's newest roll), and adds each session to the
+# 'agg' sums as merged up to this hour while taking out what it was up to its previous
+# hour, so the sums hold each session once, as of its last hour (telescoping). A session
+# seen in more than one site, country or region adds nothing (readers merge it). The
+# marker records the hour's content and the hours it shares sessions with (`stale_hours`).
+# queries/revenue_by_speed.sql cuts the raw rest of a window into pieces the same way.
 SESSION_LCP_CAP = 60_000  # ms: LCPs past it are outliers, left out (queries.analytics THRESHOLDS)
-_PIECES = f"""
-SELECT site, country, region, sess, lcps, orders, revenue, w, currencies,
-       toUInt8(count() OVER (PARTITION BY sess) > 1
-               OR sess IN (SELECT sess FROM rum.sessions_hourly
-                           WHERE part = 'session'
-                             AND hour != toDateTime(intDiv({{from_ms:Int64}}, 1000), 'UTC')))
-           AS linked
-FROM (
-    SELECT site, country, region, cityHash64(session_id) AS sess,
-           arraySort(groupArrayIf(assumeNotNull(lcp), kind = 'pageview' AND lcp IS NOT NULL
-                                  AND lcp <= {SESSION_LCP_CAP})) AS lcps,
-           toUInt32(countIf(kind = 'conversion')) AS orders,
-           sumIf(ifNull(conversion_value, 0), kind = 'conversion') AS revenue,
-           max(toFloat64(sample_weight)) AS w,
-           groupUniqArrayIf(currency, kind = 'conversion' AND currency != '') AS currencies
-    FROM rum.events FINAL
-    WHERE is_bot = 0 AND kind IN ('pageview', 'conversion')
-      AND ts >= fromUnixTimestamp64Milli({{from_ms:Int64}}, 'UTC')
-      AND ts < fromUnixTimestamp64Milli({{until_ms:Int64}}, 'UTC')
-    GROUP BY site, country, region, sess
-)
-"""
-# a piece's session LCP (p75 of its page views, as quantileExact) and its bucket
+# a session's LCP (p75 of its page views, as quantileExact) and its bucket
 SESSION_LCP_SQL = "arrayReduce('quantileExact(0.75)', {lcps})"
 LCP_BUCKET_SQL = "toUInt8(least(6, intDiv(toUInt32({lcp}), 1000)))"
+_HOUR = "toDateTime(intDiv({from_ms:Int64}, 1000), 'UTC')"
+_SPAN = """ts >= fromUnixTimestamp64Milli({from_ms:Int64}, 'UTC')
+          AND ts < fromUnixTimestamp64Milli({until_ms:Int64}, 'UTC')"""
+
+
+def _upto(name: str, cond: str) -> str:
+    """A session's merged values over its pieces where `cond` (window functions over `s`)."""
+    return f"""arraySort(groupArrayArrayIf(lcps, {cond}) OVER s) AS lcps_{name},
+               {SESSION_LCP_SQL.format(lcps=f"lcps_{name}")} AS lcp_{name},
+               toInt64(sumIf(orders, {cond}) OVER s) AS orders_{name},
+               sumIf(revenue, {cond}) OVER s AS revenue_{name},
+               maxIf(w, {cond}) OVER s AS w_{name},
+               groupUniqArrayArrayIf(currencies, {cond}) OVER s AS currencies_{name},
+               uniqExactIf((site, country, region), {cond}) OVER s AS segments_{name},
+               anyIf((site, country, region), {cond}) OVER s AS segment_{name}"""
+
+
 _SESSION_ROLL = f"""
 INSERT INTO rum.sessions_hourly
-    (site, hour, part, linked, country, region, bucket, sess, sessions, converted, orders,
-     revenue, revenue_sq, w, w_revenue, lcp_sum, lcps, currencies, counts, n, roll, rolled_until)
-SELECT site, toDateTime(intDiv({{from_ms:Int64}}, 1000), 'UTC'), part, linked, country, region,
-       bucket, sess, sessions, converted, orders, revenue, revenue_sq, w, w_revenue, lcp_sum,
-       lcps, currencies, counts, n, {{roll:UInt64}}, fromUnixTimestamp64Milli({{until_ms:Int64}}, 'UTC')
-FROM (
-    SELECT site, 'session' AS part, linked, country, region, 0 AS bucket, sess, 1 AS sessions,
-           toUInt32(orders > 0) AS converted, orders, revenue, revenue * revenue AS revenue_sq,
-           w, w * revenue AS w_revenue, 0 AS lcp_sum, lcps, currencies,
-           CAST([], 'Array(UInt32)') AS counts, 0 AS n
-    FROM ({_PIECES})
-    UNION ALL
-    SELECT site, 'agg', 0, country, region, bucket, 0, count(), countIf(orders > 0), sum(orders),
-           sum(revenue), sum(revenue * revenue), sum(w), sum(w * revenue), sum(lcp), [],
-           groupUniqArrayArray(currencies), [], 0
-    FROM (SELECT *, {SESSION_LCP_SQL.format(lcps="lcps")} AS lcp,
-                 {LCP_BUCKET_SQL.format(lcp="lcp")} AS bucket
-          FROM ({_PIECES}) WHERE linked = 0 AND notEmpty(lcps))
-    GROUP BY site, country, region, bucket
-    UNION ALL
-    SELECT site, 'views', 0, country, region, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, [], [],
-           {DENSE_SQL.format(bucket_max=BUCKETS - 1)}, 0
-    FROM (
-        SELECT site, country, region, mapPopulateSeries(groupArray(bucket), groupArray(c)) AS filled
+    (site, hour, part, first_hour, mixed, country, region, bucket, sess, sessions, converted,
+     orders, revenue, revenue_sq, w, w_revenue, lcp_sum, lcps, currencies, counts, n, content,
+     deps, dep_content, roll, rolled_until)
+WITH
+    fresh AS (
+        -- this hour's pieces, from deduplicated raw events
+        SELECT site, country, region, cityHash64(session_id) AS sess,
+               arraySort(groupArrayIf(assumeNotNull(lcp), kind = 'pageview' AND lcp IS NOT NULL
+                                      AND lcp <= {SESSION_LCP_CAP})) AS lcps,
+               toUInt32(countIf(kind = 'conversion')) AS orders,
+               sumIf(ifNull(conversion_value, 0), kind = 'conversion') AS revenue,
+               max(toFloat64(sample_weight)) AS w,
+               groupUniqArrayIf(currency, kind = 'conversion' AND currency != '') AS currencies
+        FROM rum.events FINAL
+        WHERE is_bot = 0 AND kind IN ('pageview', 'conversion') AND {_SPAN}
+        GROUP BY site, country, region, sess
+    ),
+    current AS (
+        -- the newest roll of every other hour (rows of superseded rolls are not read)
+        SELECT hour, max(roll) AS newest, argMax(content, roll) AS newest_content
+        FROM rum.sessions_hourly
+        WHERE site = '' AND part = 'mark' AND hour != {_HOUR}
+        GROUP BY hour
+    ),
+    (SELECT mapFromArrays(groupArray(hour), groupArray(newest_content)) FROM current) AS known,
+    seen AS (
+        -- every piece of this hour's sessions, this hour's and other hours', with what its
+        -- session adds up to up to this hour (`now`) and before it (`before`)
+        SELECT hour, site, country, region, sess, lcps, orders, revenue, w, currencies,
+               min(hour) OVER s AS first_hour,
+               (site, country, region) = minIf((site, country, region), hour = {_HOUR}) OVER s
+                   AS lead,
+               countIf(hour < {_HOUR}) OVER s > 0 AS seen_before,
+               groupUniqArrayIf(hour, hour != {_HOUR}) OVER s AS other_hours,
+               {_upto("now", f"hour <= {_HOUR}")},
+               {_upto("before", f"hour < {_HOUR}")}
         FROM (
-            SELECT site, country, region, {BUCKET_SQL.format(v="lcp", bucket_max=BUCKETS - 1)} AS bucket,
-                   count() AS c
-            FROM rum.events FINAL
-            WHERE kind = 'pageview' AND is_bot = 0 AND lcp IS NOT NULL AND lcp <= {SESSION_LCP_CAP}
-              AND ts >= fromUnixTimestamp64Milli({{from_ms:Int64}}, 'UTC')
-              AND ts < fromUnixTimestamp64Milli({{until_ms:Int64}}, 'UTC')
-            GROUP BY site, country, region, bucket
+            SELECT {_HOUR} AS hour, site, country, region, sess, lcps, orders, revenue, w,
+                   currencies
+            FROM fresh
+            UNION ALL
+            SELECT hour, site, country, region, sess, lcps, orders, revenue, w, currencies
+            FROM rum.sessions_hourly
+            WHERE part = 'session' AND hour != {_HOUR}
+              AND (hour, roll) IN (SELECT hour, newest FROM current)
+              AND sess IN (SELECT cityHash64(session_id) FROM rum.events
+                           WHERE is_bot = 0 AND kind IN ('pageview', 'conversion') AND {_SPAN})
         )
-        GROUP BY site, country, region
+        WINDOW s AS (PARTITION BY sess)
+    ),
+    out AS (
+        -- each piece of this hour gives its 'session' row (k 0) and its share of the
+        -- marker (k 3); the first piece of each session adds the session as of now (k 1,
+        -- sign +1) and takes it out as of its previous hour (k 2, sign -1)
+        SELECT multiIf(k = 0, 'session', k = 3, 'mark', 'agg') AS o_part,
+               multiIf(k = 1, segment_now, k = 2, segment_before, (site, country, region)) AS seg,
+               if(k = 3, '', tupleElement(seg, 1)) AS o_site,
+               if(k = 3, '', tupleElement(seg, 2)) AS o_country,
+               if(k = 3, '', tupleElement(seg, 3)) AS o_region,
+               if(k = 3, toDateTime(0, 'UTC'), first_hour) AS o_first_hour,
+               if(k = 0, toUInt8(segments_now > 1), 0) AS o_mixed,
+               multiIf(k = 0, (toInt64(orders), revenue, w, 0.),
+                       k = 1, (orders_now, revenue_now, w_now, lcp_now),
+                       (orders_before, revenue_before, w_before, lcp_before)) AS v,
+               if(k IN (0, 3), 0, {LCP_BUCKET_SQL.format(lcp="v.4")}) AS o_bucket,
+               if(k = 0, sess, 0) AS o_sess, multiIf(k = 3, 0, k = 2, -1, 1) AS sign,
+               if(k = 0, lcps, []) AS o_lcps,
+               multiIf(k = 0, currencies, k = 1, currencies_now, k = 2, currencies_before, [])
+                   AS o_currencies,
+               if(k = 3, cityHash64(site, country, region, sess, lcps, orders, revenue, w,
+                                    arraySort(currencies)), 0) AS o_content,
+               if(k = 3, other_hours, []) AS o_deps
+        FROM seen
+        ARRAY JOIN arrayFilter(x -> x IN (0, 3)
+                                    OR (x = 1 AND lead AND segments_now = 1 AND notEmpty(lcps_now))
+                                    OR (x = 2 AND lead AND seen_before AND segments_before = 1
+                                        AND notEmpty(lcps_before)),
+                               [0, 1, 2, 3]) AS k
+        WHERE hour = {_HOUR}
     )
-    UNION ALL
-    SELECT '', 'mark', 0, '', '', 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, [], [], [],
-           (SELECT count() FROM rum.events WHERE kind IN ('pageview', 'conversion')
-              AND ts >= fromUnixTimestamp64Milli({{from_ms:Int64}}, 'UTC')
-              AND ts < fromUnixTimestamp64Milli({{until_ms:Int64}}, 'UTC'))
+SELECT site, {_HOUR}, part, first_hour, mixed, country, region, bucket, sess,
+       toInt32(sum(sign)), toInt32(sum(sign * (v.1 > 0))), toInt32(sum(sign * v.1)),
+       sum(sign * v.2), sum(sign * v.2 * v.2), sum(sign * v.3), sum(sign * v.3 * v.2),
+       sum(sign * v.4), any(lcps), groupUniqArrayArray(currencies), [],
+       if(part = 'mark', (SELECT count() FROM rum.events
+                          WHERE kind IN ('pageview', 'conversion') AND {_SPAN}), 0),
+       groupBitXor(content), arraySort(groupUniqArrayArray(deps)) AS dep_hours,
+       arrayMap(h -> known[h], dep_hours),
+       {{roll:UInt64}}, fromUnixTimestamp64Milli({{until_ms:Int64}}, 'UTC')
+FROM (
+    SELECT o_part AS part, o_site AS site, o_country AS country, o_region AS region,
+           o_first_hour AS first_hour, o_mixed AS mixed, o_bucket AS bucket, o_sess AS sess,
+           sign, v, o_lcps AS lcps, o_currencies AS currencies, o_content AS content,
+           o_deps AS deps
+    FROM out
+    UNION ALL  -- the marker, also when the hour has no piece
+    SELECT 'mark', '', '', '', toDateTime(0, 'UTC'), 0, 0, 0, 0, (0, 0., 0., 0.), [], [], 0, []
+)
+GROUP BY site, part, first_hour, mixed, country, region, bucket, sess
+UNION ALL
+SELECT site, {_HOUR}, 'views', toDateTime(0, 'UTC'), 0, country, region, 0, 0, 0, 0, 0, 0, 0,
+       0, 0, 0, [], [], {DENSE_SQL.format(bucket_max=BUCKETS - 1)}, 0, 0, [], [], {{roll:UInt64}},
+       fromUnixTimestamp64Milli({{until_ms:Int64}}, 'UTC')
+FROM (
+    SELECT site, country, region, mapPopulateSeries(groupArray(bucket), groupArray(c)) AS filled
+    FROM (
+        SELECT site, country, region, {BUCKET_SQL.format(v="lcp", bucket_max=BUCKETS - 1)} AS bucket,
+               count() AS c
+        FROM rum.events FINAL
+        WHERE kind = 'pageview' AND is_bot = 0 AND lcp IS NOT NULL AND lcp <= {SESSION_LCP_CAP}
+          AND {_SPAN}
+        GROUP BY site, country, region, bucket
+    )
+    GROUP BY site, country, region
 )
 """
 _SESSION_MARK_EMPTY = """
@@ -216,14 +286,40 @@ class Rollup:
     mark_empty: str  # marks whole `hours` without raw rows as rolled
     counts: str      # raw rows per hour the roll depends on
     marks: str       # the newest marker of each hour
+    linked: bool = False  # an hour's roll reads other hours' rows (see `stale_hours`)
 
 
 VITALS = Rollup("vitals_hourly", _ROLL, _MARK_EMPTY, _COUNTS.format(kinds="'pageview'"),
-                _MARKS.format(table="vitals_hourly", kind="metric"))
+                _MARKS.format(table="vitals_hourly", kind="metric", more=""))
 SESSIONS = Rollup("sessions_hourly", _SESSION_ROLL, _SESSION_MARK_EMPTY,
                   _COUNTS.format(kinds="'pageview', 'conversion'"),
-                  _MARKS.format(table="sessions_hourly", kind="part"))
+                  _MARKS.format(table="sessions_hourly", kind="part", more=""",
+       argMax(content, roll) AS content,
+       arrayMap(h -> toInt64(toUnixTimestamp(h)) * 1000, argMax(deps, roll)) AS deps,
+       argMax(dep_content, roll) AS dep_content"""), linked=True)
 ROLLUPS = (VITALS, SESSIONS)
+
+
+def stale_hours(marks: list[dict[str, Any]]) -> set[int]:
+    """Hours (epoch ms) of a linked rollup whose newest roll no longer agrees with the
+    hours before them: an earlier hour it read sessions from has changed since (its
+    content differs from what the roll saw), or an earlier hour shares a session with it
+    that its roll did not see (rolled later, or newly sharing). Later hours do not matter:
+    a roll adds up its sessions as of its own hour. Such an hour is rolled again, and
+    readers take no rolled hour from it on."""
+    content = {int(m["hour_ms"]): int(m["content"]) for m in marks}
+    roll = {int(m["hour_ms"]): int(m["newest"]) for m in marks}
+    seen = {int(m["hour_ms"]): {int(h): int(c) for h, c in zip(m["deps"], m["dep_content"],
+                                                               strict=True)}
+            for m in marks}
+    stale = set()
+    for hour, deps in seen.items():
+        if any(dep < hour and content.get(dep, 0) != c for dep, c in deps.items()):
+            stale.add(hour)
+        # a later hour rolled before this one that shares a session with it must have seen it
+        stale.update(dep for dep in deps if dep > hour and roll.get(dep, 0) < roll[hour]
+                     and hour not in seen.get(dep, {}))
+    return stale
 
 
 class RollupHooks:
@@ -269,13 +365,17 @@ class Roller:
         start = current - (self.retention_days * 24 if full else RECHECK_HOURS) * HOUR_MS
         span = {"from_ms": start, "until_ms": now_ms}
         counts = {int(r["hour_ms"]): int(r["n"]) for r in self.store.query(rollup.counts, span)}
-        marks = {int(r["hour_ms"]): r for r in self.store.query(rollup.marks, span)}
+        found = self.store.query(rollup.marks, {**span, "from_ms": 0} if rollup.linked else span)
+        marks = {int(r["hour_ms"]): r for r in found}
+        stale = stale_hours(found) if rollup.linked else set()
         todo, empty = [], []
         for hour in range(current, start - 1, -HOUR_MS):  # newest first
             rows, mark, end = counts.get(hour, 0), marks.get(hour), min(hour + HOUR_MS, cut)
-            if mark is not None and int(mark["rows"]) == rows and int(mark["covered"]) >= end:
+            if hour in stale:
+                pass  # rolled before an hour it depends on changed: roll it again
+            elif mark is not None and int(mark["rows"]) == rows and int(mark["covered"]) >= end:
                 continue  # rolled as far as it can be, and no row came since
-            if mark is not None and hour == current and int(mark["rows"]) == rows:
+            elif mark is not None and hour == current and int(mark["rows"]) == rows:
                 continue  # the hour being filled: nothing new since its last roll
             if rows == 0 and end == hour + HOUR_MS:
                 empty.append(hour)
@@ -283,7 +383,8 @@ class Roller:
                 todo.append((hour, end))
         if empty:
             self.store.command(rollup.mark_empty, {"hours": empty, "roll": _roll_id()})
-        for hour, end in todo[:MAX_HOURS_PER_CYCLE]:
+        # the newest hours first, rolled oldest first: a linked roll reads the hours before it
+        for hour, end in sorted(todo[:MAX_HOURS_PER_CYCLE]):
             self.store.command(rollup.roll, {"from_ms": hour, "until_ms": end, "roll": _roll_id()})
         backlog = any(hour != current for hour, _ in todo)
         return min(len(todo), MAX_HOURS_PER_CYCLE) + len(empty), backlog
@@ -341,11 +442,15 @@ def coverage(store: Store, since_ms: int, until_ms: int,
     from_ms = since_ms // HOUR_MS * HOUR_MS if until_ms - since_ms >= SNAP_WINDOW_MS else since_ms
     first_ms = -(-from_ms // HOUR_MS) * HOUR_MS
     run: list[tuple[int, int, int]] = []  # (hour, roll, covered)
-    marks = store.query(rollup.marks, {"from_ms": first_ms, "until_ms": until_ms}) if rollup else []
+    marks = store.query(rollup.marks, {"from_ms": 0 if rollup.linked else first_ms,
+                                       "until_ms": until_ms}) if rollup else []
+    stale = stale_hours(marks) if rollup and rollup.linked else set()
     for mark in marks:
         hour, covered = int(mark["hour_ms"]), int(mark["covered"])
-        if hour != first_ms + len(run) * HOUR_MS or covered > until_ms:
-            break  # a gap (not rolled yet), or a roll reaching past the window
+        if hour < first_ms:
+            continue  # read for stale_hours only
+        if hour != first_ms + len(run) * HOUR_MS or covered > until_ms or hour in stale:
+            break  # a gap (not rolled yet), a roll reaching past the window, or stale
         run.append((hour, int(mark["newest"]), covered))
         if covered < hour + HOUR_MS:
             break  # the hour being filled: rolled up to its last roll

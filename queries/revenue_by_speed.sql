@@ -34,25 +34,30 @@
 -- wide (as slow-regions; unweighted): p75 within 1% of quantileExact, the threshold's
 -- own bucket split in proportion to where the threshold falls in it.
 -- Whole hours come from the rollup rum.sessions_hourly where it has rolled them
--- (migration 0070): per-hour sums of the sessions wholly inside their hour, plus the
--- pieces of sessions that span hours, merged here with the sessions of the raw rest of
--- the window (cut into pieces the same way), whose share of the sums is taken back out;
--- so the answer is the one the raw events give. Sessions are matched by
--- cityHash64(session_id) (two ids colliding merge: odds ~3e-8 among a million sessions,
--- ~2e-5 among 30 million). A window of 6 h or more starts at the top of its first hour.
+-- (migration 0080): per hour, signed sums that hold each session once, merged over the
+-- hours it was seen in up to its last (the roll does the merging), kept by the session's
+-- first hour. A session the sums cannot give as this window sees it is merged here from
+-- its pieces instead, and its share of the sums (if any) taken back out: one first seen
+-- before the window's first rolled hour (the window cuts it), one seen in more than one
+-- site, country or region, and one the raw rest of the window has too (the rest is cut
+-- into pieces as the roll cuts an hour). So the answer is the one the raw events give.
+-- Sessions are matched by cityHash64(session_id) (two ids colliding merge: odds ~3e-8
+-- among a million sessions, ~2e-5 among 30 million). A window of 6 h or more starts at
+-- the top of its first hour.
 WITH
     rolled AS (
-        -- the rollup's rows of the hours it covers, only the roll in use of each
+        -- the rollup's rows of the hours it covers, only the roll in use of each (a roll id
+        -- is one hour's: ids are unique per INSERT)
         SELECT multiIf({d1:String} = 'country', country, {d1:String} = 'region', region, '') AS g1,
                multiIf({d2:String} = 'country', country, {d2:String} = 'region', region, '') AS g2,
-               part, linked, bucket, sess, sessions, converted, orders, revenue, revenue_sq, w,
-               w_revenue, lcp_sum, lcps, currencies, counts
+               part, bucket, sess, mixed, sessions, converted, orders, revenue, revenue_sq, w,
+               w_revenue, lcp_sum, lcps, currencies, counts,
+               first_hour < toDateTime(intDiv({first_ms:Int64}, 1000), 'UTC') AS cut
         FROM rum.sessions_hourly
         WHERE ({site:String} = '' OR site = {site:String}) AND site != ''
           AND hour >= toDateTime(intDiv({first_ms:Int64}, 1000), 'UTC')
           AND hour < toDateTime(intDiv({rolled_until_ms:Int64} + 999, 1000), 'UTC')
-          AND roll = {rolls:Array(UInt64)}[
-              intDiv(toInt64(toUnixTimestamp(hour)) * 1000 - {first_ms:Int64}, 3600000) + 1]
+          AND roll IN {rolls:Array(UInt64)}
     ),
     rest AS (
         -- the raw events of the window the rollup does not cover (segments as in
@@ -75,19 +80,20 @@ WITH
                    AND ts < fromUnixTimestamp64Milli({until_ms:Int64}, 'UTC')))
     ),
     pieces AS (
-        -- the pieces of sessions seen in more than one: rolled pieces marked linked, rolled
-        -- pieces of sessions a linked piece or the raw rest has too (`interior` = 1: the
-        -- roll added them up as whole sessions, taken back out below), and the raw rest cut
-        -- into pieces as the roll cuts them
-        SELECT g1, g2, sess, lcps, orders, revenue, w, currencies, 1 - linked AS interior
+        -- the rolled pieces of sessions the sums do not hold as this window sees them: cut
+        -- by its first rolled hour, seen in more than one segment (mixed) or also in the
+        -- raw rest; `odd` when the sums leave the session out (cut or mixed anywhere)
+        SELECT g1, g2, sess, lcps, orders, revenue, w, currencies, 1 AS rolled,
+               max(cut OR mixed) OVER (PARTITION BY sess) AS odd
         FROM rolled
         WHERE part = 'session'
-          AND (linked = 1 OR sess IN (
-              SELECT sess FROM rolled WHERE part = 'session' AND linked = 1
+          AND sess IN (
+              SELECT sess FROM rolled WHERE part = 'session' AND (cut OR mixed)
               UNION ALL
               SELECT cityHash64(session_id) FROM rest
-              WHERE {rolled_until_ms:Int64} > {first_ms:Int64}))
+              WHERE {rolled_until_ms:Int64} > {first_ms:Int64})
         UNION ALL
+        -- the raw rest cut into pieces as the roll cuts an hour
         SELECT g1, g2, cityHash64(session_id) AS sess,
                arraySort(groupArrayIf(assumeNotNull(lcp), kind = 'pageview' AND lcp IS NOT NULL
                                       AND lcp <= {cap:Float64})) AS lcps,
@@ -95,18 +101,21 @@ WITH
                sumIf(ifNull(conversion_value, 0), kind = 'conversion') AS revenue,
                max(toFloat64(sample_weight)) AS w,
                groupUniqArrayIf(currency, kind = 'conversion' AND currency != '') AS currencies,
-               0 AS interior
+               0 AS rolled, 0 AS odd
         FROM rest
         GROUP BY g1, g2, sess
     ),
     merged AS (
-        -- whole sessions from their pieces, and what the roll had counted of them
+        -- whole sessions from their pieces, and what the sums hold of them (their rolled
+        -- pieces merged, unless odd)
         SELECT g1, g2, arrayReduce('quantileExact(0.75)', groupArrayArray(lcps)) AS session_lcp,
                sum(length(lcps)) AS lcp_views, sum(orders) AS session_orders,
                sum(revenue) AS session_revenue, max(w) AS session_w,
                groupUniqArrayArray(currencies) AS session_currencies,
-               groupArrayIf((arrayReduce('quantileExact(0.75)', lcps), orders, revenue, w),
-                            interior = 1 AND notEmpty(lcps)) AS counted
+               groupArrayArrayIf(lcps, rolled = 1 AND NOT odd) AS held_lcps,
+               if(empty(held_lcps), [],
+                  [(arrayReduce('quantileExact(0.75)', held_lcps), sumIf(orders, rolled = 1),
+                    sumIf(revenue, rolled = 1), maxIf(w, rolled = 1))]) AS counted
         FROM pieces
         GROUP BY g1, g2, sess
     ),
@@ -129,10 +138,10 @@ WITH
         ARRAY JOIN cs AS c
         GROUP BY g1, g2, bucket
         UNION ALL
-        -- sessions wholly inside a rolled hour, as the roll added them up
+        -- the sums of the rolled hours, but for sessions first seen before them
         SELECT g1, g2, bucket, toInt64(sessions), toInt64(converted), toInt64(orders), revenue,
                revenue_sq, w, w_revenue, lcp_sum, currencies
-        FROM rolled WHERE part = 'agg'
+        FROM rolled WHERE part = 'agg' AND NOT cut
     ),
     views AS (
         -- each segment's page views by LCP: rolled histograms, and the raw rest bucketed
