@@ -1,6 +1,6 @@
 """Rollups per hour, rolled from deduplicated raw events: pre-bucketed Web Vitals histograms
 (rum.vitals_hourly, for slow-regions) and sessions (rum.sessions_hourly, for revenue-impact
-and conversion-by-speed; migration 0070 explains its rows).
+and conversion-by-speed; migration 0080 explains its rows).
 
 Why a background roll and not a materialized view: a view counts every insert, so an
 event the transport delivered twice (docs/architecture.md, "Delivery guarantees")
@@ -15,8 +15,11 @@ RUM_ROLLUP_INTERVAL seconds:
   differs from the count its last roll saw (late rows, merged-away duplicates); the last
   `RECHECK_HOURS` are compared every cycle, the whole retention every `FULL_CHECK_EVERY`
   cycles (and on the first); hours without page views are marked in one statement;
-- at most `MAX_HOURS_PER_CYCLE` hours are rolled per cycle, newest first, so a backfill
-  of a long history never holds up the current hour for long;
+- at most `MAX_HOURS_PER_CYCLE` hours are rolled per cycle, the newest that need it, so
+  a backfill of a long history never holds up the current hour for long; they are
+  rolled oldest first, since a session roll reads the hours before it;
+- a session hour is also rolled again when it is stale (`stale_hours`): an earlier hour
+  it shares sessions with changed after it was rolled;
 - a cycle that only rolled the hour being filled again and took `COSTLY_MS` or more
   makes the next ones wait, so that such cycles take at most `MAX_SHARE` of the time (one
   that took 2 s: nothing for 40 s): they share the process, and chDB runs one statement

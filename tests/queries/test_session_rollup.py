@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from pipeline.rollup import HOUR_MS, SESSION_LCP_CAP, SESSIONS, Roller, coverage
+from pipeline.rollup import HOUR_MS, SESSION_LCP_CAP, SESSIONS, Roller, coverage, stale_hours
 from pipeline.store import Store
 from queries.analytics import THRESHOLDS
 from queries.catalog import get_query
@@ -116,6 +116,54 @@ def test_rolling_order_and_late_pieces_do_not_change_the_answer(chdb_store: Stor
     chdb_store.insert("rum.events", late)
     assert roller.cycle(now=now + 1) >= 1
     same(*raw_and_rolled(chdb_store, now + 1))
+    # the roll of the late rows' hour left the later hours sharing their sessions stale:
+    # readers stopped there (raw rows from it on), the next cycle rolls them again
+    assert roller.cycle(now=now + 2) >= 1
+    assert not stale_hours(chdb_store.query(SESSIONS.marks, {"from_ms": 0, "until_ms": hour + HOUR_MS}))
+    assert len(coverage(chdb_store, int(now * 1000) - 86_400_000, int(now * 1000) + 2000,
+                        SESSIONS)["rolls"]) >= 24
+    same(*raw_and_rolled(chdb_store, now + 2))
+
+
+def test_hours_rolled_out_of_order_are_stale_until_rolled_again(chdb_store: Store) -> None:
+    """A roll adds up its sessions as of its hour, reading the hours before it: an hour
+    rolled before an earlier one that shares its sessions is stale, readers take raw rows
+    from it on, and the roller rolls it again."""
+    now = time.time()
+    chdb_store.insert("rum.events", sessions(now, 800, seed=3))
+    hour = int(now * 1000) // HOUR_MS * HOUR_MS
+    for roll, h in enumerate(range(hour - 6 * HOUR_MS, hour, HOUR_MS)[::-1], 1):  # newest first
+        chdb_store.command(SESSIONS.roll, {"from_ms": h, "until_ms": h + HOUR_MS, "roll": roll})
+    marks = chdb_store.query(SESSIONS.marks, {"from_ms": 0, "until_ms": hour})
+    stale = stale_hours(marks)
+    assert stale and min(stale) > hour - 6 * HOUR_MS, "each hour but the first read too early"
+    first = hour - 6 * HOUR_MS
+    cover = coverage(chdb_store, first, hour, SESSIONS)
+    assert cover["first_ms"] == first and first + len(cover["rolls"]) * HOUR_MS == min(stale)
+    same(*raw_and_rolled(chdb_store, hour / 1000, window_ms=6 * HOUR_MS))
+    roller = Roller(chdb_store)
+    roller.cycle(now=now)
+    assert not stale_hours(chdb_store.query(SESSIONS.marks, {"from_ms": 0, "until_ms": hour}))
+    assert len(coverage(chdb_store, first, hour, SESSIONS)["rolls"]) == 6
+    same(*raw_and_rolled(chdb_store, hour / 1000, window_ms=6 * HOUR_MS))
+
+
+def test_stale_hours() -> None:
+    """An hour is stale when an earlier hour it read changed since, or when an earlier hour
+    rolled after it shares a session its roll did not see."""
+    def mark(hour: int, roll: int, content: int, deps: dict[int, int]) -> dict[str, Any]:
+        return {"hour_ms": hour, "newest": roll, "content": content, "deps": list(deps),
+                "dep_content": list(deps.values())}
+    h = HOUR_MS
+    fine = [mark(0, 1, 10, {h: 20}), mark(h, 2, 20, {0: 10}), mark(2 * h, 3, 30, {})]
+    assert stale_hours(fine) == set()
+    changed = [mark(0, 4, 11, {h: 20}), mark(h, 2, 20, {0: 10})]
+    assert stale_hours(changed) == {h}
+    unseen = [mark(0, 4, 10, {2 * h: 30}), mark(h, 2, 20, {}), mark(2 * h, 3, 30, {})]
+    assert stale_hours(unseen) == {2 * h}
+    # an earlier hour rolled before a later one that no longer shares: nothing to redo
+    gone = [mark(0, 1, 10, {h: 20}), mark(h, 2, 21, {})]
+    assert stale_hours(gone) == set()
 
 
 def test_rolled_hours_are_not_read_from_raw_events(chdb_store: Store) -> None:
