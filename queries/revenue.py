@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from pipeline.rollup import SESSION_LCP_CAP, SESSIONS, coverage
+from pipeline.rollup import SESSION_LCP_CAP, SESSIONS, SNAP_WINDOW_MS, coverage
 from pipeline.store import Store
 from queries.analytics import ALPHA, SESSION_DIMENSIONS, THRESHOLDS, named, parse_session_dimensions
 from queries.spec import COMMON, Param, QuerySpec, Rows, float_param, min_count
@@ -45,6 +45,12 @@ PRIORS = (
 DEFAULT_ELASTICITY = 7.0
 BAND = (7.0, 22.0)  # the spread of the per-second figures: Aberdeen .. Nordstrom
 MAX_LOSS_SHARE = 0.53  # DoubleClick's abandonment: the model never takes more than this
+
+
+# how far behind a window's end the session rollup's last roll may be for the window to
+# end there (the roller's steady state: a cycle every RUM_ROLLUP_INTERVAL, 60 s of grace,
+# rests after costly cycles)
+SESSION_MAX_LAG_MS = 5 * 60_000
 
 
 def _per_day(window_s: int) -> float:
@@ -269,9 +275,21 @@ def _bind(values: dict[str, Any]) -> dict[str, Any]:
 
 
 def _plan(store: Store, bound: dict[str, Any]) -> dict[str, Any]:
-    """What the session rollup answers: it holds countries and regions, LCPs up to its cap."""
+    """What the session rollup answers: it holds countries and regions, LCPs up to its cap.
+
+    A window of `SNAP_WINDOW_MS` or more that the rollup covers up to at most
+    `SESSION_MAX_LAG_MS` before its end ends at the last roll: the raw rest after it
+    (every session active in the last minute or so, each merged with its rolled pieces)
+    would cost more than the rest of the question (bench/RESULTS.md); the per-day
+    figures scale by the seconds covered. Otherwise the rest is read from raw events."""
     rolled = {bound["d1"], bound["d2"]} <= {"", "country", "region"} and bound["cap"] == SESSION_LCP_CAP
-    return coverage(store, bound.pop("since_ms"), bound["until_ms"], SESSIONS if rolled else None)
+    until_ms = bound["until_ms"]
+    since_ms = bound.pop("since_ms")
+    plan = coverage(store, since_ms, until_ms, SESSIONS if rolled else None)
+    if (plan["rolls"] and until_ms - since_ms >= SNAP_WINDOW_MS
+            and until_ms - plan["rolled_until_ms"] <= SESSION_MAX_LAG_MS):
+        plan["until_ms"] = plan["rolled_until_ms"]
+    return plan
 
 
 def _bind_logins(values: dict[str, Any]) -> dict[str, Any]:

@@ -81,17 +81,18 @@ WITH
     ),
     pieces AS (
         -- the rolled pieces of sessions the sums do not hold as this window sees them: cut
-        -- by its first rolled hour, seen in more than one segment (mixed) or also in the
-        -- raw rest; `odd` when the sums leave the session out (cut or mixed anywhere)
+        -- by its first rolled hour (each of their pieces says so), seen in more than one
+        -- segment (mixed: the pieces from the hour it became so say so) or also in the raw
+        -- rest; `odd` when the sums leave the session out (cut or mixed anywhere)
         SELECT g1, g2, sess, lcps, orders, revenue, w, currencies, 1 AS rolled,
                max(cut OR mixed) OVER (PARTITION BY sess) AS odd
         FROM rolled
         WHERE part = 'session'
-          AND sess IN (
-              SELECT sess FROM rolled WHERE part = 'session' AND (cut OR mixed)
+          AND (cut OR sess IN (
+              SELECT sess FROM rolled WHERE part = 'session' AND mixed
               UNION ALL
               SELECT cityHash64(session_id) FROM rest
-              WHERE {rolled_until_ms:Int64} > {first_ms:Int64})
+              WHERE {rolled_until_ms:Int64} > {first_ms:Int64}))
         UNION ALL
         -- the raw rest cut into pieces as the roll cuts an hour
         SELECT g1, g2, cityHash64(session_id) AS sess,

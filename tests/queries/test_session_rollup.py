@@ -14,6 +14,7 @@ from pipeline.rollup import HOUR_MS, SESSION_LCP_CAP, SESSIONS, Roller, coverage
 from pipeline.store import Store
 from queries.analytics import THRESHOLDS
 from queries.catalog import get_query
+from queries.revenue import SESSION_MAX_LAG_MS, _plan
 from queries.spec import load_sql
 
 COUNTRIES = {"IN": ("MH", "KA"), "NL": ("NH",), "BR": ("SP", "RJ")}
@@ -123,6 +124,27 @@ def test_rolling_order_and_late_pieces_do_not_change_the_answer(chdb_store: Stor
     assert len(coverage(chdb_store, int(now * 1000) - 86_400_000, int(now * 1000) + 2000,
                         SESSIONS)["rolls"]) >= 24
     same(*raw_and_rolled(chdb_store, now + 2))
+
+
+def test_a_long_window_ends_at_a_recent_roll(chdb_store: Store) -> None:
+    """revenue-impact over 6 h or more ends at the session rollup's last roll when that is
+    at most SESSION_MAX_LAG_MS old (no raw rest to merge), with the raw path's rows for
+    that window; a roll older than that, or a shorter window, reads the rest raw."""
+    now = time.time()
+    chdb_store.insert("rum.events", sessions(now, 800, seed=7))
+    Roller(chdb_store).cycle(now=now)
+    until = int(now * 1000) + 30_000
+    bound = {"d1": "country", "d2": "", "cap": 60_000.0}
+    plan = _plan(chdb_store, {**bound, "since_ms": until - 86_400_000, "until_ms": until})
+    assert plan["until_ms"] == plan["rolled_until_ms"] > until - SESSION_MAX_LAG_MS
+    params = {**bound, "site": "shop", "threshold": 2500.0}
+    sql = load_sql("revenue_by_speed")
+    raw = chdb_store.query(sql, {**params, **coverage(chdb_store, until - 86_400_000, plan["until_ms"],
+                                                      None), "until_ms": plan["until_ms"]})
+    same(raw, chdb_store.query(sql, {**params, **plan}))
+    late = until + SESSION_MAX_LAG_MS
+    assert "until_ms" not in _plan(chdb_store, {**bound, "since_ms": late - 86_400_000, "until_ms": late})
+    assert "until_ms" not in _plan(chdb_store, {**bound, "since_ms": until - 2 * HOUR_MS, "until_ms": until})
 
 
 def test_hours_rolled_out_of_order_are_stale_until_rolled_again(chdb_store: Store) -> None:
