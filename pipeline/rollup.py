@@ -19,7 +19,8 @@ RUM_ROLLUP_INTERVAL seconds:
   a backfill of a long history never holds up the current hour for long; they are
   rolled oldest first, since a session roll reads the hours before it;
 - a session hour is also rolled again when it is stale (`stale_hours`): an earlier hour
-  it shares sessions with changed after it was rolled;
+  it shares sessions with changed after it was rolled; the session hour being filled is
+  rolled again at most every `SESSION_REFRESH_MS`;
 - a cycle that only rolled the hour being filled again and took `COSTLY_MS` or more
   makes the next ones wait, so that such cycles take at most `MAX_SHARE` of the time (one
   that took 2 s: nothing for 40 s): they share the process, and chDB runs one statement
@@ -134,6 +135,9 @@ ORDER BY hour_ms
 # marker records the hour's content and the hours it shares sessions with (`stale_hours`).
 # queries/revenue_by_speed.sql cuts the raw rest of a window into pieces the same way.
 SESSION_LCP_CAP = 60_000  # ms: LCPs past it are outliers, left out (queries.analytics THRESHOLDS)
+# the hour being filled is rolled again at most this often (its roll is the costliest part of
+# a steady cycle; revenue-impact's window ends at the last roll, queries.revenue)
+SESSION_REFRESH_MS = 120_000
 # a session's LCP (p75 of its page views, as quantileExact) and its bucket
 SESSION_LCP_SQL = "arrayReduce('quantileExact(0.75)', {lcps})"
 LCP_BUCKET_SQL = "toUInt8(least(6, intDiv(toUInt32({lcp}), 1000)))"
@@ -290,6 +294,7 @@ class Rollup:
     counts: str      # raw rows per hour the roll depends on
     marks: str       # the newest marker of each hour
     linked: bool = False  # an hour's roll reads other hours' rows (see `stale_hours`)
+    refresh_ms: int = 0  # the hour being filled is rolled again once its roll is this old
 
 
 VITALS = Rollup("vitals_hourly", _ROLL, _MARK_EMPTY, _COUNTS.format(kinds="'pageview'"),
@@ -299,7 +304,7 @@ SESSIONS = Rollup("sessions_hourly", _SESSION_ROLL, _SESSION_MARK_EMPTY,
                   _MARKS.format(table="sessions_hourly", kind="part", more=""",
        argMax(content, roll) AS content,
        arrayMap(h -> toInt64(toUnixTimestamp(h)) * 1000, argMax(deps, roll)) AS deps,
-       argMax(dep_content, roll) AS dep_content"""), linked=True)
+       argMax(dep_content, roll) AS dep_content"""), linked=True, refresh_ms=SESSION_REFRESH_MS)
 ROLLUPS = (VITALS, SESSIONS)
 
 
@@ -371,7 +376,7 @@ class Roller:
         found = self.store.query(rollup.marks, {**span, "from_ms": 0} if rollup.linked else span)
         marks = {int(r["hour_ms"]): r for r in found}
         stale = stale_hours(found) if rollup.linked else set()
-        todo, empty = [], []
+        todo, empty, deferred = [], [], []
         for hour in range(current, start - 1, -HOUR_MS):  # newest first
             rows, mark, end = counts.get(hour, 0), marks.get(hour), min(hour + HOUR_MS, cut)
             if hour in stale:
@@ -380,10 +385,15 @@ class Roller:
                 continue  # rolled as far as it can be, and no row came since
             elif mark is not None and hour == current and int(mark["rows"]) == rows:
                 continue  # the hour being filled: nothing new since its last roll
+            elif mark is not None and hour == current and cut - int(mark["covered"]) < rollup.refresh_ms:
+                deferred.append((hour, end))  # rolled lately: again only with earlier hours
+                continue
             if rows == 0 and end == hour + HOUR_MS:
                 empty.append(hour)
             else:
                 todo.append((hour, end))
+        if todo:  # it may read the earlier hours rolled now: roll it with them
+            todo[:0] = deferred
         if empty:
             self.store.command(rollup.mark_empty, {"hours": empty, "roll": _roll_id()})
         # the newest hours first, rolled oldest first: a linked roll reads the hours before it

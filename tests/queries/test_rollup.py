@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from collector.settings import Settings
-from pipeline.rollup import GRACE_MS, HOUR_MS, Roller, coverage
+from pipeline.rollup import GRACE_MS, HOUR_MS, SESSION_REFRESH_MS, SESSIONS, VITALS, Roller, Rollup, coverage
 from pipeline.store import Store, StoreError
 from queries.catalog import get_query
 from tests.conftest import scrape, start_server, stop_server
@@ -115,7 +115,17 @@ def test_cycles_wait_after_a_costly_one(chdb_store: Store) -> None:
     chdb_store.insert("rum.events", page_views(now + 1, hours=0.01, per_region=10, seed=4))
     assert roller.cycle(now=now + 1) == 0, "resting"
     assert {r["samples"] for r in answer(chdb_store, now=now + 1) if r["level"] == "region"} == {40}
-    assert Roller(chdb_store).cycle(now=now + 1) >= 2  # both rollups
+    hour = int(now * 1000) // HOUR_MS * HOUR_MS
+
+    def covered(rollup: Rollup) -> int:
+        marks = chdb_store.query(rollup.marks, {"from_ms": hour, "until_ms": hour + HOUR_MS})
+        return int(marks[0]["covered"])
+
+    before = covered(SESSIONS)
+    assert Roller(chdb_store).cycle(now=now + 1) >= 1
+    assert covered(VITALS) > covered(SESSIONS) == before, "sessions: rolled too lately"
+    assert Roller(chdb_store).cycle(now=now + SESSION_REFRESH_MS / 1000) >= 1
+    assert covered(SESSIONS) > before
     assert {r["samples"] for r in answer(chdb_store, now=now + 1) if r["level"] == "region"} == {50}
 
 
