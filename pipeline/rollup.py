@@ -141,6 +141,7 @@ SESSION_REFRESH_MS = 120_000
 # a session's LCP (p75 of its page views, as quantileExact) and its bucket
 SESSION_LCP_SQL = "arrayReduce('quantileExact(0.75)', {lcps})"
 LCP_BUCKET_SQL = "toUInt8(least(6, intDiv(toUInt32({lcp}), 1000)))"
+# the hour a roll rolls, and its raw rows
 _HOUR = "toDateTime(intDiv({from_ms:Int64}, 1000), 'UTC')"
 _SPAN = """ts >= fromUnixTimestamp64Milli({from_ms:Int64}, 'UTC')
           AND ts < fromUnixTimestamp64Milli({until_ms:Int64}, 'UTC')"""
