@@ -107,7 +107,8 @@ def test_duplicate_event_counts_once_and_late_rows_count_after_next_cycle(chdb_s
 
 def test_cycles_wait_after_a_costly_one(chdb_store: Store) -> None:
     """After a costly cycle the roller rests (its cycles take at most max_share of the
-    time); a roller without that memory (or once the rest is over) rolls the new rows."""
+    time); a roller without that memory (or once the rest is over) rolls the new rows,
+    the session rollup's once SESSION_REFRESH_MS has passed since its last roll."""
     now = time.time() // 3600 * 3600 + 1800  # half past: the rows' hour is the one being filled
     chdb_store.insert("rum.events", page_views(now, hours=0.01, per_region=40))
     roller = Roller(chdb_store, max_share=1e-9, costly_ms=0)  # every roll is "costly"
