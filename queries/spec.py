@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import re
+import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -88,7 +90,10 @@ class QuerySpec:
     """A question: its .sql file, the parameters users may pass, and how answers are finished.
 
     `bind` turns the parsed values into the SQL's parameters (beyond the window);
-    `plan` adds parameters read from the store first (e.g. what a rollup covers);
+    `plan` adds parameters read from the store first (e.g. what a rollup covers), and
+    `settled` True when the answer depends only on rows that never change under those
+    parameters (named rolls of a rollup, no raw events): such answers are kept
+    (`SETTLED_KEPT` of them per process) and given again while the parameters are the same;
     `post` finishes the rows in Python (statistics on the few rows a query returns).
     """
 
@@ -118,8 +123,35 @@ class QuerySpec:
             bound["since_ms"] = until_ms - bound.pop("window") * 1000
         if self.plan:
             bound.update(self.plan(store, bound))
-        rows = store.query(load_sql(self.sql_name), bound)
+        settled = bound.pop("settled", False)
+        key = (id(store), self.sql_name, repr(sorted(bound.items()))) if settled else None
+        rows = _settled_answer(key) if key else None
+        if rows is None:
+            rows = store.query(load_sql(self.sql_name), bound)
+            if key:
+                _keep_answer(key, rows)
         return self.post(rows, dict(values)) if self.post else rows
+
+
+# Settled answers (QuerySpec.plan said `settled`): the newest SETTLED_KEPT, per process.
+SETTLED_KEPT = 64
+_settled: OrderedDict[tuple[int, str, str], list[dict[str, Any]]] = OrderedDict()
+_settled_lock = threading.Lock()
+
+
+def _settled_answer(key: tuple[int, str, str]) -> list[dict[str, Any]] | None:
+    with _settled_lock:
+        rows = _settled.get(key)
+        if rows is not None:
+            _settled.move_to_end(key)
+        return [dict(row) for row in rows] if rows is not None else None
+
+
+def _keep_answer(key: tuple[int, str, str], rows: list[dict[str, Any]]) -> None:
+    with _settled_lock:
+        _settled[key] = [dict(row) for row in rows]
+        while len(_settled) > SETTLED_KEPT:
+            _settled.popitem(last=False)
 
 
 

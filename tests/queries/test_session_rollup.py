@@ -10,12 +10,21 @@ from typing import Any
 
 import pytest
 
-from pipeline.rollup import HOUR_MS, SESSION_LCP_CAP, SESSIONS, Roller, coverage, stale_hours
+from pipeline.rollup import (
+    HOUR_MS,
+    SESSION_LCP_CAP,
+    SESSION_REFRESH_MS,
+    SESSIONS,
+    Roller,
+    coverage,
+    stale_hours,
+)
 from pipeline.store import Store
 from queries.analytics import THRESHOLDS
 from queries.catalog import get_query
 from queries.revenue import SESSION_MAX_LAG_MS, _plan
 from queries.spec import load_sql
+from tests.pipeline.stores import FaultInjectedStore
 
 COUNTRIES = {"IN": ("MH", "KA"), "NL": ("NH",), "BR": ("SP", "RJ")}
 
@@ -141,10 +150,46 @@ def test_a_long_window_ends_at_a_recent_roll(chdb_store: Store) -> None:
     sql = load_sql("revenue_by_speed")
     raw = chdb_store.query(sql, {**params, **coverage(chdb_store, until - 86_400_000, plan["until_ms"],
                                                       None), "until_ms": plan["until_ms"]})
+    assert plan.pop("settled") is True
     same(raw, chdb_store.query(sql, {**params, **plan}))
     late = until + SESSION_MAX_LAG_MS
     assert "until_ms" not in _plan(chdb_store, {**bound, "since_ms": late - 86_400_000, "until_ms": late})
     assert "until_ms" not in _plan(chdb_store, {**bound, "since_ms": until - 2 * HOUR_MS, "until_ms": until})
+
+
+class CountingStore(FaultInjectedStore):
+    """The real store, counting the revenue questions it answers."""
+
+    def __init__(self, inner: Store) -> None:
+        super().__init__(inner)
+        self.asked = 0
+
+    def query(self, sql: str, params: Any = None) -> list[dict[str, Any]]:
+        self.asked += sql == load_sql("revenue_by_speed")
+        return super().query(sql, params)
+
+
+def test_a_settled_answer_is_given_again_until_a_roll_changes(chdb_store: Store) -> None:
+    """An answer read only from named rolls (the window ends at the last roll) cannot
+    change until a roll does: asked again, it is given again without asking the store;
+    after a roll it is asked anew. Answers that read raw events are always asked."""
+    now = time.time()
+    chdb_store.insert("rum.events", sessions(now, 400, seed=9))
+    Roller(chdb_store).cycle(now=now)
+    store = CountingStore(chdb_store)
+    spec = get_query("revenue-impact")
+    values = spec.parse({"site": "shop", "by": "country", "min_sessions": "1"})
+    first = spec.run(store, values, now=now + 10)
+    assert first and store.asked == 1
+    assert spec.run(store, values, now=now + 20) == first and store.asked == 1
+    chdb_store.insert("rum.events", sessions(now + 5, 50, seed=10))
+    Roller(chdb_store).cycle(now=now + 5 + SESSION_REFRESH_MS / 1000)  # new rolls
+    spec.run(store, values, now=now + 10 + SESSION_REFRESH_MS / 1000)
+    assert store.asked == 2
+    short = spec.parse({"site": "shop", "by": "country", "window": "2h"})
+    spec.run(store, short, now=now + 10)
+    spec.run(store, short, now=now + 10)
+    assert store.asked == 4, "a short window reads raw events: asked each time"
 
 
 def test_hours_rolled_out_of_order_are_stale_until_rolled_again(chdb_store: Store) -> None:
