@@ -60,7 +60,6 @@ FROM numbers({{n}})
 """
 
 
-
 def load(n: int, days: int) -> str:
     """The INSERT of `n` events over the last `days` days (0: all now)."""
     at_once = max(1, round(75_000 * n / (days * 86_400_000))) if days else 1

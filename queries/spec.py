@@ -154,7 +154,6 @@ def _keep_answer(key: tuple[int, str, str], rows: list[dict[str, Any]]) -> None:
             _settled.popitem(last=False)
 
 
-
 COMMON = {
     "window": Param(parse_window, "24h", "time window ending now: 15m, 24h, 7d ..."),
     "site": Param(parse_site, "", "site key ('' = all sites)"),

@@ -100,9 +100,10 @@ def test_same_rows_with_and_without_the_session_rollup(chdb_store: Store, dims: 
     assert Roller(chdb_store).cycle(now=now) > 0
     cover = coverage(chdb_store, int(now * 1000) - 86_400_000, int(now * 1000), SESSIONS)
     assert len(cover["rolls"]) >= 24
-    linked = chdb_store.query("SELECT countIf(first_hour < hour) AS l, countIf(first_hour = hour) AS i "
+    pieces = chdb_store.query("SELECT countIf(first_hour < hour) AS went_on, "
+                              "countIf(first_hour = hour) AS began "
                               "FROM rum.sessions_hourly WHERE part = 'session'")[0]
-    assert linked["l"] > 100 and linked["i"] > 300, "the data has sessions both ways"
+    assert pieces["went_on"] > 100 and pieces["began"] > 300, "the data has sessions both ways"
     raw, rolled = raw_and_rolled(chdb_store, now, *dims)
     same(before, raw)
     same(raw, rolled)
