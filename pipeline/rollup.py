@@ -1,6 +1,6 @@
 """Rollups per hour, rolled from deduplicated raw events: pre-bucketed Web Vitals histograms
 (rum.vitals_hourly, for slow-regions) and sessions (rum.sessions_hourly, for revenue-impact
-and conversion-by-speed; migration 0080 explains its rows).
+and conversion-by-speed; migration 0090 explains its rows).
 
 Why a background roll and not a materialized view: a view counts every insert, so an
 event the transport delivered twice (docs/architecture.md, "Delivery guarantees")
@@ -126,14 +126,16 @@ GROUP BY hour_ms
 ORDER BY hour_ms
 """
 
-# Sessions (migration 0080 explains the rows). The roll of an hour cuts its sessions into
-# pieces (one per site, country and region seen in the hour), reads the pieces the same
-# sessions left in other hours (each hour's newest roll), and adds each session to the
-# 'agg' sums as merged up to this hour while taking out what it was up to its previous
-# hour, so the sums hold each session once, as of its last hour (telescoping). A session
-# seen in more than one site, country or region adds nothing (readers merge it). The
-# marker records the hour's content and the hours it shares sessions with (`stale_hours`).
-# queries/revenue_by_speed.sql cuts the raw rest of a window into pieces the same way.
+# Sessions (migration 0090 explains the rows). A session is (site, cityHash64(session_id))
+# and counts, whole, in the country and region of its earliest event in a window. The roll
+# of an hour takes its sessions' pieces (one per session seen in the hour), reads the
+# pieces the same sessions left in other hours (each hour's newest roll), and for each
+# hour H a window may start at, from the session's first hour to this one, adds the
+# session as such a window sees it up to this hour to the 'agg' sums of H while taking
+# out what it was up to its previous hour: the sums of H hold each session once, as of
+# its last hour (telescoping). The marker records the hour's content and the hours it
+# shares sessions with (`stale_hours`). queries/revenue_by_speed.sql cuts the raw rest
+# of a window into pieces the same way.
 SESSION_LCP_CAP = 60_000  # ms: LCPs past it are outliers, left out (queries.analytics THRESHOLDS)
 # the hour being filled is rolled again at most this often (its roll is the costliest part of
 # a steady cycle; revenue-impact's window ends at the last roll, queries.revenue)
@@ -145,39 +147,12 @@ LCP_BUCKET_SQL = "toUInt8(least(6, intDiv(toUInt32({lcp}), 1000)))"
 _HOUR = "toDateTime(intDiv({from_ms:Int64}, 1000), 'UTC')"
 _SPAN = """ts >= fromUnixTimestamp64Milli({from_ms:Int64}, 'UTC')
           AND ts < fromUnixTimestamp64Milli({until_ms:Int64}, 'UTC')"""
-
-
-def _upto(name: str, cond: str) -> str:
-    """A session's merged values over its pieces where `cond` (window functions over `s`)."""
-    return f"""arraySort(groupArrayArrayIf(lcps, {cond}) OVER s) AS lcps_{name},
-               {SESSION_LCP_SQL.format(lcps=f"lcps_{name}")} AS lcp_{name},
-               toInt64(sumIf(orders, {cond}) OVER s) AS orders_{name},
-               sumIf(revenue, {cond}) OVER s AS revenue_{name},
-               maxIf(w, {cond}) OVER s AS w_{name},
-               groupUniqArrayArrayIf(currencies, {cond}) OVER s AS currencies_{name},
-               uniqExactIf((site, country, region), {cond}) OVER s AS segments_{name},
-               anyIf((site, country, region), {cond}) OVER s AS segment_{name}"""
-
-
 _SESSION_ROLL = f"""
 INSERT INTO rum.sessions_hourly
-    (site, hour, part, first_hour, mixed, country, region, bucket, sess, sessions, converted,
+    (site, hour, part, from_hour, carried, country, region, bucket, sess, sessions, converted,
      orders, revenue, revenue_sq, w, w_revenue, lcp_sum, lcps, currencies, counts, n, content,
      deps, dep_content, roll, rolled_until)
 WITH
-    fresh AS (
-        -- this hour's pieces, from deduplicated raw events
-        SELECT site, country, region, cityHash64(session_id) AS sess,
-               arraySort(groupArrayIf(assumeNotNull(lcp), kind = 'pageview' AND lcp IS NOT NULL
-                                      AND lcp <= {SESSION_LCP_CAP})) AS lcps,
-               toUInt32(countIf(kind = 'conversion')) AS orders,
-               sumIf(ifNull(conversion_value, 0), kind = 'conversion') AS revenue,
-               max(toFloat64(sample_weight)) AS w,
-               groupUniqArrayIf(currency, kind = 'conversion' AND currency != '') AS currencies
-        FROM rum.events FINAL
-        WHERE is_bot = 0 AND kind IN ('pageview', 'conversion') AND {_SPAN}
-        GROUP BY site, country, region, sess
-    ),
     current AS (
         -- the newest roll of every other hour (rows of superseded rolls are not read)
         SELECT hour, max(roll) AS newest, argMax(content, roll) AS newest_content
@@ -186,62 +161,87 @@ WITH
         GROUP BY hour
     ),
     (SELECT mapFromArrays(groupArray(hour), groupArray(newest_content)) FROM current) AS known,
-    seen AS (
-        -- every piece of this hour's sessions, this hour's and other hours', with what its
-        -- session adds up to up to this hour (`now`) and before it (`before`)
-        SELECT hour, site, country, region, sess, lcps, orders, revenue, w, currencies,
-               min(hour) OVER s AS first_hour,
-               (site, country, region) = minIf((site, country, region), hour = {_HOUR}) OVER s
-                   AS lead,
-               countIf(hour < {_HOUR}) OVER s > 0 AS seen_before,
-               groupUniqArrayIf(hour, hour != {_HOUR}) OVER s AS other_hours,
-               {_upto("now", f"hour <= {_HOUR}")},
-               {_upto("before", f"hour < {_HOUR}")}
+    sessions AS (
+        -- the sessions seen in this hour, each with all its pieces (this hour's, from
+        -- deduplicated raw events, and other hours'), by hour
+        SELECT site, sess,
+               arraySort(p -> p.1, groupArray((hour, country, region, lcps, toInt64(orders),
+                                               revenue, w, currencies))) AS ps
         FROM (
-            SELECT {_HOUR} AS hour, site, country, region, sess, lcps, orders, revenue, w,
-                   currencies
-            FROM fresh
+            SELECT {_HOUR} AS hour, site, sess, seg.1 AS country, seg.2 AS region, lcps,
+                   orders, revenue, w, currencies
+            FROM (
+                SELECT site, cityHash64(session_id) AS sess,
+                       argMin((country, region), (ts, event_id)) AS seg,
+                       arraySort(groupArrayIf(assumeNotNull(lcp), kind = 'pageview'
+                                              AND lcp IS NOT NULL AND lcp <= {SESSION_LCP_CAP}))
+                           AS lcps,
+                       toUInt32(countIf(kind = 'conversion')) AS orders,
+                       sumIf(ifNull(conversion_value, 0), kind = 'conversion') AS revenue,
+                       max(toFloat64(sample_weight)) AS w,
+                       groupUniqArrayIf(currency, kind = 'conversion' AND currency != '')
+                           AS currencies
+                FROM rum.events FINAL
+                WHERE is_bot = 0 AND kind IN ('pageview', 'conversion') AND {_SPAN}
+                GROUP BY site, sess
+            )
             UNION ALL
-            SELECT hour, site, country, region, sess, lcps, orders, revenue, w, currencies
+            SELECT hour, site, sess, country, region, lcps, orders, revenue, w, currencies
             FROM rum.sessions_hourly
             WHERE part = 'session' AND hour != {_HOUR}
               AND (hour, roll) IN (SELECT hour, newest FROM current)
               AND sess IN (SELECT cityHash64(session_id) FROM rum.events
                            WHERE is_bot = 0 AND kind IN ('pageview', 'conversion') AND {_SPAN})
         )
-        WINDOW s AS (PARTITION BY sess)
+        GROUP BY site, sess
+        HAVING has(arrayMap(p -> p.1, ps), {_HOUR})
+    ),
+    emits AS (
+        -- per session: its piece of this hour (k 0: its 'session' row; k 3: its share of
+        -- the marker), and for each hour H from its first to this one, the session as a
+        -- window starting at H sees it up to this hour (k 1, +1) and up to its previous
+        -- hour (k 2, -1): its pieces from H on (the earliest gives its segment)
+        SELECT site, sess, ps, first_hour, e.1 AS k, e.2 AS from_hour, e.3 AS pieces
+        FROM (
+            SELECT site, sess, ps, ps[1].1 AS first_hour,
+                   arrayFilter(p -> p.1 <= {_HOUR}, ps) AS upto,
+                   arrayConcat(
+                       [(0, first_hour, arrayFilter(p -> p.1 = {_HOUR}, ps)),
+                        (3, first_hour, arrayFilter(p -> p.1 = {_HOUR}, ps))],
+                       arrayFlatten(arrayMap(
+                           h -> [(1, h, arrayFilter(p -> p.1 >= h, upto)),
+                                 (2, h, arrayFilter(p -> p.1 >= h AND p.1 < {_HOUR}, upto))],
+                           arrayMap(i -> first_hour + i * 3600,
+                                    range(toUInt32(dateDiff('hour', first_hour, {_HOUR})) + 1)))))
+                       AS es
+            FROM sessions
+        )
+        ARRAY JOIN es AS e
+        WHERE k IN (0, 3) OR notEmpty(arrayFlatten(arrayMap(p -> p.4, pieces)))
     ),
     out AS (
-        -- each piece of this hour gives its 'session' row (k 0) and its share of the
-        -- marker (k 3); the first piece of each session adds the session as of now (k 1,
-        -- sign +1) and takes it out as of its previous hour (k 2, sign -1)
         SELECT multiIf(k = 0, 'session', k = 3, 'mark', 'agg') AS o_part,
-               multiIf(k = 1, segment_now, k = 2, segment_before, (site, country, region)) AS seg,
-               if(k = 3, '', tupleElement(seg, 1)) AS o_site,
-               if(k = 3, '', tupleElement(seg, 2)) AS o_country,
-               if(k = 3, '', tupleElement(seg, 3)) AS o_region,
-               if(k = 3, toDateTime(0, 'UTC'), first_hour) AS o_first_hour,
-               if(k = 0, toUInt8(segments_now > 1), 0) AS o_mixed,
-               multiIf(k = 0, (toInt64(orders), revenue, w, 0.),
-                       k = 1, (orders_now, revenue_now, w_now, lcp_now),
-                       (orders_before, revenue_before, w_before, lcp_before)) AS v,
-               if(k IN (0, 3), 0, {LCP_BUCKET_SQL.format(lcp="v.4")}) AS o_bucket,
+               if(k = 3, '', site) AS o_site,
+               if(k = 3, '', pieces[1].2) AS o_country,
+               if(k = 3, '', pieces[1].3) AS o_region,
+               if(k IN (1, 2), from_hour, toDateTime(0, 'UTC')) AS o_from_hour,
+               toUInt8(k IN (1, 2) AND from_hour > first_hour) AS o_carried,
+               arraySort(arrayFlatten(arrayMap(p -> p.4, pieces))) AS all_lcps,
+               (arraySum(arrayMap(p -> p.5, pieces)), arraySum(arrayMap(p -> p.6, pieces)),
+                arrayMax(arrayMap(p -> p.7, pieces)),
+                if(k IN (1, 2), toFloat64({SESSION_LCP_SQL.format(lcps="all_lcps")}), 0.)) AS v,
+               if(k IN (1, 2), {LCP_BUCKET_SQL.format(lcp="v.4")}, 0) AS o_bucket,
                if(k = 0, sess, 0) AS o_sess, multiIf(k = 3, 0, k = 2, -1, 1) AS sign,
-               if(k = 0, lcps, []) AS o_lcps,
-               multiIf(k = 0, currencies, k = 1, currencies_now, k = 2, currencies_before, [])
+               if(k = 0, all_lcps, []) AS o_lcps,
+               if(k = 3, [], arrayDistinct(arrayFlatten(arrayMap(p -> p.8, pieces))))
                    AS o_currencies,
-               if(k = 3, cityHash64(site, country, region, sess, lcps, orders, revenue, w,
-                                    arraySort(currencies)), 0) AS o_content,
-               if(k = 3, other_hours, []) AS o_deps
-        FROM seen
-        ARRAY JOIN arrayFilter(x -> x IN (0, 3)
-                                    OR (x = 1 AND lead AND segments_now = 1 AND notEmpty(lcps_now))
-                                    OR (x = 2 AND lead AND seen_before AND segments_before = 1
-                                        AND notEmpty(lcps_before)),
-                               [0, 1, 2, 3]) AS k
-        WHERE hour = {_HOUR}
+               if(k = 3, cityHash64(site, pieces[1].2, pieces[1].3, sess, pieces[1].4,
+                                    pieces[1].5, pieces[1].6, pieces[1].7, arraySort(pieces[1].8)),
+                  0) AS o_content,
+               if(k = 3, arrayFilter(h -> h != {_HOUR}, arrayMap(p -> p.1, ps)), []) AS o_deps
+        FROM emits
     )
-SELECT site, {_HOUR}, part, first_hour, mixed, country, region, bucket, sess,
+SELECT site, {_HOUR}, part, from_hour, carried, country, region, bucket, sess,
        toInt32(sum(sign)), toInt32(sum(sign * (v.1 > 0))), toInt32(sum(sign * v.1)),
        sum(sign * v.2), sum(sign * v.2 * v.2), sum(sign * v.3), sum(sign * v.3 * v.2),
        sum(sign * v.4), any(lcps), groupUniqArrayArray(currencies), [],
@@ -252,14 +252,14 @@ SELECT site, {_HOUR}, part, first_hour, mixed, country, region, bucket, sess,
        {{roll:UInt64}}, fromUnixTimestamp64Milli({{until_ms:Int64}}, 'UTC')
 FROM (
     SELECT o_part AS part, o_site AS site, o_country AS country, o_region AS region,
-           o_first_hour AS first_hour, o_mixed AS mixed, o_bucket AS bucket, o_sess AS sess,
+           o_from_hour AS from_hour, o_carried AS carried, o_bucket AS bucket, o_sess AS sess,
            sign, v, o_lcps AS lcps, o_currencies AS currencies, o_content AS content,
            o_deps AS deps
     FROM out
     UNION ALL  -- the marker, also when the hour has no piece
     SELECT 'mark', '', '', '', toDateTime(0, 'UTC'), 0, 0, 0, 0, (0, 0., 0., 0.), [], [], 0, []
 )
-GROUP BY site, part, first_hour, mixed, country, region, bucket, sess
+GROUP BY site, part, from_hour, carried, country, region, bucket, sess
 UNION ALL
 SELECT site, {_HOUR}, 'views', toDateTime(0, 'UTC'), 0, country, region, 0, 0, 0, 0, 0, 0, 0,
        0, 0, 0, [], [], {DENSE_SQL.format(bucket_max=BUCKETS - 1)}, 0, 0, [], [], {{roll:UInt64}},

@@ -281,8 +281,9 @@ def _plan(store: Store, bound: dict[str, Any]) -> dict[str, Any]:
     `SESSION_MAX_LAG_MS` before its end ends at the last roll: the raw rest after it
     (every session active in the last minute or so, each merged with its rolled pieces)
     would cost more than the rest of the question (bench/RESULTS.md); the per-day
-    figures scale by the seconds covered, and the answer is settled (kept until a roll
-    changes). Otherwise the rest is read from raw events."""
+    figures scale by the seconds covered. A window the rolls then cover whole is read
+    from the rollup's sums alone (revenue_by_speed_rolled.sql) and is settled (kept until
+    a roll changes). Otherwise the rest is read from raw events."""
     rolled = {bound["d1"], bound["d2"]} <= {"", "country", "region"} and bound["cap"] == SESSION_LCP_CAP
     until_ms = bound["until_ms"]
     since_ms = bound.pop("since_ms")
@@ -290,9 +291,12 @@ def _plan(store: Store, bound: dict[str, Any]) -> dict[str, Any]:
     if (plan["rolls"] and until_ms - since_ms >= SNAP_WINDOW_MS
             and until_ms - plan["rolled_until_ms"] <= SESSION_MAX_LAG_MS):
         plan["until_ms"] = plan["rolled_until_ms"]
-        # rows of the named rolls only (the window starts at its first rolled hour): the
-        # answer is the same until a roll changes them, so it is kept (QuerySpec.run)
-        plan["settled"] = plan["from_ms"] == plan["first_ms"]
+    rest = plan["from_ms"] < plan["first_ms"] or plan.get("until_ms", until_ms) > plan["rolled_until_ms"]
+    if plan["rolls"] and not rest:
+        # no raw rest: the sums alone answer, and only rows of the named rolls are read, so
+        # the answer is the same until a roll changes them: it is kept (QuerySpec.run)
+        plan["sql_name"] = "revenue_by_speed_rolled"
+        plan["settled"] = True
     return plan
 
 

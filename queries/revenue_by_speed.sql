@@ -28,31 +28,31 @@
 --   the segment), above_threshold (those with LCP past `threshold`), span_s (the seconds
 --   the window covers: from_ms to until_ms).
 -- Sessions with a conversion but no page view with an LCP cannot be bucketed and are
--- left out. A session is cut at the window's edges (only its events inside count).
+-- left out. A session is (site, session id), cut at the window's edges (only its events
+-- inside count), and counts, whole, in the segment of its earliest event in the window
+-- (ties broken by event id).
 --
 -- Page views' p75 and share past the threshold come from histograms of 600 buckets, 2%
 -- wide (as slow-regions; unweighted): p75 within 1% of quantileExact, the threshold's
 -- own bucket split in proportion to where the threshold falls in it.
 -- Whole hours come from the rollup rum.sessions_hourly where it has rolled them
--- (migration 0080): per hour, signed sums that hold each session once, merged over the
--- hours it was seen in up to its last (the roll does the merging), kept by the session's
--- first hour. A session the sums cannot give as this window sees it is merged here from
--- its pieces instead, and its share of the sums (if any) taken back out: one first seen
--- before the window's first rolled hour (the window cuts it), one seen in more than one
--- site, country or region, and one the raw rest of the window has too (the rest is cut
--- into pieces as the roll cuts an hour). So the answer is the one the raw events give.
--- Sessions are matched by cityHash64(session_id) (two ids colliding merge: odds ~3e-8
--- among a million sessions, ~2e-5 among 30 million). A window of 6 h or more starts at
--- the top of its first hour.
+-- (migration 0090): per hour, signed sums that hold each session once as a window
+-- starting at a given hour sees it, merged over the hours it was seen in up to its last
+-- (the roll does the merging). A session the raw rest of the window has too is merged
+-- here from its rolled pieces and its raw events instead, and its share of the sums
+-- taken back out (the rest is cut into pieces as the roll cuts an hour). So the answer
+-- is the one the raw events give. A window the rolls cover whole is answered by
+-- revenue_by_speed_rolled.sql, which reads the sums alone. Sessions are matched by
+-- cityHash64(session_id) (two ids colliding merge: odds ~3e-8 among a million sessions,
+-- ~2e-5 among 30 million). A window of 6 h or more starts at the top of its first hour.
 WITH
     rolled AS (
         -- the rollup's rows of the hours it covers, only the roll in use of each (a roll id
         -- is one hour's: ids are unique per INSERT)
         SELECT multiIf({d1:String} = 'country', country, {d1:String} = 'region', region, '') AS g1,
                multiIf({d2:String} = 'country', country, {d2:String} = 'region', region, '') AS g2,
-               part, bucket, sess, mixed, sessions, converted, orders, revenue, revenue_sq, w,
-               w_revenue, lcp_sum, lcps, currencies, counts,
-               first_hour < toDateTime(intDiv({first_ms:Int64}, 1000), 'UTC') AS cut
+               site, hour, part, bucket, sess, sessions, converted, orders, revenue, revenue_sq,
+               w, w_revenue, lcp_sum, lcps, currencies, counts, from_hour, carried
         FROM rum.sessions_hourly
         WHERE ({site:String} = '' OR site = {site:String}) AND site != ''
           AND hour >= toDateTime(intDiv({first_ms:Int64}, 1000), 'UTC')
@@ -70,7 +70,7 @@ WITH
                        {d2:String} = 'city', city, {d2:String} = 'asn', toString(asn),
                        {d2:String} = 'device_class', device_class, {d2:String} = 'browser', browser,
                        {d2:String} = 'os', os, {d2:String} = 'connection_type', connection_type, '') AS g2,
-               session_id, kind, lcp, conversion_value, currency, sample_weight
+               site, session_id, ts, event_id, kind, lcp, conversion_value, currency, sample_weight
         FROM rum.events FINAL
         WHERE is_bot = 0 AND ({site:String} = '' OR site = {site:String})
           AND kind IN ('pageview', 'conversion')
@@ -80,69 +80,71 @@ WITH
                    AND ts < fromUnixTimestamp64Milli({until_ms:Int64}, 'UTC')))
     ),
     pieces AS (
-        -- the rolled pieces of sessions the sums do not hold as this window sees them: cut
-        -- by its first rolled hour (each of their pieces says so), seen in more than one
-        -- segment (mixed: the pieces from the hour it became so say so) or also in the raw
-        -- rest; `odd` when the sums leave the session out (cut or mixed anywhere)
-        SELECT g1, g2, sess, lcps, orders, revenue, w, currencies, 1 AS rolled,
-               max(cut OR mixed) OVER (PARTITION BY sess) AS odd
+        -- the rolled pieces of sessions the raw rest also has (`at`: when the piece
+        -- begins, as far as order goes: its hour)
+        SELECT site, sess, toDateTime64(hour, 3, 'UTC') AS at, (g1, g2) AS seg, lcps, orders,
+               revenue, w, currencies, 1 AS rolled
         FROM rolled
-        WHERE part = 'session'
-          AND (cut OR sess IN (
-              SELECT sess FROM rolled WHERE part = 'session' AND mixed
-              UNION ALL
-              SELECT cityHash64(session_id) FROM rest
-              WHERE {rolled_until_ms:Int64} > {first_ms:Int64}))
+        WHERE part = 'session' AND {rolled_until_ms:Int64} > {first_ms:Int64}
+          AND (site, sess) IN (SELECT site, cityHash64(session_id) FROM rest)
         UNION ALL
         -- the raw rest cut into pieces as the roll cuts an hour
-        SELECT g1, g2, cityHash64(session_id) AS sess,
+        SELECT site, cityHash64(session_id) AS sess, min(ts) AS at,
+               argMin((g1, g2), (ts, event_id)) AS seg,
                arraySort(groupArrayIf(assumeNotNull(lcp), kind = 'pageview' AND lcp IS NOT NULL
                                       AND lcp <= {cap:Float64})) AS lcps,
-               toUInt32(countIf(kind = 'conversion')) AS orders,
+               toInt32(countIf(kind = 'conversion')) AS orders,
                sumIf(ifNull(conversion_value, 0), kind = 'conversion') AS revenue,
                max(toFloat64(sample_weight)) AS w,
                groupUniqArrayIf(currency, kind = 'conversion' AND currency != '') AS currencies,
-               0 AS rolled, 0 AS odd
+               0 AS rolled
         FROM rest
-        GROUP BY g1, g2, sess
+        GROUP BY site, sess
     ),
     merged AS (
-        -- whole sessions from their pieces, and what the sums hold of them (their rolled
-        -- pieces merged, unless odd)
-        SELECT g1, g2, arrayReduce('quantileExact(0.75)', groupArrayArray(lcps)) AS session_lcp,
+        -- whole sessions from their pieces, in the segment of their earliest piece, and
+        -- what the sums hold of them (their rolled pieces merged, in the segment of the
+        -- earliest rolled one)
+        SELECT argMin(seg, at) AS segment, segment.1 AS g1, segment.2 AS g2,
+               arrayReduce('quantileExact(0.75)', groupArrayArray(lcps)) AS session_lcp,
                sum(length(lcps)) AS lcp_views, sum(orders) AS session_orders,
                sum(revenue) AS session_revenue, max(w) AS session_w,
                groupUniqArrayArray(currencies) AS session_currencies,
-               groupArrayArrayIf(lcps, rolled = 1 AND NOT odd) AS held_lcps,
+               groupArrayArrayIf(lcps, rolled = 1) AS held_lcps,
                if(empty(held_lcps), [],
-                  [(arrayReduce('quantileExact(0.75)', held_lcps), sumIf(orders, rolled = 1),
-                    sumIf(revenue, rolled = 1), maxIf(w, rolled = 1))]) AS counted
+                  [(argMinIf(seg, at, rolled = 1), arrayReduce('quantileExact(0.75)', held_lcps),
+                    sumIf(orders, rolled = 1), sumIf(revenue, rolled = 1), maxIf(w, rolled = 1))])
+                   AS counted
         FROM pieces
-        GROUP BY g1, g2, sess
+        GROUP BY site, sess
     ),
     buckets AS (
-        SELECT g1, g2, toUInt8(least(6, intDiv(toUInt32(c.1), 1000))) AS bucket,
-               sum(c.2) AS sessions, sum(c.2 * (c.3 > 0)) AS converted, sum(c.2 * c.3) AS orders,
-               sum(c.2 * c.4) AS revenue, sum(c.2 * c.4 * c.4) AS revenue_sq,
-               sum(c.2 * c.5) AS weighted_sessions, sum(c.2 * c.5 * c.4) AS weighted_revenue,
-               sum(c.2 * c.1) AS lcp_sum, groupUniqArrayArray(currencies) AS currencies
+        SELECT c.1.1 AS g1, c.1.2 AS g2, toUInt8(least(6, intDiv(toUInt32(c.2), 1000))) AS bucket,
+               sum(c.3) AS sessions, sum(c.3 * (c.4 > 0)) AS converted, sum(c.3 * c.4) AS orders,
+               sum(c.3 * c.5) AS revenue, sum(c.3 * c.5 * c.5) AS revenue_sq,
+               sum(c.3 * c.6) AS weighted_sessions, sum(c.3 * c.6 * c.5) AS weighted_revenue,
+               sum(c.3 * c.2) AS lcp_sum, groupUniqArrayArray(currencies) AS currencies
         FROM (
-            -- each merged session (+1) and each piece the roll had added up as a session (-1):
-            -- (session LCP, sign, orders, revenue, weight)
-            SELECT g1, g2, arrayConcat(
-                       if(lcp_views > 0, [(toFloat64(session_lcp), 1, toInt64(session_orders),
+            -- each merged session (+1) and what the sums hold of it (-1):
+            -- (segment, session LCP, sign, orders, revenue, weight)
+            SELECT arrayConcat(
+                       if(lcp_views > 0, [((g1, g2), toFloat64(session_lcp), 1, toInt64(session_orders),
                                            session_revenue, session_w)], []),
-                       arrayMap(p -> (toFloat64(p.1), -1, toInt64(p.2), p.3, p.4), counted)) AS cs,
+                       arrayMap(p -> (p.1, toFloat64(p.2), -1, toInt64(p.3), p.4, p.5), counted)) AS cs,
                    session_currencies AS currencies
             FROM merged
         )
         ARRAY JOIN cs AS c
         GROUP BY g1, g2, bucket
         UNION ALL
-        -- the sums of the rolled hours, but for sessions first seen before them
+        -- the sums of the rolled hours, as a window starting at its first rolled hour sees
+        -- each session
         SELECT g1, g2, bucket, toInt64(sessions), toInt64(converted), toInt64(orders), revenue,
                revenue_sq, w, w_revenue, lcp_sum, currencies
-        FROM rolled WHERE part = 'agg' AND NOT cut
+        FROM rolled
+        WHERE part = 'agg'
+          AND (from_hour = toDateTime(intDiv({first_ms:Int64}, 1000), 'UTC')
+               OR (from_hour > toDateTime(intDiv({first_ms:Int64}, 1000), 'UTC') AND NOT carried))
     ),
     views AS (
         -- each segment's page views by LCP: rolled histograms, and the raw rest bucketed

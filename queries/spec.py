@@ -124,10 +124,11 @@ class QuerySpec:
         if self.plan:
             bound.update(self.plan(store, bound))
         settled = bound.pop("settled", False)
-        key = (id(store), self.sql_name, repr(sorted(bound.items()))) if settled else None
+        sql_name = bound.pop("sql_name", self.sql_name)  # the plan may pick another SQL
+        key = (id(store), sql_name, repr(sorted(bound.items()))) if settled else None
         rows = _settled_answer(key) if key else None
         if rows is None:
-            rows = store.query(load_sql(self.sql_name), bound)
+            rows = store.query(load_sql(sql_name), bound)
             if key:
                 _keep_answer(key, rows)
         return self.post(rows, dict(values)) if self.post else rows

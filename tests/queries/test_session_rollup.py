@@ -100,10 +100,10 @@ def test_same_rows_with_and_without_the_session_rollup(chdb_store: Store, dims: 
     assert Roller(chdb_store).cycle(now=now) > 0
     cover = coverage(chdb_store, int(now * 1000) - 86_400_000, int(now * 1000), SESSIONS)
     assert len(cover["rolls"]) >= 24
-    pieces = chdb_store.query("SELECT countIf(first_hour < hour) AS went_on, "
-                              "countIf(first_hour = hour) AS began "
-                              "FROM rum.sessions_hourly WHERE part = 'session'")[0]
-    assert pieces["went_on"] > 100 and pieces["began"] > 300, "the data has sessions both ways"
+    hours = chdb_store.query("SELECT countIf(n > 1) AS crossing, countIf(n = 1) AS within "
+                             "FROM (SELECT count() AS n FROM rum.sessions_hourly "
+                             "      WHERE part = 'session' GROUP BY site, sess)")[0]
+    assert hours["crossing"] > 100 and hours["within"] > 300, "the data has sessions both ways"
     raw, rolled = raw_and_rolled(chdb_store, now, *dims)
     same(before, raw)
     same(raw, rolled)
@@ -136,15 +136,17 @@ def test_rolling_order_and_late_pieces_do_not_change_the_answer(chdb_store: Stor
     same(*raw_and_rolled(chdb_store, now + 2))
 
 
-def test_a_long_window_ends_at_a_recent_roll(chdb_store: Store) -> None:
+@pytest.mark.parametrize("dims", [("country", ""), ("country", "region"), ("", "region")])
+def test_a_long_window_ends_at_a_recent_roll(chdb_store: Store, dims: tuple[str, str]) -> None:
     """revenue-impact over 6 h or more ends at the session rollup's last roll when that is
-    at most SESSION_MAX_LAG_MS old (no raw rest to merge), with the raw path's rows for
-    that window; a roll older than that, or a shorter window, reads the rest raw."""
+    at most SESSION_MAX_LAG_MS old (no raw rest to merge), and is then read from the
+    rollup's sums alone (revenue_by_speed_rolled.sql), with the raw path's rows for that
+    window; a roll older than that, or a shorter window, reads the rest raw."""
     now = time.time()
     chdb_store.insert("rum.events", sessions(now, 800, seed=7))
     Roller(chdb_store).cycle(now=now)
     until = int(now * 1000) + 30_000
-    bound = {"d1": "country", "d2": "", "cap": 60_000.0}
+    bound = {"d1": dims[0], "d2": dims[1], "cap": 60_000.0}
     plan = _plan(chdb_store, {**bound, "since_ms": until - 86_400_000, "until_ms": until})
     assert plan["until_ms"] == plan["rolled_until_ms"] > until - SESSION_MAX_LAG_MS
     params = {**bound, "site": "shop", "threshold": 2500.0}
@@ -152,10 +154,12 @@ def test_a_long_window_ends_at_a_recent_roll(chdb_store: Store) -> None:
     raw = chdb_store.query(sql, {**params, **coverage(chdb_store, until - 86_400_000, plan["until_ms"],
                                                       None), "until_ms": plan["until_ms"]})
     assert plan.pop("settled") is True
+    assert plan.pop("sql_name") == "revenue_by_speed_rolled"
+    same(raw, chdb_store.query(load_sql("revenue_by_speed_rolled"), {**params, **plan}))
     same(raw, chdb_store.query(sql, {**params, **plan}))
     late = until + SESSION_MAX_LAG_MS
-    assert "until_ms" not in _plan(chdb_store, {**bound, "since_ms": late - 86_400_000, "until_ms": late})
-    assert "until_ms" not in _plan(chdb_store, {**bound, "since_ms": until - 2 * HOUR_MS, "until_ms": until})
+    assert "sql_name" not in _plan(chdb_store, {**bound, "since_ms": late - 86_400_000, "until_ms": late})
+    assert "sql_name" not in _plan(chdb_store, {**bound, "since_ms": until - 2 * HOUR_MS, "until_ms": until})
 
 
 class CountingStore(FaultInjectedStore):
@@ -166,7 +170,7 @@ class CountingStore(FaultInjectedStore):
         self.asked = 0
 
     def query(self, sql: str, params: Any = None) -> list[dict[str, Any]]:
-        self.asked += sql == load_sql("revenue_by_speed")
+        self.asked += sql in (load_sql("revenue_by_speed"), load_sql("revenue_by_speed_rolled"))
         return super().query(sql, params)
 
 
