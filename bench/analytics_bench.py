@@ -29,6 +29,7 @@ from pipeline.chdb_store import ChdbStore  # noqa: E402
 from pipeline.rollup import ROLLUPS, Roller  # noqa: E402
 from pipeline.schema import migrate  # noqa: E402
 from queries.catalog import get_query, parse_window  # noqa: E402
+from queries.spec import forget_settled  # noqa: E402
 
 COUNTRIES = "['US','DE','IN','BR','GB','FR','JP','NL','SE','MX','ES','IT','CA','AU','PL','TR','ID','NG','ZA','AR','KR','VN','PH','EG','TH','CO','CL','PE','RO','CZ','PT','GR','HU','AT','CH','BE','DK','FI','NO','IE']"  # noqa: E501
 
@@ -69,6 +70,7 @@ def load(n: int, days: int) -> str:
 QUESTIONS = [("slow-regions", {}), ("slow-regions (raw SQL, as Grafana reads it)", {}),
              ("slow-segments", {"by": "country"}),
              ("failing-logins", {"by": "country"}), ("revenue-impact", {"by": "country"}),
+             ("revenue-impact (asked again: the settled answer kept)", {"by": "country"}),
              ("revenue-impact (device_class: not in the rollup)", {"by": "device_class"}),
              ("apdex", {"by": "country"})]
 
@@ -84,9 +86,11 @@ def grafana_slow_regions(store: ChdbStore, window: str) -> None:
                               "until_ms": until, "min_samples": 30})
 
 
-def timed(fn: object, runs: int) -> float:
+def timed(fn: object, runs: int, cold: bool = True) -> float:
     out = []
     for _ in range(runs):
+        if cold:  # an answer kept from the run before (queries.spec) would time a lookup
+            forget_settled()
         started = time.perf_counter()
         fn()  # type: ignore[operator]
         out.append(time.perf_counter() - started)
@@ -156,7 +160,8 @@ def main() -> None:
                     continue
                 spec = get_query(name.split(" (")[0])
                 values = spec.parse({"window": window, "site": "shop", **extra})
-                cells.append(timed(lambda s=spec, v=values: s.run(store, v), args.runs))
+                cells.append(timed(lambda s=spec, v=values: s.run(store, v), args.runs,
+                                   cold="kept" not in name))
             print(f"| {name} | " + " | ".join(f"{c:.0f}" for c in cells) + " |")
     store.close()
 

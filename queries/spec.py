@@ -148,6 +148,12 @@ def _settled_answer(key: tuple[int, str, str]) -> list[dict[str, Any]] | None:
         return [dict(row) for row in rows] if rows is not None else None
 
 
+def forget_settled() -> None:
+    """Drop the kept answers (benchmarks time questions cold)."""
+    with _settled_lock:
+        _settled.clear()
+
+
 def _keep_answer(key: tuple[int, str, str], rows: list[dict[str, Any]]) -> None:
     with _settled_lock:
         _settled[key] = [dict(row) for row in rows]
