@@ -20,7 +20,9 @@ RUM_ROLLUP_INTERVAL seconds:
   rolled oldest first, since a session roll reads the hours before it;
 - a session hour is also rolled again when it is stale (`stale_hours`): an earlier hour
   it shares sessions with changed after it was rolled; the session hour being filled is
-  rolled again at most every `SESSION_REFRESH_MS`;
+  rolled again at most every `SESSION_REFRESH_MS`; when more hours are stale than half a
+  cycle's budget (sessions spanning many hours, met by a backfill), the hours not rolled
+  yet go first;
 - a cycle that only rolled the hour being filled again and took `COSTLY_MS` or more
   makes the next ones wait, so that such cycles take at most `MAX_SHARE` of the time (one
   that took 2 s: nothing for 40 s): they share the process, and chDB runs one statement
@@ -395,6 +397,12 @@ class Roller:
                 todo.append((hour, end))
         if todo:  # it may read the earlier hours rolled now: roll it with them
             todo[:0] = deferred
+        if len(stale) > MAX_HOURS_PER_CYCLE // 2:
+            # sessions spanning many hours (a tab left open for days): each older hour
+            # rolled makes every newer hour they share stale again, so newest first would
+            # roll the same hours over and over (quadratic in the hours); roll the hours
+            # not rolled yet first, then the stale ones
+            todo.sort(key=lambda he: (he[0] in stale and he[0] != current, -he[0]))
         if empty:
             self.store.command(rollup.mark_empty, {"hours": empty, "roll": _roll_id()})
         # the newest hours first, rolled oldest first: a linked roll reads the hours before it

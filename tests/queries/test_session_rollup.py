@@ -220,6 +220,31 @@ def test_hours_rolled_out_of_order_are_stale_until_rolled_again(chdb_store: Stor
     same(*raw_and_rolled(chdb_store, hour / 1000, window_ms=6 * HOUR_MS))
 
 
+def test_a_backfill_of_sessions_spanning_every_hour_ends(chdb_store: Store,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Sessions kept for days (a tab left open) share every hour: rolling an older hour
+    makes all newer ones stale. The backfill rolls the hours not rolled yet first, so it
+    ends in about two passes over the hours (newest first, re-rolling the stale hours
+    each time, would take a pass per batch of older hours: quadratic)."""
+    monkeypatch.setattr("pipeline.rollup.MAX_HOURS_PER_CYCLE", 4)
+    now = time.time()
+    hours = 30
+    chdb_store.insert("rum.events", [
+        event("pageview", now - 120 - h * 3600 - j * 600, f"tab{s}", "NL", "NH", 1.0,
+              lcp=1000.0 + 100 * s + j)
+        for s in range(3) for h in range(hours) for j in range(3)])
+    roller, cycles = Roller(chdb_store), 0
+    while cycles < 40:
+        roller.cycles = 0  # check the whole retention every cycle
+        cycles += 1
+        if roller.cycle(now=now) <= 2:  # only the hour being filled, once per rollup
+            break
+    assert cycles <= 2 * (hours // 4 + 1) + 2, cycles
+    cover = coverage(chdb_store, int(now * 1000) - hours * HOUR_MS, int(now * 1000), SESSIONS)
+    assert len(cover["rolls"]) >= hours - 1
+    same(*raw_and_rolled(chdb_store, now, window_ms=hours * HOUR_MS))
+
+
 def test_stale_hours() -> None:
     """An hour is stale when an earlier hour it read changed since, or when an earlier hour
     rolled after it shares a session its roll did not see."""
