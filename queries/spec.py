@@ -90,10 +90,11 @@ class QuerySpec:
     """A question: its .sql file, the parameters users may pass, and how answers are finished.
 
     `bind` turns the parsed values into the SQL's parameters (beyond the window);
-    `plan` adds parameters read from the store first (e.g. what a rollup covers), and
-    `settled` True when the answer depends only on rows that never change under those
-    parameters (named rolls of a rollup, no raw events): such answers are kept
-    (`SETTLED_KEPT` of them per process) and given again while the parameters are the same;
+    `plan` adds parameters read from the store first (e.g. what a rollup covers), may
+    name another .sql file for them (`sql_name`, same output), and says `settled` True
+    when the answer depends only on rows that never change under those parameters (named
+    rolls of a rollup, no raw events): such answers are kept (`SETTLED_KEPT` of them per
+    process) and given again while the parameters are the same;
     `post` finishes the rows in Python (statistics on the few rows a query returns).
     """
 
