@@ -128,8 +128,10 @@ GROUP BY hour_ms
 ORDER BY hour_ms
 """
 
-# Sessions (migration 0090 explains the rows). A session is (site, cityHash64(session_id))
-# and counts, whole, in the country and region of its earliest event in a window. The roll
+# Sessions (migration 0090 explains the rows). A session is a site's session id on one UTC
+# day (`sess` = cityHash64(session_id, toDate(ts)): a session ends at midnight, so it
+# spans at most 24 hours, which bounds a roll's work per session, quadratic in its
+# hours) and counts, whole, in the country and region of its earliest event in a window. The roll
 # of an hour takes its sessions' pieces (one per session seen in the hour), reads the
 # pieces the same sessions left in other hours (each hour's newest roll), and for each
 # hour H a window may start at, from the session's first hour to this one, adds the
@@ -173,7 +175,7 @@ WITH
             SELECT {_HOUR} AS hour, site, sess, seg.1 AS country, seg.2 AS region, lcps,
                    orders, revenue, w, currencies
             FROM (
-                SELECT site, cityHash64(session_id) AS sess,
+                SELECT site, cityHash64(session_id, toDate(ts)) AS sess,
                        argMin((country, region), (ts, event_id)) AS seg,
                        arraySort(groupArrayIf(assumeNotNull(lcp), kind = 'pageview'
                                               AND lcp IS NOT NULL AND lcp <= {SESSION_LCP_CAP}))
@@ -192,7 +194,7 @@ WITH
             FROM rum.sessions_hourly
             WHERE part = 'session' AND hour != {_HOUR}
               AND (hour, roll) IN (SELECT hour, newest FROM current)
-              AND sess IN (SELECT cityHash64(session_id) FROM rum.events
+              AND sess IN (SELECT cityHash64(session_id, toDate(ts)) FROM rum.events
                            WHERE is_bot = 0 AND kind IN ('pageview', 'conversion') AND {_SPAN})
         )
         GROUP BY site, sess

@@ -28,9 +28,11 @@
 --   the segment), above_threshold (those with LCP past `threshold`), span_s (the seconds
 --   the window covers: from_ms to until_ms).
 -- Sessions with a conversion but no page view with an LCP cannot be bucketed and are
--- left out. A session is (site, session id), cut at the window's edges (only its events
--- inside count), and counts, whole, in the segment of its earliest event in the window
--- (ties broken by event id).
+-- left out. A session is a site's session id on one UTC day (it ends at midnight, as
+-- Universal Analytics' sessions did: the rollup's work per session grows with the square
+-- of the hours it spans, and a tab left open for days keeps its id), cut at the window's
+-- edges (only its events inside count), and counts, whole, in the segment of its earliest
+-- event in the window (ties broken by event id).
 --
 -- Page views' p75 and share past the threshold come from histograms of 600 buckets, 2%
 -- wide (as slow-regions; unweighted): p75 within 1% of quantileExact, the threshold's
@@ -43,7 +45,7 @@
 -- taken back out (the rest is cut into pieces as the roll cuts an hour). So the answer
 -- is the one the raw events give. A window the rolls cover whole is answered by
 -- revenue_by_speed_rolled.sql, which reads the sums alone. Sessions are matched by
--- cityHash64(session_id) (two ids colliding merge: odds ~3e-8 among a million sessions,
+-- cityHash64(session_id, day) (two ids colliding merge: odds ~3e-8 among a million sessions,
 -- ~2e-5 among 30 million). A window of 6 h or more starts at the top of its first hour.
 WITH
     rolled AS (
@@ -86,10 +88,10 @@ WITH
                revenue, w, currencies, 1 AS rolled
         FROM rolled
         WHERE part = 'session' AND {rolled_until_ms:Int64} > {first_ms:Int64}
-          AND (site, sess) IN (SELECT site, cityHash64(session_id) FROM rest)
+          AND (site, sess) IN (SELECT site, cityHash64(session_id, toDate(ts)) FROM rest)
         UNION ALL
         -- the raw rest cut into pieces as the roll cuts an hour
-        SELECT site, cityHash64(session_id) AS sess, min(ts) AS at,
+        SELECT site, cityHash64(session_id, toDate(ts)) AS sess, min(ts) AS at,
                argMin((g1, g2), (ts, event_id)) AS seg,
                arraySort(groupArrayIf(assumeNotNull(lcp), kind = 'pageview' AND lcp IS NOT NULL
                                       AND lcp <= {cap:Float64})) AS lcps,

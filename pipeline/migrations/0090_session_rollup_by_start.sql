@@ -4,9 +4,10 @@
 -- cost ~half of revenue-impact's time, most of it in planning the query). The roller
 -- fills the new table from rum.events (a backfill of the retention, newest day first).
 --
--- A session (site, cityHash64(session_id)) counts, whole, in the segment of its earliest
--- event in a window (country and region; ties broken by event id), as
--- queries/revenue_by_speed.sql counts it from raw events.
+-- A session is a site's session id on one UTC day (`sess` = cityHash64(session_id,
+-- toDate(ts)): it ends at midnight, so it spans at most 24 hours) and counts, whole, in
+-- the segment of its earliest event in a window (country and region; ties broken by event
+-- id), as queries/revenue_by_speed.sql counts it from raw events.
 --
 -- One table, four kinds of row (`part`), all of an hour written by one INSERT under one
 -- `roll` id (pipeline/rollup.py), so a reader never sees half a roll:

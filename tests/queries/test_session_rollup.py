@@ -245,6 +245,31 @@ def test_a_backfill_of_sessions_spanning_every_hour_ends(chdb_store: Store,
     same(*raw_and_rolled(chdb_store, now, window_ms=hours * HOUR_MS))
 
 
+def test_a_session_ends_at_midnight_utc(chdb_store: Store) -> None:
+    """A session id's events on two UTC days are two sessions, on both paths (so a tab
+    left open for days is one session a day, and a roll's work per session stays bounded)."""
+    now = time.time()
+    midnight = (now - 2 * 3600) // 86_400 * 86_400  # 2 to 26 hours ago
+    chdb_store.insert("rum.events", [
+        event("pageview", midnight + offset, f"night{i}", "NL", "NH", 1.0, lcp=1500.0 + 10 * i)
+        for i in range(20) for offset in (-1200, -60, 60, 1200)])
+    roller = Roller(chdb_store)
+    for _ in range(3):
+        roller.cycles = 0  # the whole retention each cycle: midnight may be 26 hours back
+        roller.cycle(now=now)
+    window_ms = 30 * HOUR_MS
+    raw, rolled = raw_and_rolled(chdb_store, now, window_ms=window_ms)
+    assert sum(r["sessions"] for r in raw) == 40
+    same(raw, rolled)
+    until = int(now * 1000)
+    plan = _plan(chdb_store, {"d1": "country", "d2": "", "cap": 60_000.0,
+                              "since_ms": until - window_ms, "until_ms": until})
+    assert plan.pop("sql_name") == "revenue_by_speed_rolled" and plan.pop("settled")
+    params = {"site": "shop", "d1": "country", "d2": "", "cap": 60_000.0, "threshold": 2500.0}
+    lean = chdb_store.query(load_sql("revenue_by_speed_rolled"), {**params, **plan})
+    assert sum(r["sessions"] for r in lean) == 40
+
+
 def test_stale_hours() -> None:
     """An hour is stale when an earlier hour it read changed since, or when an earlier hour
     rolled after it shares a session its roll did not see."""
