@@ -131,13 +131,13 @@ ORDER BY hour_ms
 # Sessions (migration 0090 explains the rows). A session is a site's session id on one UTC
 # day (`sess` = cityHash64(session_id, toDate(ts)): a session ends at midnight, so it
 # spans at most 24 hours, which bounds a roll's work per session, quadratic in its
-# hours) and counts, whole, in the country and region of its earliest event in a window. The roll
-# of an hour takes its sessions' pieces (one per session seen in the hour), reads the
-# pieces the same sessions left in other hours (each hour's newest roll), and for each
-# hour H a window may start at, from the session's first hour to this one, adds the
-# session as such a window sees it up to this hour to the 'agg' sums of H while taking
-# out what it was up to its previous hour: the sums of H hold each session once, as of
-# its last hour (telescoping). The marker records the hour's content and the hours it
+# hours) and counts, whole, in the country and region of its earliest event in a
+# window. The roll of an hour takes its sessions' pieces (one per session seen in the
+# hour), reads the pieces the same sessions left in other hours (each hour's newest
+# roll), and for each hour H a window may start at, from the session's first hour to
+# this one, adds the session as such a window sees it up to this hour to the 'agg' sums
+# of H while taking out what it was up to its previous hour: the sums of H hold each
+# session once, as of its last hour (telescoping). The marker records the hour's content and the hours it
 # shares sessions with (`stale_hours`). queries/revenue_by_speed.sql cuts the raw rest
 # of a window into pieces the same way.
 SESSION_LCP_CAP = 60_000  # ms: LCPs past it are outliers, left out (queries.analytics THRESHOLDS)
