@@ -26,8 +26,8 @@ RUM_ROLLUP_INTERVAL seconds:
 - a cycle that only rolled the hour being filled again and took `COSTLY_MS` or more
   makes the next ones wait, so that such cycles take at most `MAX_SHARE` of the time (one
   that took 2 s: nothing for 40 s): they share the process, and chDB runs one statement
-  at a time, with the intake. A cycle that rolled closed hours (a backfill, late rows)
-  is not followed by a rest.
+  at a time, with the intake. A cycle that rolled closed hours or marked them empty (a
+  backfill, late rows) is not followed by a rest.
 
 Each rollup keeps its own marks and is rolled alike. Each roll of an hour is one INSERT:
 its rows under a new roll id and a marker row with the raw rows it covered (`n`) and
@@ -53,6 +53,7 @@ from pipeline.store import Store, StoreError
 log = logging.getLogger(__name__)
 
 HOUR_MS = 3_600_000
+DAY_MS = 24 * HOUR_MS
 GRACE_MS = 60_000
 RECHECK_HOURS = 48
 FULL_CHECK_EVERY = 120
@@ -372,7 +373,7 @@ class Roller:
         return sum(hours for hours, _ in done)
 
     def _cycle(self, rollup: Rollup, now_ms: int, full: bool) -> tuple[int, bool]:
-        """Marked hours, and whether closed hours with rows were rolled (a backlog)."""
+        """Marked hours, and whether closed hours were rolled or marked empty (a backlog)."""
         cut = now_ms - GRACE_MS  # rows stamped before this are (normally) stored by now
         current = cut // HOUR_MS * HOUR_MS
         start = current - (self.retention_days * 24 if full else RECHECK_HOURS) * HOUR_MS
@@ -410,7 +411,9 @@ class Roller:
         # the newest hours first, rolled oldest first: a linked roll reads the hours before it
         for hour, end in sorted(todo[:MAX_HOURS_PER_CYCLE]):
             self.store.command(rollup.roll, {"from_ms": hour, "until_ms": end, "roll": _roll_id()})
-        backlog = any(hour != current for hour, _ in todo)
+        # closed hours rolled or marked (a backfill, late rows): no rest after such a cycle;
+        # the retention's oldest hour is marked again on every full check (its rows expire)
+        backlog = any(hour != start for hour in empty) or any(hour != current for hour, _ in todo)
         return min(len(todo), MAX_HOURS_PER_CYCLE) + len(empty), backlog
 
     async def run(self, interval: float, stop: asyncio.Event) -> None:
@@ -466,8 +469,10 @@ def coverage(store: Store, since_ms: int, until_ms: int,
     from_ms = since_ms // HOUR_MS * HOUR_MS if until_ms - since_ms >= SNAP_WINDOW_MS else since_ms
     first_ms = -(-from_ms // HOUR_MS) * HOUR_MS
     run: list[tuple[int, int, int]] = []  # (hour, roll, covered)
-    marks = store.query(rollup.marks, {"from_ms": 0 if rollup.linked else first_ms,
-                                       "until_ms": until_ms}) if rollup else []
+    # a linked rollup's hours depend only on hours of their own UTC day (a session ends at
+    # midnight), so the marks from that day's start are all `stale_hours` needs
+    since = first_ms // DAY_MS * DAY_MS if rollup and rollup.linked else first_ms
+    marks = store.query(rollup.marks, {"from_ms": since, "until_ms": until_ms}) if rollup else []
     stale = stale_hours(marks) if rollup and rollup.linked else set()
     for mark in marks:
         hour, covered = int(mark["hour_ms"]), int(mark["covered"])
