@@ -138,9 +138,9 @@ ORDER BY hour_ms
 # roll), and for each hour H a window may start at, from the session's first hour to
 # this one, adds the session as such a window sees it up to this hour to the 'agg' sums
 # of H while taking out what it was up to its previous hour: the sums of H hold each
-# session once, as of its last hour (telescoping). The marker records the hour's content and the hours it
-# shares sessions with (`stale_hours`). queries/revenue_by_speed.sql cuts the raw rest
-# of a window into pieces the same way.
+# session once, as of its last hour (telescoping). The marker records the hour's content
+# and the hours it shares sessions with (`stale_hours`). queries/revenue_by_speed.sql
+# cuts the raw rest of a window into pieces the same way.
 SESSION_LCP_CAP = 60_000  # ms: LCPs past it are outliers, left out (queries.analytics THRESHOLDS)
 # the hour being filled is rolled again at most this often (its roll is the costliest part of
 # a steady cycle; revenue-impact's window ends at the last roll, queries.revenue)
@@ -210,9 +210,9 @@ WITH
         FROM (
             SELECT site, sess, ps, ps[1].1 AS first_hour,
                    arrayFilter(p -> p.1 <= {_HOUR}, ps) AS upto,
+                   arrayFilter(p -> p.1 = {_HOUR}, ps) AS here,
                    arrayConcat(
-                       [(0, first_hour, arrayFilter(p -> p.1 = {_HOUR}, ps)),
-                        (3, first_hour, arrayFilter(p -> p.1 = {_HOUR}, ps))],
+                       [(0, first_hour, here), (3, first_hour, here)],
                        arrayFlatten(arrayMap(
                            h -> [(1, h, arrayFilter(p -> p.1 >= h, upto)),
                                  (2, h, arrayFilter(p -> p.1 >= h AND p.1 < {_HOUR}, upto))],
