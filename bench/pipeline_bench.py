@@ -36,40 +36,37 @@ sys.path.insert(0, str(ROOT))
 
 import cramjam  # noqa: E402
 
-from bench.intake_bench import lua_script, run_wrk, stop, wait_up  # noqa: E402
+from bench.intake_bench import AGENTS, beacon, lua_script, run_wrk, stop, wait_up  # noqa: E402
+from collector.drops import Dropped  # noqa: E402
+from collector.geo import GeoLookup  # noqa: E402
 from collector.settings import Settings, load_settings  # noqa: E402
+from collector.stages import Beacon, build_stages  # noqa: E402
 from pipeline.chdb_store import ChdbStore  # noqa: E402
 from pipeline.consumer import PipelineConsumer  # noqa: E402
-from pipeline.kafka import KafkaSink, encode, ensure_topics  # noqa: E402
+from pipeline.kafka import KafkaSink, ensure_topics, records_message  # noqa: E402
 from pipeline.schema import migrate  # noqa: E402
 from tests.conftest import free_port  # noqa: E402
 from tests.geo_fixtures import build_city_db  # noqa: E402
 from tests.kafka_fixtures import TANSU  # noqa: E402
 
 
-def rows_of(i: int, rng: random.Random) -> list[dict[str, Any]]:
-    """Three normalized rows as the collector builds them (page view, api, error)."""
-    now = round(time.time(), 3)
-    base = {"site": "shop-eu", "ts": now, "received_at": now, "session_id": f"s{i % 5000}",
-            "pageview_id": f"p{i}", "seq": 1, "page_path": f"/product/{rng.randint(1, 99999)}",
-            "page_group": "/product/:id", "referrer_host": "www.google.com", "country": "DE",
-            "region": "BE", "city": "Berlin", "asn": 3320, "as_org": "Deutsche Telekom AG",
-            "browser": "Chrome", "browser_version": "131", "os": "Windows",
-            "device_class": "desktop", "is_bot": 0, "sample_weight": 1.0,
-            "connection_type": "4g", "schema_version": 1}
-    pv = {**base, "event_id": f"00000000-0000-4000-8000-{3 * i:012d}", "kind": "pageview",
-          "nav_type": "navigate", "lcp": rng.uniform(800, 6000), "inp": rng.uniform(40, 600),
-          "cls": rng.uniform(0, 0.4), "fcp": rng.uniform(400, 3000), "ttfb": rng.uniform(80, 2000),
-          "dns": 12.0, "connect": 40.0, "tls": 25.0, "request": 180.0, "response": 35.0,
-          "dom_interactive": 650.0, "dom_complete": 1400.0, "load": 1450.0,
-          "transfer_size": 18250, "long_tasks": 3, "tbt": 140.0, "lcp_element": "main>img.hero"}
-    api = {**base, "event_id": f"00000000-0000-4000-8000-{3 * i + 1:012d}", "kind": "api",
-           "api_method": "GET", "api_path": "/api/cart", "api_status": 503, "api_duration": 812.0}
-    err = {**base, "event_id": f"00000000-0000-4000-8000-{3 * i + 2:012d}", "kind": "error",
-           "error_message": "TypeError: Cannot read properties of undefined (reading 'price')",
-           "error_source": "/static/app.js", "error_line": 1, "error_col": 48213,
-           "error_stack": "at renderPrice (/static/app.js:1:48213)\n" * 3}
-    return [pv, api, err]
+def record_of(i: int, rng: random.Random) -> tuple[bytes, bytes, int]:
+    """(session key, record line, rows) of the intake bench's beacon, as the collector makes
+    it (the real stages; a page view, an api call and an error: 3 rows)."""
+    return _run_stages(beacon(rng, i).encode())
+
+
+def _run_stages(body: bytes) -> tuple[bytes, bytes, int]:
+    item: Beacon | Dropped = Beacon(body=body, client_ip=None, user_agent=AGENTS[0],
+                                    received_ms=time.time() * 1000)
+    for _, stage in _STAGES:
+        assert isinstance(item, Beacon)
+        item = stage(item)
+    assert isinstance(item, Beacon), item
+    return item.envelope.sid.encode(), item.line, item.rows
+
+
+_STAGES = build_stages(GeoLookup(None))
 
 
 def settings_for(bootstrap: str, data_dir: Path, **extra: Any) -> Settings:
@@ -107,14 +104,14 @@ def compression(messages: list[bytes]) -> list[tuple[str, float, float]]:
     return out
 
 
-async def produce_rate(bootstrap: str, tmp: Path, messages: list[list[dict[str, Any]]],
+async def produce_rate(bootstrap: str, tmp: Path, messages: list[tuple[bytes, bytes, int]],
                        codec: str) -> float:
     settings = settings_for(bootstrap, tmp / f"produce-{codec}", kafka_compression=codec)
     sink = KafkaSink(settings)
     sink.start()
     started = time.perf_counter()
-    for rows in messages:
-        sink.submit(rows)
+    for key, line, rows in messages:
+        sink.submit(key, line, rows)
         if sink.spool.pending_rows > 60_000:
             await asyncio.sleep(0)  # let the sender run (as the event loop does under load)
     while sink.pending:
@@ -132,9 +129,10 @@ async def drain_rate(bootstrap: str, tmp: Path, n: int, rng: random.Random) -> t
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap, compression_type="zstd",
                                 linger_ms=20, max_batch_size=1 << 20)
     await producer.start()
-    for i in range(n):
-        key, value = encode(rows_of(i, rng))
-        await producer.send(settings.kafka_topic, value, key=key)
+    for start in range(0, n, 50):  # 50 records a message, as the collector packs them
+        records = [record_of(i, rng) for i in range(start, min(n, start + 50))]
+        await producer.send(settings.kafka_topic, records_message([r[1] for r in records]),
+                            key=records[0][0])
     await producer.flush()
     await producer.stop()
     store = ChdbStore(tmp / "drain-chdb")
@@ -308,11 +306,11 @@ def main() -> None:
     rng = random.Random(1)
     try:
         time.sleep(1)
-        batches = [rows_of(i, rng) for i in range(args.messages)]
-        values = [encode(rows)[1] for rows in batches]
+        batches = [record_of(i, rng) for i in range(args.messages)]
+        values = [records_message([line]) for _, line, _ in batches]
         print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python "
               f"{platform.python_version()}; date {time.strftime('%Y-%m-%d')}")
-        print(f"message: one envelope's 3 rows, {statistics.mean(map(len, values)):.0f} B JSON")
+        print(f"message: one beacon's record (3 rows), {statistics.mean(map(len, values)):.0f} B JSON")
         print("\n| codec | ratio | compress MB/s | producer msgs/s (spool -> broker) |")
         print("|---|---|---|---|")
         for name, ratio, mbps in compression(values):

@@ -121,11 +121,10 @@ class BeaconIntake:
                 return
         try:
             body = await self._read_body(headers, receive)
-            doc = _decode_json(body)
         except BodyError as exc:
             await self._drop(send, cors, exc.drop)
             return
-        result = self._enrich(peer_ip, client_ip, headers, doc)
+        result = self._enrich(peer_ip, client_ip, headers, body)
         if isinstance(result, Dropped):
             await self._drop(send, cors, result)
             return
@@ -133,50 +132,52 @@ class BeaconIntake:
             self.metrics.events_dropped.labels(reason.value).inc()
         rows = result.rows
         assert self.sink is not None
-        if not self.sink.submit(rows):
+        if rows and not self.sink.submit(result.envelope.sid.encode(), result.line, rows):
             drop = Dropped(DropReason.BACKPRESSURE, "write buffer full; retry later",
                            RETRY_AFTER_SECONDS)
             await self._drop(send, cors, drop)
             return
         self.metrics.beacons_accepted.inc()
-        self.metrics.events_accepted.inc(len(rows))
+        self.metrics.events_accepted.inc(rows)
         self.metrics.buffer_rows.set(self.sink.pending)
-        await _reply(send, 202, {"accepted": len(rows)}, cors)
+        await _reply(send, 202, {"accepted": rows}, cors)
 
     def _enrich(self, peer_ip: str | None, client_ip: str | None, headers: dict[bytes, bytes],
-                doc: Any) -> Beacon | Dropped:
+                body: bytes) -> Beacon | Dropped:
         cdn_country = None
         if self.geo_header and peer_ip and self.proxies.is_trusted(peer_ip):
             raw = headers.get(self.geo_header, b"").decode("latin-1").upper()
             cdn_country = raw if len(raw) == 2 and raw.isalpha() else None
         origin = headers.get(b"origin")
-        beacon = Beacon(doc=doc, client_ip=client_ip,
+        if not body:
+            return Dropped(DropReason.MALFORMED_JSON, "empty body")
+        beacon = Beacon(body=body, client_ip=client_ip,
                         user_agent=headers.get(b"user-agent", b"").decode("latin-1"),
                         received_ms=time.time() * 1000.0, cdn_country=cdn_country,
                         origin=origin.decode("latin-1") if origin else None,
                         gpc=headers.get(b"sec-gpc", b"").strip() == b"1")
         if self._untimed:
             self._untimed = (self._untimed + 1) % STAGE_TIMING_SAMPLE
-            result: Beacon | Dropped = beacon
             for _, stage in self.stages:
-                result = stage(beacon)
-                if isinstance(result, Dropped):
-                    return result
-            return result
+                step = stage(beacon)
+                if isinstance(step, Dropped):
+                    return step
+                beacon = step  # each stage's result is what the next one gets
+            return beacon
         self._untimed = 1 % STAGE_TIMING_SAMPLE
         return self._enrich_timed(beacon)
 
     def _enrich_timed(self, beacon: Beacon) -> Beacon | Dropped:
         """Run the stages, each timed into rum_stage_seconds{stage}."""
         clock = time.perf_counter
-        result: Beacon | Dropped = beacon
         for name, stage in self.stages:
             started = clock()
-            result = stage(beacon)
+            step = stage(beacon)
             self._stage_timers[name].observe(clock() - started)
-            if isinstance(result, Dropped):
-                return result
-        return result
+            if isinstance(step, Dropped):
+                return step
+            beacon = step
+        return beacon
 
     async def _read_body(self, headers: dict[bytes, bytes], receive: Receive) -> bytes:
         ctype = headers.get(b"content-type", b"").split(b";")[0].strip().lower()
@@ -246,15 +247,6 @@ def _inflate(body: bytes, encoding: bytes, limit: int) -> bytes:
     if not inflater.eof:
         raise BodyError(Dropped(DropReason.BAD_ENCODING, "compressed body is truncated"))
     return out
-
-
-def _decode_json(body: bytes) -> Any:
-    if not body:
-        raise BodyError(Dropped(DropReason.MALFORMED_JSON, "empty body"))
-    try:
-        return orjson.loads(body)
-    except orjson.JSONDecodeError as exc:
-        raise BodyError(Dropped(DropReason.MALFORMED_JSON, str(exc)[:200])) from exc
 
 
 _JSON = (b"content-type", b"application/json")

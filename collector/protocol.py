@@ -1,257 +1,277 @@
-"""Beacon protocol v1: validate a decoded envelope against docs/beacon-protocol.md.
+"""Beacon protocol v1 (docs/beacon-protocol.md) as msgspec Structs: decoded and validated in
+one native step, straight from the body's bytes.
 
-Hand-written rather than pydantic because this is the hottest path of the
-collector; the rules are data (tables below) so they read like the doc.
+Types, ranges, patterns and the event kinds (a tagged union on `t`) are msgspec
+constraints; what msgspec cannot express (strings truncated rather than refused, a
+currency upper-cased, finite prop numbers, the sample-rate floor) is done by
+`_finish` after decoding. A refusal is an InvalidEnvelope whose text names the field
+(`vitals.lcp: must be <= 120000`).
 """
 
 from __future__ import annotations
 
 import math
 import re
-from typing import Any
+from typing import Annotated, Any, Literal, get_args
+
+import msgspec
+from msgspec import Meta, Struct
 
 PROTOCOL_VERSION = 1
 MAX_EVENTS = 100
 MAX_TIMING_MS = 120_000.0
-
-_SITE_RE = re.compile(r"[A-Za-z0-9_.\-]{1,64}")
-_ID_RE = re.compile(r"[A-Za-z0-9_\-]{1,64}")
-_CURRENCY_RE = re.compile(r"[A-Za-z]{3}")
-
-NAV_TYPES = frozenset({"navigate", "reload", "back_forward", "prerender", "restore", "soft"})
-NET_TYPES = frozenset({"slow-2g", "2g", "3g", "4g"})
-
-# field -> (low, high) for numbers in each object of the envelope
-NAV_NUMBERS = {
-    "dns": (0.0, MAX_TIMING_MS),
-    "connect": (0.0, MAX_TIMING_MS),
-    "tls": (0.0, MAX_TIMING_MS),
-    "request": (0.0, MAX_TIMING_MS),
-    "response": (0.0, MAX_TIMING_MS),
-    "dom_interactive": (0.0, MAX_TIMING_MS),
-    "dom_complete": (0.0, MAX_TIMING_MS),
-    "load": (0.0, MAX_TIMING_MS),
-    "transfer_size": (0.0, 1e9),
-}
-VITAL_NUMBERS = {
-    "lcp": (0.0, MAX_TIMING_MS),
-    "inp": (0.0, MAX_TIMING_MS),
-    "cls": (0.0, 100.0),
-    "fcp": (0.0, MAX_TIMING_MS),
-    "ttfb": (0.0, MAX_TIMING_MS),
-}
-NET_NUMBERS = {"rtt": (0.0, MAX_TIMING_MS), "downlink": (0.0, 10_000.0)}
-PERF_NUMBERS = {
-    "long_tasks": (0.0, 100_000.0),
-    "tbt": (0.0, 3_600_000.0),
-    "rage_clicks": (0.0, 100_000.0),
-}
-# field -> max length; longer strings are truncated, not rejected
-ATTRIBUTION_STRINGS = {"lcp_element": 256, "lcp_resource": 256, "inp_target": 256, "cls_source": 256}
 URL_MAX = 2048
-EVENT_KINDS = frozenset({"error", "api", "login", "conversion", "custom"})
 MAX_PROPS = 20
+PROP_KEY_MAX = 64
 PROP_VALUE_MAX = 256
+ATTRIBUTION_MAX = 256
+# the smallest sample rate a client may claim: a row weighs at most 1 / MIN_SAMPLE_RATE, so
+# one beacon claiming 1e-45 cannot outweigh a site's real traffic (lower claims are raised)
+MIN_SAMPLE_RATE = 0.001
+
+# \Z, not $: `$` also matches before a trailing newline
+Site = Annotated[str, Meta(pattern=r"^[A-Za-z0-9_.\-]{1,64}\Z")]
+Ident = Annotated[str, Meta(pattern=r"^[A-Za-z0-9_\-]{1,64}\Z")]
+Currency = Annotated[str, Meta(pattern=r"^[A-Za-z]{3}\Z")]
+Timing = Annotated[float, Meta(ge=0.0, le=MAX_TIMING_MS)]
+Epoch = Annotated[float, Meta(ge=0.0, le=1e14)]
+Count = Annotated[float, Meta(ge=0.0, le=100_000.0)]
+Line = Annotated[int, Meta(ge=0, le=10_000_000)]
+NavType = Literal["navigate", "reload", "back_forward", "prerender", "restore", "soft"]
+NetType = Literal["slow-2g", "2g", "3g", "4g"]
+PropValue = str | bool | int | float
+
+
+class Nav(Struct, forbid_unknown_fields=False):
+    """Navigation Timing of the page view (ms from navigation start, sizes in bytes)."""
+
+    type: NavType | None = None
+    dns: Timing | None = None
+    connect: Timing | None = None
+    tls: Timing | None = None
+    request: Timing | None = None
+    response: Timing | None = None
+    dom_interactive: Timing | None = None
+    dom_complete: Timing | None = None
+    load: Timing | None = None
+    transfer_size: Annotated[float, Meta(ge=0.0, le=1e9)] | None = None
+
+
+class Vitals(Struct):
+    """Core Web Vitals, each sent once when final (ms; CLS unitless)."""
+
+    lcp: Timing | None = None
+    inp: Timing | None = None
+    cls: Annotated[float, Meta(ge=0.0, le=100.0)] | None = None
+    fcp: Timing | None = None
+    ttfb: Timing | None = None
+
+
+class Attribution(Struct):
+    """What caused the vitals (attribution build); each string truncated at 256."""
+
+    lcp_element: str | None = None
+    lcp_resource: str | None = None
+    inp_target: str | None = None
+    cls_source: str | None = None
+
+
+class Net(Struct):
+    """Network Information API."""
+
+    type: NetType | None = None
+    rtt: Timing | None = None
+    downlink: Annotated[float, Meta(ge=0.0, le=10_000.0)] | None = None
+    save_data: bool | None = None
+
+
+class Perf(Struct):
+    """Frustration and main-thread signals."""
+
+    long_tasks: Count | None = None
+    tbt: Annotated[float, Meta(ge=0.0, le=3_600_000.0)] | None = None
+    rage_clicks: Count | None = None
+
+
+class ErrorEvent(Struct, tag_field="t", tag="error"):
+    """A JS error."""
+
+    message: str
+    ts: Epoch | None = None
+    source: str | None = None
+    line: Line | None = None
+    col: Line | None = None
+    stack: str | None = None
+
+
+class ApiEvent(Struct, tag_field="t", tag="api"):
+    """A failed (or slow) API call."""
+
+    ts: Epoch | None = None
+    method: str | None = None
+    url: str | None = None
+    status: Annotated[int, Meta(ge=0, le=999)] | None = None
+    duration: Timing | None = None
+
+
+class LoginEvent(Struct, tag_field="t", tag="login"):
+    """A login attempt and its outcome."""
+
+    success: bool
+    ts: Epoch | None = None
+    reason: str | None = None
+
+
+class ConversionEvent(Struct, tag_field="t", tag="conversion"):
+    """A conversion (order, sign-up) and its value."""
+
+    value: Annotated[float, Meta(ge=0.0, le=1e9)]
+    ts: Epoch | None = None
+    currency: Currency | None = None
+
+
+class CustomEvent(Struct, tag_field="t", tag="custom"):
+    """A named event with flat properties."""
+
+    name: Annotated[str, Meta(min_length=1, max_length=64)]
+    ts: Epoch | None = None
+    props: Annotated[dict[str, PropValue], Meta(max_length=MAX_PROPS)] | None = None
+
+
+Event = ErrorEvent | ApiEvent | LoginEvent | ConversionEvent | CustomEvent
+EVENT_KINDS = ("api", "conversion", "custom", "error", "login")
+
+
+class Envelope(Struct):
+    """One page-view flush from the browser agent."""
+
+    v: Literal[1]
+    site: Site
+    sid: Ident
+    pid: Ident
+    sent_at: Epoch
+    url: str
+    seq: Annotated[int, Meta(ge=0, le=1000)] | None = 0
+    ref: str | None = None
+    sample_rate: Annotated[float, Meta(gt=0.0, le=1.0)] | None = None
+    user: str | None = None
+    nav: Nav | None = None
+    vitals: Vitals | None = None
+    attribution: Attribution | None = None
+    net: Net | None = None
+    perf: Perf | None = None
+    events: Annotated[list[Event], Meta(max_length=MAX_EVENTS)] | None = None
 
 
 class InvalidEnvelope(ValueError):
     """The envelope breaks the protocol; `str()` names the field."""
 
 
-def _fail(field: str, message: str, key: str = "") -> InvalidEnvelope:
-    # the field's name is put together only here: on the hot path nothing fails
-    return InvalidEnvelope(f"{field}.{key}: {message}" if key else f"{field}: {message}")
+class MalformedBody(ValueError):
+    """The body is not JSON (or not UTF-8, or holds a number JSON cannot make finite)."""
 
 
-def _number(value: Any, field: str, low: float, high: float, key: str = "") -> float:
-    # exact type checks: bool is an int subclass, and the protocol never means true as 1;
-    # NaN and infinities fail the range comparison, so no isfinite() is needed
-    kind = type(value)
-    if kind is not float and kind is not int:
-        raise _fail(field, "must be a number", key)
-    if not low <= value <= high:
-        raise _fail(field, f"must be between {low:g} and {high:g}", key)
-    return float(value)
+_decoder = msgspec.json.Decoder(Envelope)
 
 
-def _integer(value: Any, field: str, low: int, high: int, key: str = "") -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        if isinstance(value, float) and value.is_integer():
-            value = int(value)
-        else:
-            raise _fail(field, "must be an integer", key)
-    if value < low or value > high:
-        raise _fail(field, f"must be between {low} and {high}", key)
-    return int(value)
+def decode_envelope(body: bytes) -> Envelope:
+    """Decode and validate a body; MalformedBody or InvalidEnvelope when it is not one."""
+    try:
+        envelope = _decoder.decode(body)
+    except msgspec.ValidationError as exc:
+        raise InvalidEnvelope(_readable(str(exc))) from None
+    except msgspec.DecodeError as exc:
+        raise MalformedBody(str(exc)[:200]) from None
+    except RecursionError:  # nesting past msgspec's depth, in a field it would skip
+        raise MalformedBody("JSON is nested too deeply") from None
+    return _finish(envelope)
 
 
-def _string(value: Any, field: str, max_len: int, key: str = "") -> str:
-    if not isinstance(value, str):
-        raise _fail(field, "must be a string", key)
-    return value[:max_len]
+def validate_envelope(doc: Any) -> Envelope:
+    """The Envelope of an already decoded document (the agents' receivers, tests)."""
+    try:
+        envelope = msgspec.convert(doc, Envelope)
+    except msgspec.ValidationError as exc:
+        raise InvalidEnvelope(_readable(str(exc))) from None
+    return _finish(envelope)
 
 
-def _ident(value: Any, field: str, pattern: re.Pattern[str], key: str = "") -> str:
-    if not isinstance(value, str) or pattern.fullmatch(value) is None:
-        raise _fail(field, f"must match {pattern.pattern}", key)
-    return value
-
-
-def _obj(doc: dict[str, Any], key: str) -> dict[str, Any] | None:
-    value = doc.get(key)
-    if value is None:
-        return None
-    if not isinstance(value, dict):
-        raise _fail(key, "must be an object")
-    return value
-
-
-def _numbers(section: dict[str, Any], name: str, spec: dict[str, tuple[float, float]]) -> dict[str, float]:
-    out: dict[str, float] = {}
-    for key, value in section.items():
-        bounds = spec.get(key)
-        if bounds is None or value is None:
-            continue
-        kind = type(value)  # the checks of _number, inline: this loop runs ~20 times a beacon
-        if (kind is float or kind is int) and bounds[0] <= value <= bounds[1]:
-            out[key] = float(value)
-        else:
-            out[key] = _number(value, name, bounds[0], bounds[1], key)
-    return out
-
-
-def validate_envelope(doc: Any) -> dict[str, Any]:
-    """Return a cleaned copy of a decoded envelope, or raise InvalidEnvelope."""
-    if not isinstance(doc, dict):
-        raise _fail("envelope", "must be a JSON object")
-    if doc.get("v") != PROTOCOL_VERSION or isinstance(doc.get("v"), bool):
-        raise _fail("v", f"unsupported protocol version (supported: {PROTOCOL_VERSION})")
-    out: dict[str, Any] = {
-        "site": _ident(doc.get("site"), "site", _SITE_RE),
-        "sid": _ident(doc.get("sid"), "sid", _ID_RE),
-        "pid": _ident(doc.get("pid"), "pid", _ID_RE),
-        "seq": _integer(doc.get("seq", 0) or 0, "seq", 0, 1000),
-        "sent_at": _number(doc.get("sent_at"), "sent_at", 0.0, 1e14),
-        "url": _string(doc.get("url"), "url", URL_MAX),
-        "ref": _string(doc.get("ref") or "", "ref", URL_MAX),
-        "sample_rate": _sample_rate(doc.get("sample_rate")),
-        "user": _string(doc.get("user") or "", "user", 128),
-    }
-    nav = _obj(doc, "nav")
-    if nav is not None:
-        clean_nav: dict[str, Any] = _numbers(nav, "nav", NAV_NUMBERS)
-        nav_type = nav.get("type")
-        if nav_type is not None:
-            if nav_type not in NAV_TYPES:
-                raise _fail("nav.type", "must be one of " + ", ".join(sorted(NAV_TYPES)))
-            clean_nav["type"] = nav_type
-        out["nav"] = clean_nav
-    vitals = _obj(doc, "vitals")
-    if vitals is not None:
-        out["vitals"] = _numbers(vitals, "vitals", VITAL_NUMBERS)
-    attribution = _obj(doc, "attribution")
+def _finish(env: Envelope) -> Envelope:
+    """The rules msgspec does not express: truncation, defaults, upper case, the rate floor."""
+    env.url = env.url[:URL_MAX]
+    env.ref = (env.ref or "")[:URL_MAX]
+    env.user = (env.user or "")[:128]
+    env.seq = env.seq or 0
+    rate = env.sample_rate
+    env.sample_rate = 1.0 if rate is None else max(rate, MIN_SAMPLE_RATE)
+    attribution = env.attribution
     if attribution is not None:
-        out["attribution"] = {
-            key: _string(attribution[key], "attribution", limit, key)
-            for key, limit in ATTRIBUTION_STRINGS.items()
-            if attribution.get(key) is not None
-        }
-    net = _obj(doc, "net")
-    if net is not None:
-        clean_net: dict[str, Any] = _numbers(net, "net", NET_NUMBERS)
-        if net.get("type") is not None:
-            if net["type"] not in NET_TYPES:
-                raise _fail("net.type", "must be one of " + ", ".join(sorted(NET_TYPES)))
-            clean_net["type"] = net["type"]
-        if net.get("save_data") is not None:
-            if not isinstance(net["save_data"], bool):
-                raise _fail("net.save_data", "must be a boolean")
-            clean_net["save_data"] = net["save_data"]
-        out["net"] = clean_net
-    perf = _obj(doc, "perf")
-    if perf is not None:
-        out["perf"] = _numbers(perf, "perf", PERF_NUMBERS)
-    out["events"] = _events(doc.get("events"))
-    return out
+        for key in ("lcp_element", "lcp_resource", "inp_target", "cls_source"):
+            value = getattr(attribution, key)
+            if value is not None and len(value) > ATTRIBUTION_MAX:
+                setattr(attribution, key, value[:ATTRIBUTION_MAX])
+    if env.events:
+        for index, event in enumerate(env.events):
+            _finish_event(event, index)
+    else:
+        env.events = []
+    return env
 
 
-def _sample_rate(value: Any) -> float:
-    if value is None:
-        return 1.0
-    rate = _number(value, "sample_rate", 0.0, 1.0)
-    if rate == 0.0:
-        raise _fail("sample_rate", "must be above 0")
-    return rate
+def _finish_event(event: Event, index: int) -> None:
+    if type(event) is ErrorEvent:
+        event.message = event.message[:1024]
+        event.source = (event.source or "")[:URL_MAX]
+        event.stack = (event.stack or "")[:4096]
+    elif type(event) is ApiEvent:
+        event.method = (event.method or "GET")[:16].upper()
+        event.url = (event.url or "")[:URL_MAX]
+    elif type(event) is LoginEvent:
+        event.reason = (event.reason or "")[:128]
+    elif type(event) is ConversionEvent:
+        if event.currency is not None:
+            event.currency = event.currency.upper()
+    elif type(event) is CustomEvent and event.props:
+        props: dict[str, PropValue] = {}
+        for key, value in event.props.items():
+            if type(value) is float and not math.isfinite(value):
+                raise InvalidEnvelope(f"events[{index}].props.{key[:PROP_KEY_MAX]}: "
+                                      "must be a string, a finite number or a boolean")
+            props[key[:PROP_KEY_MAX]] = value[:PROP_VALUE_MAX] if type(value) is str else value
+        event.props = props
 
 
-def _events(value: Any) -> list[dict[str, Any]]:
-    if value is None:
-        return []
-    if not isinstance(value, list):
-        raise _fail("events", "must be an array")
-    if len(value) > MAX_EVENTS:
-        raise _fail("events", f"at most {MAX_EVENTS} events per envelope")
-    return [_event(item, i) for i, item in enumerate(value)]
+# msgspec's words -> the protocol doc's: "Expected `int`, got `float` - at `$.seq`"
+# becomes "seq: must be an integer"
+_AT = re.compile(r"^(.*?)(?: - at `\$(.*)`)?$", re.S)
+_EXPECTED = re.compile(r"^Expected `([^`]*)`(?:, got `[^`]*`)?(.*)$", re.S)
+_CHOICES = {"nav.type": get_args(NavType), "net.type": get_args(NetType)}
+_TYPE_WORDS = {"int": "an integer", "float": "a number", "str": "a string", "bool": "a boolean",
+               "object": "an object", "array": "an array", "int | float": "a number",
+               "bool | int | float | str": "a string, a finite number or a boolean"}
 
 
-def _event(item: Any, index: int) -> dict[str, Any]:
-    where = f"events[{index}]"
-    if not isinstance(item, dict):
-        raise _fail(where, "must be an object")
-    kind = item.get("t")
-    if kind not in EVENT_KINDS:
-        raise _fail(f"{where}.t", "must be one of " + ", ".join(sorted(EVENT_KINDS)))
-    out: dict[str, Any] = {"t": kind}
-    if item.get("ts") is not None:
-        out["ts"] = _number(item["ts"], where, 0.0, 1e14, "ts")
-    get = item.get
-    if kind == "error":
-        if get("message") is None:
-            raise _fail(f"{where}.message", "is required")
-        out["message"] = _string(get("message"), where, 1024, "message")
-        out["source"] = _string(get("source") or "", where, URL_MAX, "source")
-        out["line"] = _integer(get("line") or 0, where, 0, 10_000_000, "line")
-        out["col"] = _integer(get("col") or 0, where, 0, 10_000_000, "col")
-        out["stack"] = _string(get("stack") or "", where, 4096, "stack")
-    elif kind == "api":
-        out["method"] = _string(get("method") or "GET", where, 16, "method").upper()
-        out["url"] = _string(get("url") or "", where, URL_MAX, "url")
-        out["status"] = _integer(get("status") or 0, where, 0, 999, "status")
-        if get("duration") is not None:
-            out["duration"] = _number(get("duration"), where, 0.0, MAX_TIMING_MS, "duration")
-    elif kind == "login":
-        if not isinstance(get("success"), bool):
-            raise _fail(f"{where}.success", "must be a boolean")
-        out["success"] = get("success")
-        out["reason"] = _string(get("reason") or "", where, 128, "reason")
-    elif kind == "conversion":
-        out["value"] = _number(get("value"), where, 0.0, 1e9, "value")
-        currency = get("currency")
-        if currency is not None:
-            out["currency"] = _ident(currency, where, _CURRENCY_RE, "currency").upper()
-    else:  # custom
-        name = get("name")
-        if not isinstance(name, str) or not 1 <= len(name) <= 64:
-            raise _fail(f"{where}.name", "must be a string of 1-64 characters")
-        out["name"] = name
-        out["props"] = _props(get("props"), f"{where}.props")
-    return out
-
-
-def _props(value: Any, where: str) -> dict[str, Any]:
-    if value is None:
-        return {}
-    if not isinstance(value, dict):
-        raise _fail(where, "must be an object")
-    if len(value) > MAX_PROPS:
-        raise _fail(where, f"at most {MAX_PROPS} keys")
-    out: dict[str, Any] = {}
-    for key, item in value.items():
-        key = key[:64]
-        if isinstance(item, str):
-            out[key] = item[:PROP_VALUE_MAX]
-        elif isinstance(item, bool) or (isinstance(item, (int, float)) and math.isfinite(item)):
-            out[key] = item
-        else:
-            raise _fail(f"{where}.{key}", "must be a string, a finite number or a boolean")
-    return out
+def _readable(message: str) -> str:
+    """A msgspec validation message in the protocol doc's words, naming the field first."""
+    found = _AT.match(message)
+    text, path = (found.group(1), found.group(2) or "") if found else (message, "")
+    field = path.lstrip(".") or "envelope"
+    missing = re.match(r"^Object missing required field `([^`]+)`$", text)
+    if missing:
+        return f"{field}.{missing.group(1)}: is required" if path else f"{missing.group(1)}: is required"
+    if field.endswith(".t") and text.startswith("Invalid value"):
+        return f"{field}: must be one of " + ", ".join(EVENT_KINDS)
+    if field == "v":
+        return f"v: unsupported protocol version (supported: {PROTOCOL_VERSION})"
+    expected = _EXPECTED.match(text)
+    if expected:
+        kind = expected.group(1).replace(" | null", "")
+        rest = expected.group(2).strip()
+        if rest.startswith("matching regex"):
+            return f"{field}: must match {rest.removeprefix('matching regex ')}"
+        if rest:
+            return f"{field}: must be {rest.replace('.0', '') if rest[0] in '<>' else rest}"
+        return f"{field}: must be {_TYPE_WORDS.get(kind, kind)}"
+    if text.startswith("Invalid enum value") and field in _CHOICES:
+        return f"{field}: must be one of " + ", ".join(sorted(_CHOICES[field]))
+    return f"{field}: {text}"

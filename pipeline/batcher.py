@@ -1,11 +1,13 @@
-"""The embedded sink: a bounded in-process buffer flushed to the store in batches.
+"""The embedded sink: a bounded in-process buffer of beacon records, flushed to the store.
 
-Flushes at `max_rows`, every `max_seconds`, and on close. When the store
-is down, the batch stays at the head of the buffer and is retried with
-backoff; new rows are refused (backpressure, HTTP 503) once `max_buffer_rows`
-are held. When the store refuses the rows themselves (a parse or type
-error), the batch is split until the bad rows are isolated, and those go to
-the dead-letter file: nothing accepted is dropped silently, and one bad row
+Each accepted beacon is one record line (collector/record.py); the batcher inserts
+the lines into the landing table `rum.beacon_records`, where ClickHouse builds the
+event rows. Flushes at `max_rows` (event rows the records will make), every
+`max_seconds`, and on close. When the store is down, the batch stays at the head of the
+buffer and is retried with backoff; new records are refused (backpressure, HTTP 503)
+once `max_buffer_rows` rows are held. When the store refuses the records themselves (a
+parse or type error), the batch is split until the bad records are isolated, and those
+go to the dead-letter file: nothing accepted is dropped silently, and one bad record
 never blocks the rest.
 """
 
@@ -16,44 +18,48 @@ import logging
 import time
 from collections import deque
 from collections.abc import Callable
-from typing import Any
+from typing import Generic, TypeVar
+
+import orjson
 
 from pipeline.deadletter import DeadLetterFile
 from pipeline.store import Store, StoreError
 
 log = logging.getLogger(__name__)
-Row = dict[str, Any]
+LANDING_TABLE = "rum.beacon_records"
+Item = TypeVar("Item")
 
 
-class StoreWentDown(Exception):
-    """The store failed for a transient reason while bad rows were being isolated."""
+class StoreWentDown(Exception, Generic[Item]):
+    """The store failed for a transient reason while bad items were being isolated."""
 
-    def __init__(self, rows: list[Row], error: StoreError, bad: list[tuple[Row, str]]) -> None:
+    def __init__(self, items: list[Item], error: StoreError, bad: list[tuple[Item, str]]) -> None:
         super().__init__(str(error))
-        self.rows = rows
+        self.rows = items
         self.error = error
         self.bad = bad
 
 
-def isolate_bad_rows(store: Store, table: str, batch: list[Row],
-                     exc: StoreError) -> list[tuple[Row, str]]:
-    """Bisect a batch the store refused as bad data: write the good parts, return the bad rows.
+def isolate_bad(write: Callable[[list[Item]], None], batch: list[Item],
+                exc: StoreError) -> list[tuple[Item, str]]:
+    """Bisect a batch the store refused as bad data: write the good parts, return the bad items.
 
-    Each bad row comes back with the store's reason. A store that goes down midway
-    raises StoreWentDown with the rows not yet written (and the bad rows found so far).
+    Each bad item (a record line, or a legacy row) comes back with the store's reason. A
+    store that goes down midway raises StoreWentDown with the items not yet written (and
+    the bad items found so far).
     """
-    bad: list[tuple[Row, str]] = []
-    pending: list[tuple[list[Row], StoreError]] = [(batch, exc)]
+    bad: list[tuple[Item, str]] = []
+    pending: list[tuple[list[Item], StoreError]] = [(batch, exc)]
     while pending:
-        rows, error = pending.pop()
-        if len(rows) == 1:
-            bad.append((rows[0], str(error)))
+        items, error = pending.pop()
+        if len(items) == 1:
+            bad.append((items[0], str(error)))
             continue
-        middle = len(rows) // 2
-        halves = [rows[:middle], rows[middle:]]
+        middle = len(items) // 2
+        halves = [items[:middle], items[middle:]]
         for index, half in enumerate(halves):
             try:
-                store.insert(table, half)
+                write(half)
             except StoreError as inner:
                 if not inner.bad_data:
                     rest = [r for part, _ in pending for r in part]
@@ -80,12 +86,12 @@ class FlushHooks:
 
 
 class Batcher:
-    """Bounded buffer of normalized events, written to `table` in batches."""
+    """Bounded buffer of beacon records, written to the landing table in batches."""
 
     def __init__(
         self,
         store: Store,
-        table: str = "rum.events",
+        table: str = LANDING_TABLE,
         max_rows: int = 5000,
         max_seconds: float = 1.0,
         max_buffer_rows: int = 200_000,
@@ -103,7 +109,7 @@ class Batcher:
         self.hooks = hooks or FlushHooks()
         self.clock = clock
         self.max_backoff = max_backoff
-        self._buffer: deque[list[Row]] = deque()
+        self._buffer: deque[tuple[bytes, int]] = deque()  # (record line, rows it makes)
         self._rows = 0
         self._full = asyncio.Event()
         self._closing = False
@@ -114,15 +120,15 @@ class Batcher:
         """Rows accepted and not yet written."""
         return self._rows
 
-    def submit(self, rows: list[Row]) -> bool:
-        """Queue rows; False (nothing queued) when the buffer is full or closing."""
-        if self._closing or self._rows + len(rows) > self.max_buffer_rows:
+    def submit(self, key: bytes, line: bytes, rows: int) -> bool:
+        """Queue one record (`key`, its session, is unused here); False (nothing queued)
+        when the buffer is full or closing."""
+        if self._closing or self._rows + rows > self.max_buffer_rows:
             return False
-        if rows:
-            self._buffer.append(rows)
-            self._rows += len(rows)
-            if self._rows >= self.max_rows:
-                self._full.set()
+        self._buffer.append((line, rows))
+        self._rows += rows
+        if self._rows >= self.max_rows:
+            self._full.set()
         return True
 
     def start(self) -> None:
@@ -144,49 +150,55 @@ class Batcher:
             if ok and self._rows >= self.max_rows:
                 self._full.set()
 
-    def _take(self) -> list[Row]:
-        batch: list[Row] = []
-        while self._buffer and len(batch) < self.max_rows:
-            batch.extend(self._buffer.popleft())
+    def _take(self) -> list[tuple[bytes, int]]:
+        batch: list[tuple[bytes, int]] = []
+        rows = 0
+        while self._buffer and rows < self.max_rows:
+            item = self._buffer.popleft()
+            batch.append(item)
+            rows += item[1]
         return batch
 
+    def _write(self, batch: list[tuple[bytes, int]]) -> None:
+        self.store.insert_records(self.table, [line for line, _ in batch])
+
     async def flush_once(self) -> bool:
-        """Write up to max_rows buffered rows; on failure put them back and return False."""
+        """Write up to max_rows rows' records; on failure put them back and return False."""
         batch = self._take()
         if not batch:
             return True
+        rows = sum(n for _, n in batch)
         started = self.clock()
         try:
-            await asyncio.to_thread(self.store.insert, self.table, batch)
+            await asyncio.to_thread(self._write, batch)
         except StoreError as exc:
             unwritten = batch
             if exc.bad_data and self.dead_letter is not None:
                 try:
-                    bad = await asyncio.to_thread(isolate_bad_rows, self.store, self.table,
-                                                  batch, exc)
+                    bad = await asyncio.to_thread(isolate_bad, self._write, batch, exc)
                     self._dead_letter(bad)
                     unwritten = []
                 except StoreWentDown as down:
                     self._dead_letter(down.bad)
                     unwritten, exc = down.rows, down.error
             if unwritten:
-                self._rows -= len(batch) - len(unwritten)
-                self._buffer.appendleft(unwritten)
-                self.hooks.failed(len(unwritten), str(exc))
-                log.warning("flush failed, will retry",
-                            extra={"rows": len(unwritten), "error": str(exc)})
+                left = sum(n for _, n in unwritten)
+                self._rows -= rows - left
+                self._buffer.extendleft(reversed(unwritten))
+                self.hooks.failed(left, str(exc))
+                log.warning("flush failed, will retry", extra={"rows": left, "error": str(exc)})
                 return False
-        self._rows -= len(batch)
-        self.hooks.flushed(len(batch), self.clock() - started)
+        self._rows -= rows
+        self.hooks.flushed(rows, self.clock() - started)
         self.hooks.depth(self._rows)
         return True
 
-    def _dead_letter(self, bad: list[tuple[Row, str]]) -> None:
+    def _dead_letter(self, bad: list[tuple[tuple[bytes, int], str]]) -> None:
         assert self.dead_letter is not None
-        for row, reason in bad:
-            self.dead_letter.write(self.table, [row], reason)
-            self.hooks.dead_lettered(1)
-            log.error("row refused by the store, dead-lettered", extra={"error": reason})
+        for (line, rows), reason in bad:
+            self.dead_letter.write(self.table, [_readable_record(line)], reason)
+            self.hooks.dead_lettered(rows)
+            log.error("record refused by the store, dead-lettered", extra={"error": reason})
 
     async def close(self, deadline_seconds: float = 15.0) -> int:
         """Stop accepting, flush everything (retrying until the deadline); return rows left."""
@@ -203,3 +215,12 @@ class Batcher:
         if self._rows:
             log.error("rows not written at shutdown", extra={"rows": self._rows})
         return self._rows
+
+
+def _readable_record(line: bytes) -> dict[str, object]:
+    """A refused record as the dead-letter file keeps it (the raw text when not JSON)."""
+    try:
+        doc = orjson.loads(line)
+    except orjson.JSONDecodeError:
+        return {"raw": line.decode("utf-8", "replace")}
+    return doc if isinstance(doc, dict) else {"raw": doc}

@@ -58,6 +58,22 @@ class ChdbStore:
         self._run(f"INSERT INTO {table} SETTINGS input_format_skip_unknown_fields = 0 "
                   f"FORMAT JSONEachRow\n{body}")
 
+    def insert_records(self, table: str, lines: Sequence[bytes]) -> None:
+        """Insert JSON lines as JSONEachRow in one statement (ClickHouse parses them)."""
+        if not lines:
+            return
+        if not set(table) <= _TABLE_CHARS:
+            raise StoreError(f"bad table name {table!r}")
+        with self._lock:
+            try:
+                with self._session.send_insert(
+                        f"INSERT INTO {table} SETTINGS input_format_skip_unknown_fields = 1",
+                        "JSONEachRow") as inserter:
+                    inserter.append(b"\n".join(lines))
+                    inserter.finish()
+            except Exception as exc:
+                raise StoreError(str(exc).strip().splitlines()[0][:500]) from exc
+
     def query(self, sql: str, params: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
         """SELECT with bound parameters; rows as dicts."""
         out = self._run(sql, "JSONEachRow", dict(params or {}))

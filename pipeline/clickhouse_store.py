@@ -39,6 +39,16 @@ class ClickHouseStore:
         except Exception as exc:
             raise StoreError(str(exc).splitlines()[0][:500]) from exc
 
+    def insert_records(self, table: str, lines: Sequence[bytes]) -> None:
+        """Insert JSON lines (beacon records) as one JSONEachRow body; unknown keys skipped."""
+        if not lines:
+            return
+        try:
+            self._client.raw_insert(table, insert_block=b"\n".join(lines), fmt="JSONEachRow",
+                                    settings={"input_format_skip_unknown_fields": 1})
+        except Exception as exc:
+            raise StoreError(str(exc).splitlines()[0][:500]) from exc
+
     def query(self, sql: str, params: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
         """SELECT with server-side bound {name:Type} parameters."""
         try:

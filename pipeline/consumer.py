@@ -1,16 +1,17 @@
-"""The pipeline: consume event messages from Kafka, write them to the store, then commit.
+"""The pipeline: consume beacon records from Kafka, write them to the store, then commit.
 
 One loop per process, in a consumer group (scale out with partitions):
 
-1. Collect messages with `getmany` until `batch_max_rows` rows or
-   `batch_max_seconds` have passed.
-2. Decode each; a message that is not a valid v1 batch goes to the dead-letter
-   topic with the reason in its headers and is counted. It never blocks the
-   partition.
-3. Insert the batch's rows in one statement. The store down: pause the
-   partitions, keep polling (so the group does not drop us) and retry with
-   backoff, without committing; rows the store refuses as bad data are
-   isolated and dead-lettered one by one.
+1. Collect messages with `getmany` until `batch_max_rows` records (or legacy rows)
+   or `batch_max_seconds` have passed.
+2. Split each into its record lines (pipeline/kafka.py); a message that is not ours
+   goes to the dead-letter topic with the reason in its headers and is counted. It
+   never blocks the partition.
+3. Insert the batch's records into the landing table in one statement (ClickHouse
+   builds the event rows; messages of the previous format insert their rows into
+   rum.events). The store down: pause the partitions, keep polling (so the group does
+   not drop us) and retry with backoff, without committing; records the store refuses
+   as bad data are isolated and dead-lettered one by one.
 4. Commit the offsets just past the batch only after the insert succeeded.
 
 So a crash anywhere means the batch is read again from the last commit: at
@@ -29,20 +30,29 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener
 from aiokafka.errors import CommitFailedError, KafkaError
 from aiokafka.structs import OffsetAndMetadata, TopicPartition
 
 from collector.settings import Settings
-from pipeline.batcher import FlushHooks, StoreWentDown, isolate_bad_rows
-from pipeline.kafka import MessageError, decode, encode, ensure_topics, producer_options
+from pipeline.batcher import LANDING_TABLE, FlushHooks, StoreWentDown, isolate_bad
+from pipeline.kafka import (
+    MessageError,
+    decode,
+    encode_rows,
+    ensure_topics,
+    producer_options,
+    records_message,
+)
 from pipeline.store import Store, StoreError
 
 log = logging.getLogger(__name__)
 Row = dict[str, Any]
+Item = TypeVar("Item")
 
 
 class ConsumeHooks(FlushHooks):
@@ -57,12 +67,18 @@ class ConsumeHooks(FlushHooks):
 
 @dataclass
 class _Batch:
-    rows: list[Row] = field(default_factory=list)
+    records: list[bytes] = field(default_factory=list)
+    rows: list[Row] = field(default_factory=list)  # from messages of the previous format
     offsets: dict[TopicPartition, int] = field(default_factory=dict)  # next offset to commit
     poison: list[tuple[bytes | None, bytes | None, list[tuple[str, bytes]], str]] = field(
         default_factory=list)
 
+    @property
+    def size(self) -> int:
+        return len(self.records) + len(self.rows)
+
     def clear(self) -> None:
+        self.records.clear()
         self.rows.clear()
         self.offsets.clear()
         self.poison.clear()
@@ -75,7 +91,7 @@ class _Revokes(ConsumerRebalanceListener):  # type: ignore[misc]
     async def on_partitions_revoked(self, revoked: Any) -> None:
         if self.owner.batch.offsets:
             log.info("rebalance: uncommitted batch dropped, it is read again from the last commit",
-                     extra={"rows": len(self.owner.batch.rows)})
+                     extra={"records": self.owner.batch.size})
         self.owner.batch.clear()
         self.owner.generation += 1
 
@@ -87,11 +103,12 @@ class PipelineConsumer:
     """Kafka -> store, committing only what the store holds."""
 
     def __init__(self, settings: Settings, store: Store, hooks: ConsumeHooks | None = None,
-                 table: str = "rum.events") -> None:
+                 table: str = LANDING_TABLE, rows_table: str = "rum.events") -> None:
         self.settings = settings
         self.store = store
         self.hooks = hooks or ConsumeHooks()
         self.table = table
+        self.rows_table = rows_table
         self.batch = _Batch()
         self.generation = 0
         self.max_rows = settings.batch_max_rows
@@ -161,12 +178,12 @@ class PipelineConsumer:
         """Fill the batch until max_rows rows or max_seconds, or closing."""
         assert self._consumer is not None
         deadline = time.monotonic() + self.max_seconds
-        while len(self.batch.rows) < self.max_rows and not self._closing.is_set():
+        while self.batch.size < self.max_rows and not self._closing.is_set():
             left = deadline - time.monotonic()
             if left <= 0:
                 break
             got = await self._consumer.getmany(timeout_ms=int(min(left, 0.5) * 1000),
-                                               max_records=max(1, self.max_rows - len(self.batch.rows)))
+                                               max_records=max(1, self.max_rows - self.batch.size))
             for tp, messages in got.items():
                 for message in messages:
                     self._add(tp, message)
@@ -175,7 +192,9 @@ class PipelineConsumer:
     def _add(self, tp: TopicPartition, message: Any) -> None:
         self.batch.offsets[tp] = message.offset + 1
         try:
-            self.batch.rows.extend(decode(message.value))
+            decoded = decode(message.value)
+            self.batch.records.extend(decoded.records)
+            self.batch.rows.extend(decoded.rows)
         except MessageError as exc:
             headers = [("rum-reason", str(exc)[:500].encode()),
                        ("rum-source", f"{tp.topic}/{tp.partition}/{message.offset}".encode())]
@@ -186,9 +205,13 @@ class PipelineConsumer:
         if not self.batch.offsets:
             return
         generation = self.generation
-        rows = list(self.batch.rows)
-        if rows and not await self._insert(rows, generation):
+        records, rows = list(self.batch.records), list(self.batch.rows)
+        if records and not await self._insert(records, self._write_records,
+                                              self._dead_letter_record, generation):
             return  # rebalanced or closing: the batch is read again from the last commit
+        if rows and not await self._insert(rows, self._write_rows, self._dead_letter_row,
+                                           generation):
+            return
         if self.generation != generation:
             return  # revoked while writing: the new owner re-reads (and re-dead-letters) it
         for key, value, headers, reason in self.batch.poison:
@@ -199,19 +222,24 @@ class PipelineConsumer:
         self.batch.clear()
         await self._commit(offsets)
 
-    async def _insert(self, rows: list[Row], generation: int) -> bool:
+    async def _insert(self, rows: list[Item], write: Callable[[list[Item]], None],
+                      dead_letter: Callable[[Item, str], Any], generation: int) -> bool:
+        """Write `rows` (records or legacy rows) with `write`, retrying while the store is
+        down; what the store refuses as bad data goes through `dead_letter`."""
         backoff = 0.25
         paused = False
         try:
             while True:
                 started = time.monotonic()
                 try:
-                    bad = await asyncio.to_thread(self._insert_isolating, rows)
-                    await self._dead_letter_rows(bad)
+                    bad = await asyncio.to_thread(self._insert_isolating, rows, write)
+                    for item, reason in bad:
+                        await dead_letter(item, reason)
                     self.hooks.flushed(len(rows) - len(bad), time.monotonic() - started)
                     return True
                 except StoreWentDown as down:
-                    await self._dead_letter_rows(down.bad)
+                    for item, reason in down.bad:
+                        await dead_letter(item, reason)
                     rows, error = down.rows, down.error
                 except StoreError as exc:
                     error = exc
@@ -237,21 +265,33 @@ class PipelineConsumer:
             if paused and self._consumer is not None:
                 self._consumer.resume(*self._consumer.assignment())
 
-    def _insert_isolating(self, rows: list[Row]) -> list[tuple[Row, str]]:
-        """Insert; when the store refuses rows as bad data, write the rest and return those."""
+    @staticmethod
+    def _insert_isolating(items: list[Item],
+                          write: Callable[[list[Item]], None]) -> list[tuple[Item, str]]:
+        """Insert; when the store refuses items as bad data, write the rest and return those."""
         try:
-            self.store.insert(self.table, rows)
+            write(items)
         except StoreError as exc:
             if not exc.bad_data:
                 raise
-            return isolate_bad_rows(self.store, self.table, rows, exc)
+            return isolate_bad(write, items, exc)
         return []
 
-    async def _dead_letter_rows(self, bad: list[tuple[Row, str]]) -> None:
-        for row, reason in bad:
-            key, value = encode([row])
-            await self._send_dlq(key, value, [("rum-reason", reason[:500].encode())], "refused")
-            self.hooks.dead_lettered(1)
+    def _write_records(self, lines: list[bytes]) -> None:
+        self.store.insert_records(self.table, lines)
+
+    def _write_rows(self, rows: list[Row]) -> None:
+        self.store.insert(self.rows_table, rows)
+
+    async def _dead_letter_record(self, line: bytes, reason: str) -> None:
+        await self._send_dlq(None, records_message([line]),
+                             [("rum-reason", reason[:500].encode())], "refused")
+        self.hooks.dead_lettered(1)
+
+    async def _dead_letter_row(self, row: Row, reason: str) -> None:
+        key, value = encode_rows([row])
+        await self._send_dlq(key, value, [("rum-reason", reason[:500].encode())], "refused")
+        self.hooks.dead_lettered(1)
 
     async def _send_dlq(self, key: bytes | None, value: bytes | None,
                         headers: list[tuple[str, bytes]], reason: str) -> None:

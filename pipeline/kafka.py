@@ -1,9 +1,16 @@
 """The scaled path's transport: messages, the topic, and the collector-side KafkaSink.
 
-A message carries normalized rows as JSON, `{"v": 1, "rows": [...]}`: each accepted
-envelope is spooled as one such value keyed by its session id, and the sender packs
-the envelopes bound for one partition (the session key's partition, so a session's
-events stay in one partition, in order) into messages of up to 256 KB.
+A message carries beacon records (collector/record.py): `rum-records/2` and a newline,
+then one record per line (JSON never holds a raw newline). Each accepted beacon is
+spooled as its record line keyed by its session id, and the sender packs the records
+bound for one partition (the session key's partition, so a session's records stay in
+one partition, in order) into messages of up to 256 KB. `rum pipeline` inserts the
+lines as they are into the landing table, where ClickHouse builds the event rows: no
+record is parsed in Python on either side.
+
+Messages of the previous format, `{"v": 1, "rows": [...]}` (event rows built by an
+older collector), are still read and written to rum.events as they are, so collectors
+and pipelines can be upgraded in any order (docs/deploy.md).
 
 The collector never sends straight from a request: `submit` appends to the disk
 spool (pipeline/spool.py) and a background task sends from the spool, moving its
@@ -18,6 +25,7 @@ import functools
 import logging
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
@@ -26,41 +34,60 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import KafkaError, TopicAlreadyExistsError
 from aiokafka.partitioner import murmur2
 
+from collector.record import RECORD_VERSION
 from collector.settings import Settings
 from pipeline.spool import Record, Spool
 
 log = logging.getLogger(__name__)
-SCHEMA_VERSION = 1
 Row = dict[str, Any]
+RECORDS_HEAD = b"rum-records/%d\n" % RECORD_VERSION
+ROWS_VERSION = 1  # the previous format: event rows built by the collector
+_ROWS_HEAD = b'{"v":%d,"rows":[' % ROWS_VERSION
+_ROWS_TAIL = b"]}"
 
 
 class MessageError(ValueError):
-    """A message that is not a batch of rows this version understands (dead-lettered)."""
+    """A message that is not a batch of records or rows this version reads (dead-lettered)."""
 
 
-def encode(rows: Sequence[Row]) -> tuple[bytes, bytes]:
-    """(key, value) of the message carrying one envelope's rows."""
+@dataclass
+class Decoded:
+    """What one message carries: record lines (the current format) or legacy event rows."""
+
+    records: list[bytes] = field(default_factory=list)
+    rows: list[Row] = field(default_factory=list)
+
+
+def records_message(lines: Sequence[bytes]) -> bytes:
+    """The value of a message carrying these record lines."""
+    return RECORDS_HEAD + b"\n".join(lines)
+
+
+def encode_rows(rows: Sequence[Row]) -> tuple[bytes, bytes]:
+    """(key, value) of a message in the previous format (one envelope's event rows)."""
     key = str(rows[0].get("session_id") or rows[0].get("event_id") or "").encode()
-    return key, orjson.dumps({"v": SCHEMA_VERSION, "rows": rows})
+    return key, orjson.dumps({"v": ROWS_VERSION, "rows": rows})
 
 
-def decode(value: bytes | None) -> list[Row]:
-    """The rows of a message; MessageError when it is not one of ours."""
+def decode(value: bytes | None) -> Decoded:
+    """The records (or legacy rows) of a message; MessageError when it is not one of ours."""
+    value = value or b""
+    if value.startswith(RECORDS_HEAD):
+        lines = [line for line in value[len(RECORDS_HEAD):].split(b"\n") if line]
+        if not lines:
+            raise MessageError("a records message without records")
+        return Decoded(records=lines)
     try:
-        doc = orjson.loads(value or b"")
+        doc = orjson.loads(value)
     except orjson.JSONDecodeError as exc:
         raise MessageError(f"not JSON: {exc}") from exc
-    if not isinstance(doc, dict) or doc.get("v") != SCHEMA_VERSION:
-        raise MessageError(f"not a v{SCHEMA_VERSION} message")
+    if not isinstance(doc, dict) or doc.get("v") != ROWS_VERSION:
+        raise MessageError(f"neither a records message nor a v{ROWS_VERSION} rows message")
     rows = doc.get("rows")
     if not isinstance(rows, list) or not rows or not all(
             isinstance(r, dict) and isinstance(r.get("event_id"), str) for r in rows):
         raise MessageError("rows must be a non-empty list of objects with an event_id")
-    return rows
-
-
-_HEAD = b'{"v":%d,"rows":[' % SCHEMA_VERSION
-_TAIL = b"]}"
+    return Decoded(rows=rows)
 
 
 @functools.lru_cache(maxsize=65536)
@@ -71,30 +98,30 @@ def partition_of(key: bytes, count: int) -> int:
 
 def pack(records: Sequence[Record], partitions: Sequence[int],
          max_bytes: int) -> list[tuple[int, bytes, bytes]]:
-    """(partition, key, value) messages joining the records' rows per partition, in order.
+    """(partition, key, value) messages joining the spooled records per partition, in order.
 
-    Every spooled value is `{"v":1,"rows":[...]}` as `encode` made it, so joining is
-    byte slicing; each message stays under `max_bytes` unless one record alone is larger.
+    A spooled value is one record line, joined by newlines under RECORDS_HEAD; a value
+    spooled by an older collector (`{"v":1,"rows":[...]}`) goes as its own message. Each
+    message stays under `max_bytes` unless one record alone is larger.
     """
     groups: dict[int, list[Record]] = {}
     for record in records:
         groups.setdefault(partitions[partition_of(record.key, len(partitions))], []).append(record)
     out: list[tuple[int, bytes, bytes]] = []
     for partition, group in groups.items():
-        parts: list[bytes] = []
+        lines: list[bytes] = []
         size = 0
         for record in group:
-            if not (record.value.startswith(_HEAD) and record.value.endswith(_TAIL)):
-                out.append((partition, record.key, record.value))  # not ours to join: as is
+            if record.value.startswith(_ROWS_HEAD) and record.value.endswith(_ROWS_TAIL):
+                out.append((partition, record.key, record.value))  # a legacy value: as is
                 continue
-            inner = record.value[len(_HEAD):-len(_TAIL)]
-            if parts and size + len(inner) > max_bytes:
-                out.append((partition, group[0].key, _HEAD + b",".join(parts) + _TAIL))
-                parts, size = [], 0
-            parts.append(inner)
-            size += len(inner) + 1
-        if parts:
-            out.append((partition, group[0].key, _HEAD + b",".join(parts) + _TAIL))
+            if lines and size + len(record.value) > max_bytes:
+                out.append((partition, group[0].key, records_message(lines)))
+                lines, size = [], 0
+            lines.append(record.value)
+            size += len(record.value) + 1
+        if lines:
+            out.append((partition, group[0].key, records_message(lines)))
     return out
 
 
@@ -166,17 +193,14 @@ class KafkaSink:
 
     @property
     def pending(self) -> int:
-        """Rows accepted and not yet acknowledged by the broker (they are on disk)."""
+        """Event rows accepted (as records) and not yet acknowledged by the broker (on disk)."""
         return self.spool.pending_rows
 
-    def submit(self, rows: list[Row]) -> bool:
-        """Spool one envelope's rows; False (nothing taken) when the spool is full or closing."""
+    def submit(self, key: bytes, line: bytes, rows: int) -> bool:
+        """Spool one beacon's record; False (nothing taken) when the spool is full or closing."""
         if self._closing:
             return False
-        if not rows:
-            return True
-        key, value = encode(rows)
-        if not self.spool.append(key, value, len(rows)):
+        if not self.spool.append(key, line, rows):
             return False
         if self.settings.spool_fsync_seconds == 0:
             self.spool.sync()

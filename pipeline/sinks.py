@@ -1,4 +1,4 @@
-"""Where the collector puts accepted events: the embedded batcher (default) or Kafka."""
+"""Where the collector puts accepted beacon records: the embedded batcher (default) or Kafka."""
 
 from __future__ import annotations
 
@@ -11,14 +11,15 @@ from pipeline.store import Store
 
 
 class Sink(Protocol):
-    """Accepts normalized event rows from the intake; must never lose an accepted row."""
+    """Accepts beacon records from the intake; must never lose an accepted record."""
 
     @property
     def pending(self) -> int:
-        """Rows accepted and not yet handed on (queue depth)."""
+        """Event rows accepted (as records) and not yet handed on (queue depth)."""
 
-    def submit(self, rows: list[dict[str, Any]]) -> bool:
-        """Take rows; False (nothing taken) means backpressure: the intake answers 503."""
+    def submit(self, key: bytes, line: bytes, rows: int) -> bool:
+        """Take one record (`line`, encoded; `key` its session id; `rows` the event rows it
+        makes); False (nothing taken) means backpressure: the intake answers 503."""
 
     def start(self) -> None:
         """Start background work (flush loops, producers)."""

@@ -30,6 +30,10 @@ class Store(Protocol):
     def insert(self, table: str, rows: Sequence[Mapping[str, Any]]) -> None:
         """Insert rows (dicts keyed by column) into `table` (e.g. 'rum.events')."""
 
+    def insert_records(self, table: str, lines: Sequence[bytes]) -> None:
+        """Insert JSON lines (one object each, e.g. beacon records) in one statement; keys
+        the table does not have are skipped (a newer writer, an older schema)."""
+
     def query(self, sql: str, params: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
         """Run a SELECT with {name:Type} placeholders bound from params; rows as dicts."""
 

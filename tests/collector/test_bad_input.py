@@ -50,7 +50,7 @@ CASES = [
     ("bad site key", _json(envelope(site="shop eu<script>")), {}, 422, "invalid_envelope"),
     ("too many events", _json(TOO_MANY_EVENTS), {}, 422, "invalid_envelope"),
     ("huge number", RAW_LCP % b"1e308", {}, 422, "invalid_envelope"),
-    ("number overflow", RAW_LCP % b"1e999", {}, 400, "malformed_json"),
+    ("number overflow", RAW_LCP % b"1e999", {}, 422, "invalid_envelope"),
     ("negative timing", _json(envelope(vitals={"lcp": -5})), {}, 422, "invalid_envelope"),
     ("timing past the cap", _json(envelope(nav={"load": 120_001})), {}, 422, "invalid_envelope"),
     ("string timing", _json(envelope(vitals={"ttfb": "300"})), {}, 422, "invalid_envelope"),
@@ -84,7 +84,7 @@ def test_bad_input_is_refused_with_json_error_and_nothing_written(
 
 def test_invalid_field_is_named_in_detail(rum_server: RunningServer) -> None:
     reply = rum_server.post(envelope(vitals={"lcp": -1}))
-    assert reply.json()["detail"] == "vitals.lcp: must be between 0 and 120000"
+    assert reply.json()["detail"] == "vitals.lcp: must be >= 0"
 
 
 def test_chunked_body_over_the_cap_is_refused(rum_server: RunningServer) -> None:

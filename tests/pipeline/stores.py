@@ -25,6 +25,12 @@ class FaultInjectedStore:
             raise StoreError("Code: 210. Connection refused (injected)")
         self.inner.insert(table, rows)
 
+    def insert_records(self, table: str, lines: Sequence[bytes]) -> None:
+        self.insert_calls += 1
+        if self.down:
+            raise StoreError("Code: 210. Connection refused (injected)")
+        self.inner.insert_records(table, lines)
+
     def query(self, sql: str, params: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
         if self.read_error is not None:
             raise self.read_error
@@ -47,3 +53,7 @@ class SlowStore(FaultInjectedStore):
     def insert(self, table: str, rows: Sequence[Mapping[str, Any]]) -> None:
         time.sleep(self.delay)
         super().insert(table, rows)
+
+    def insert_records(self, table: str, lines: Sequence[bytes]) -> None:
+        time.sleep(self.delay)
+        super().insert_records(table, lines)

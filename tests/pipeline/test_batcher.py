@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import time
-import uuid
 from pathlib import Path
 from typing import Any
 
@@ -13,13 +13,15 @@ import orjson
 from pipeline.batcher import Batcher
 from pipeline.deadletter import DeadLetterFile
 from pipeline.store import Store
+from tests.pipeline.records import record_line
 from tests.pipeline.stores import FaultInjectedStore
 
+_numbers = itertools.count()
 
-def rows(n: int, site: str = "t") -> list[dict[str, Any]]:
-    now = round(time.time(), 3)
-    return [{"event_id": str(uuid.uuid4()), "site": site, "kind": "pageview", "ts": now,
-             "received_at": now, "lcp": 1000.0 + i} for i in range(n)]
+
+def submit(batcher: Batcher, n: int, site: str = "t") -> bool:
+    """Submit n one-row records; True when every one was taken."""
+    return all(batcher.submit(b"k", record_line(next(_numbers), site), 1) for _ in range(n))
 
 
 def count(store: Store, site: str = "t") -> int:
@@ -37,7 +39,7 @@ async def wait_for(check: Any, timeout: float = 10.0) -> None:
 async def test_flushes_when_max_rows_reached_before_interval(chdb_store: Store) -> None:
     batcher = Batcher(chdb_store, max_rows=10, max_seconds=3600)
     batcher.start()
-    assert batcher.submit(rows(10, "full"))
+    assert submit(batcher, 10, "full")
     await wait_for(lambda: count(chdb_store, "full") == 10)
     await batcher.close()
 
@@ -45,7 +47,7 @@ async def test_flushes_when_max_rows_reached_before_interval(chdb_store: Store) 
 async def test_flushes_on_interval_below_max_rows(chdb_store: Store) -> None:
     batcher = Batcher(chdb_store, max_rows=1000, max_seconds=0.05)
     batcher.start()
-    batcher.submit(rows(3, "tick"))
+    submit(batcher, 3, "tick")
     await wait_for(lambda: count(chdb_store, "tick") == 3)
     await batcher.close()
 
@@ -54,11 +56,11 @@ async def test_close_flushes_everything_and_refuses_more(chdb_store: Store) -> N
     batcher = Batcher(chdb_store, max_rows=50, max_seconds=3600)
     batcher.start()
     for _ in range(7):
-        batcher.submit(rows(30, "close"))
+        submit(batcher, 30, "close")
     left = await batcher.close()
     assert left == 0
     assert count(chdb_store, "close") == 210
-    assert not batcher.submit(rows(1, "close"))
+    assert not submit(batcher, 1, "close")
 
 
 async def test_store_down_buffers_then_delivers_exactly_once(chdb_store: Store) -> None:
@@ -66,29 +68,31 @@ async def test_store_down_buffers_then_delivers_exactly_once(chdb_store: Store) 
     store.down = True
     batcher = Batcher(store, max_rows=20, max_seconds=0.02, max_buffer_rows=100, max_backoff=0.05)
     batcher.start()
-    assert batcher.submit(rows(60, "outage"))
+    assert submit(batcher, 60, "outage")
     await wait_for(lambda: store.insert_calls >= 3)
     assert count(chdb_store, "outage") == 0
     assert batcher.pending == 60
-    assert batcher.submit(rows(40, "outage"))
-    assert not batcher.submit(rows(1, "outage")), "a full buffer must refuse (backpressure)"
+    assert submit(batcher, 40, "outage")
+    assert not submit(batcher, 1, "outage"), "a full buffer must refuse (backpressure)"
     store.down = False
     await wait_for(lambda: batcher.pending == 0)
     await batcher.close()
     assert count(chdb_store, "outage") == 100
 
 
-async def test_bad_row_is_dead_lettered_and_the_rest_written(chdb_store: Store, tmp_path: Path) -> None:
+async def test_bad_record_is_dead_lettered_and_the_rest_written(chdb_store: Store,
+                                                                 tmp_path: Path) -> None:
     dead = DeadLetterFile(tmp_path / "dead")
     batcher = Batcher(chdb_store, max_rows=100, max_seconds=0.02, dead_letter=dead)
     batcher.start()
-    batch = rows(9, "poison")
-    batch[4] = dict(batch[4], transfer_size="not a number")
-    batcher.submit(batch)
+    batch = [record_line(900 + i, "poison") for i in range(9)]
+    batch[4] = record_line(904, "poison", transfer_size="not a number")
+    for line in batch:
+        assert batcher.submit(b"k", line, 1)
     await wait_for(lambda: count(chdb_store, "poison") == 8)
     await batcher.close()
-    lines = (tmp_path / "dead" / "rum.events.jsonl").read_bytes().splitlines()
+    lines = (tmp_path / "dead" / "rum.beacon_records.jsonl").read_bytes().splitlines()
     assert len(lines) == 1
-    record = orjson.loads(lines[0])
-    assert record["row"]["event_id"] == batch[4]["event_id"]
-    assert "Code:" in record["reason"]
+    kept = orjson.loads(lines[0])
+    assert kept["row"]["pageview_id"] == "p904" and kept["row"]["transfer_size"] == "not a number"
+    assert "Code:" in kept["reason"]

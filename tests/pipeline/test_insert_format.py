@@ -12,12 +12,9 @@ from typing import Any
 import orjson
 import pytest
 
-from collector.geo import GeoLookup
-from collector.stages import Beacon, build_stages
 from pipeline.chdb_store import ChdbStore, arrow_batch
 from pipeline.schema import migrate
 from pipeline.store import StoreError
-from tests.beacons import all_event_kinds, envelope
 
 
 @pytest.fixture
@@ -52,36 +49,12 @@ def _same_as_json(store: ChdbStore, rows: list[dict[str, Any]]) -> list[dict[str
     return stored
 
 
-def _collector_rows() -> list[dict[str, Any]]:
-    """Rows as the collector builds them: a page view and one of every event kind."""
-    stages = build_stages(GeoLookup(None))
-    now = time.time() * 1000
-    body = envelope(events=all_event_kinds(now - 500),
-                    attribution={"lcp_element": "img.hero", "lcp_resource": "https://x/a.jpg"},
-                    perf={"long_tasks": 2, "tbt": 120.5, "rage_clicks": 1}, user="u-42")
-    beacon = Beacon(doc=body, client_ip=None, user_agent="Mozilla/5.0 Chrome/131.0",
-                    received_ms=now)
-    for _, stage in stages:
-        stage(beacon)
-    return beacon.rows
-
-
 def _row(**fields: Any) -> dict[str, Any]:
     now = round(time.time(), 3)
     row: dict[str, Any] = {"event_id": str(uuid.uuid4()), "site": "s", "kind": "pageview",
                            "ts": now, "received_at": now}
     row.update(fields)
     return row
-
-
-def test_collector_rows_go_as_arrow_and_store_what_json_stores(store: ChdbStore) -> None:
-    rows = _collector_rows()
-    assert {r["kind"] for r in rows} == {"pageview", "error", "api", "login", "conversion", "custom"}
-    columns = store._table_columns("rum.events")
-    assert columns is not None and arrow_batch(columns, rows) is not None
-    stored = _same_as_json(store, rows)
-    custom = next(r for r in stored if r["kind"] == "custom")
-    assert orjson.loads(custom["event_props"]) == {"step": 2, "express": True}
 
 
 def test_every_column_type_round_trips(store: ChdbStore) -> None:

@@ -25,11 +25,12 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from collector.settings import Settings, load_settings
 from pipeline.chdb_store import ChdbStore
 from pipeline.consumer import ConsumeHooks, PipelineConsumer
-from pipeline.kafka import encode, ensure_topics
+from pipeline.kafka import RECORDS_HEAD, encode_rows, ensure_topics, records_message
 from pipeline.store import Store
 from tests.beacons import envelope
 from tests.conftest import free_port, scrape, wait_until
 from tests.kafka_fixtures import Broker, unique_topic
+from tests.pipeline.records import page_view_id, record_message
 from tests.pipeline.stores import FaultInjectedStore, SlowStore
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -44,9 +45,15 @@ def kafka_settings(broker: Broker, tmp_path: Path, **overrides: Any) -> Settings
     return load_settings(None, **values)
 
 
-def row(i: int, site: str = "faults") -> dict[str, Any]:
+def beacon_message(i: int) -> tuple[bytes, bytes]:
+    """A message carrying one page-view record of the site 'faults'."""
+    return record_message(i, "faults")
+
+
+def legacy_row(i: int) -> dict[str, Any]:
+    """An event row as collectors before records sent them (messages {"v": 1, "rows": [...]})."""
     now = round(time.time(), 3)
-    return {"event_id": f"00000000-0000-4000-8000-{i:012d}", "site": site, "kind": "pageview",
+    return {"event_id": f"00000000-0000-4000-8000-{i:012d}", "site": "faults", "kind": "pageview",
             "ts": now, "received_at": now, "session_id": f"s{i % 50}", "lcp": 1000 + i % 3000}
 
 
@@ -97,7 +104,7 @@ def counts(store: Store, site: str = "faults") -> tuple[int, int]:
 async def test_store_outage_commits_nothing_and_rows_arrive_once(
         chdb_store: Store, kafka_broker: Broker, tmp_path: Path) -> None:
     settings = kafka_settings(kafka_broker, tmp_path, batch_max_rows=100)
-    await produce(settings, [encode([row(i)]) for i in range(500)])
+    await produce(settings, [beacon_message(i) for i in range(500)])
     store = FaultInjectedStore(chdb_store)
     store.down = True  # from the start, as a ClickHouse server that is down
     consumer = PipelineConsumer(settings, store)
@@ -117,24 +124,46 @@ async def test_store_outage_commits_nothing_and_rows_arrive_once(
 async def test_poison_message_goes_to_dead_letter_topic_and_partition_keeps_flowing(
         chdb_store: Store, kafka_broker: Broker, tmp_path: Path) -> None:
     settings = kafka_settings(kafka_broker, tmp_path, kafka_partitions=1)
-    poison = [b"{not json", orjson.dumps({"v": 99, "rows": []}), orjson.dumps({"v": 1, "rows": [1]})]
-    messages: list[bytes | tuple[bytes, bytes]] = [encode([row(i)]) for i in range(20)]
+    # not ours, in three ways, and a records message whose record the store refuses
+    poison = [b"{not json", orjson.dumps({"v": 99, "rows": []}), orjson.dumps({"v": 1, "rows": [1]}),
+              records_message([b'{"site": "faults", "received_ms": "soon"}'])]
+    messages: list[bytes | tuple[bytes, bytes]] = [beacon_message(i) for i in range(20)]
     messages[5:5] = poison  # in the middle of one partition
     await produce(settings, messages)
     consumer = PipelineConsumer(settings, chdb_store)
     consumer.start()
     try:
         await until(lambda: _true(counts(chdb_store)[0] >= 20), timeout=60)
-        await until(lambda: _eq(committed(settings), 23), timeout=30)
+        await until(lambda: _eq(committed(settings), 24), timeout=30)
     finally:
         await consumer.close()
     assert counts(chdb_store) == (20, 20)
-    dead = await read_topic(settings.kafka_bootstrap or "", settings.kafka_dlq_topic, 3)
+    dead = await read_topic(settings.kafka_bootstrap or "", settings.kafka_dlq_topic, 4)
     assert sorted(m.value for m in dead) == sorted(poison)
     for message in dead:
         headers = dict(message.headers)
-        assert headers["rum-reason"]  # why, e.g. "not JSON: ..."
-        assert headers["rum-source"].decode().startswith(f"{settings.kafka_topic}/0/")
+        assert headers["rum-reason"]  # why, e.g. "not JSON: ..." or the store's error
+        if not message.value.startswith(RECORDS_HEAD):  # undecodable: where it came from
+            assert headers["rum-source"].decode().startswith(f"{settings.kafka_topic}/0/")
+
+
+async def test_messages_of_the_previous_format_are_written_during_an_upgrade(
+        chdb_store: Store, kafka_broker: Broker, tmp_path: Path) -> None:
+    settings = kafka_settings(kafka_broker, tmp_path, kafka_partitions=1)
+    messages: list[bytes | tuple[bytes, bytes]] = [encode_rows([legacy_row(i)]) for i in range(5)]
+    messages += [beacon_message(i) for i in range(100, 105)]
+    await produce(settings, messages)
+    consumer = PipelineConsumer(settings, chdb_store)
+    consumer.start()
+    try:
+        await until(lambda: _true(counts(chdb_store)[0] >= 10), timeout=60)
+        await until(lambda: _eq(committed(settings), 10), timeout=30)
+    finally:
+        await consumer.close()
+    ids = {r["event_id"] for r in chdb_store.query(
+        "SELECT DISTINCT toString(event_id) AS event_id FROM rum.events WHERE site = 'faults'")}
+    assert ids == ({legacy_row(i)["event_id"] for i in range(5)}
+                   | {page_view_id(i, "faults") for i in range(100, 105)})
 
 
 async def read_topic(bootstrap: str, topic: str, n: int, timeout: float = 20) -> list[Any]:
@@ -241,7 +270,7 @@ def test_pipeline_killed_mid_batch_leaves_no_duplicates_and_no_gaps(
         kafka_broker: Broker, tmp_path: Path) -> None:
     settings = kafka_settings(kafka_broker, tmp_path, batch_max_rows=200)
     n = 20_000
-    asyncio.run(produce(settings, [encode([row(i)]) for i in range(n)]))
+    asyncio.run(produce(settings, [beacon_message(i) for i in range(n)]))
     port = free_port()
     pipeline = rum_process("pipeline", settings, port)
     try:  # kill it once some batches are written, well before all of them are
@@ -262,7 +291,7 @@ def test_pipeline_killed_mid_batch_leaves_no_duplicates_and_no_gaps(
         assert counts(store) == (n, n)  # no duplicates seen, no gaps
         ids = {r["event_id"] for r in store.query(
             "SELECT DISTINCT event_id FROM rum.events WHERE site = 'faults'")}
-        assert ids == {row(i)["event_id"] for i in range(n)}
+        assert ids == {page_view_id(i, "faults") for i in range(n)}
     finally:
         store.close()
 
@@ -271,7 +300,7 @@ async def test_rebalances_as_consumers_join_and_leave_lose_and_double_nothing(
         chdb_store: Store, kafka_broker: Broker, tmp_path: Path) -> None:
     settings = kafka_settings(kafka_broker, tmp_path, batch_max_rows=100, kafka_partitions=4)
     n = 6000
-    await produce(settings, [encode([row(i)]) for i in range(n)])
+    await produce(settings, [beacon_message(i) for i in range(n)])
     # 150 ms more per insert, so the stream is still flowing when the group changes
     slow = SlowStore(chdb_store, 0.15)
     wrote = [Written(), Written()]
@@ -295,7 +324,7 @@ async def test_rebalances_as_consumers_join_and_leave_lose_and_double_nothing(
     assert counts(chdb_store) == (n, n)  # every id once, none missing
     ids = {r["event_id"] for r in chdb_store.query(
         "SELECT DISTINCT event_id FROM rum.events WHERE site = 'faults'")}
-    assert ids == {row(i)["event_id"] for i in range(n)}
+    assert ids == {page_view_id(i, "faults") for i in range(n)}
 
 
 class Written(ConsumeHooks):
