@@ -37,6 +37,13 @@ AGENTS = [
 ]
 
 
+def small_beacon(rng: random.Random, i: int) -> str:
+    """A page view only (~600 B): timings, vitals, network, no events."""
+    body = json.loads(beacon(rng, i))
+    del body["events"], body["attribution"], body["perf"]
+    return json.dumps(body)
+
+
 def beacon(rng: random.Random, i: int) -> str:
     """A realistic final-flush envelope (~1.5 KB) with vitals, timings and two events."""
     now = time.time() * 1000
@@ -66,8 +73,8 @@ def beacon(rng: random.Random, i: int) -> str:
     return json.dumps(body)
 
 
-def lua_script(path: Path, n: int = 64, delay_ms: float | None = None) -> None:
-    """A wrk script cycling through n beacons, user agents and client IPs."""
+def lua_script(path: Path, n: int = 64, delay_ms: float | None = None, small: bool = False) -> None:
+    """A wrk script cycling through n beacons (small: page views only), user agents and IPs."""
     rng = random.Random(1)
     lines = ["local reqs = {}"]
     for i in range(n):
@@ -77,7 +84,7 @@ def lua_script(path: Path, n: int = 64, delay_ms: float | None = None) -> None:
                    "X-Forwarded-For": ip}
         hdr = ", ".join(f'["{k}"] = {json.dumps(v)}' for k, v in headers.items())
         lines.append(f'reqs[{i + 1}] = wrk.format("POST", "/v1/beacon", {{{hdr}}}, '
-                     f'{json.dumps(beacon(rng, i))})')
+                     f'{json.dumps((small_beacon if small else beacon)(rng, i))})')
     lines += ["local i = 0", "request = function()", "  i = i % #reqs + 1", "  return reqs[i]", "end"]
     if delay_ms is not None:
         lines += ["delay = function()", f"  return {delay_ms:.3f}", "end"]
@@ -109,9 +116,10 @@ def run_wrk(url: str, script: Path, seconds: int, connections: int) -> dict[str,
             "non_2xx": float(errors.group(1)) if errors else 0.0}
 
 
-def start(cmd: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
-    return subprocess.Popen(["taskset", "-c", "0", *cmd], env=env, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
+def start(cmd: list[str], env: dict[str, str], cwd: Path = ROOT) -> subprocess.Popen[bytes]:
+    # cwd is where `python -m` imports the collector from
+    return subprocess.Popen(["taskset", "-c", "0", *cmd], env=env, cwd=cwd,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
 def stop(proc: subprocess.Popen[bytes]) -> None:
@@ -123,6 +131,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--seconds", type=int, default=20)
     parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--code", type=Path, default=ROOT,
+                        help="serve this checkout's collector (e.g. a worktree of an older "
+                             "commit, for before/after in one run); default: this one")
     args = parser.parse_args()
     py = sys.executable
     tmp = Path(tempfile.mkdtemp(prefix="rum-bench-"))
@@ -145,7 +156,8 @@ def main() -> None:
                    # the script's 64 client addresses x the default 50 beacons/s per address
                    # would cap the run at ~3,200/s and answer the rest 429 (cheaply)
                    RUM_RATE_LIMIT_IP="0")
-    rum = start([py, "-m", "cli.main", "serve"], rum_env)
+    rum = start([py, "-m", "cli.main", "serve"], dict(rum_env, PYTHONPATH=str(args.code)),
+                cwd=args.code)
     try:
         wait_up("http://127.0.0.1:18092/healthz")
         full = run_wrk("http://127.0.0.1:18092/v1/beacon", script, args.seconds, args.connections)
@@ -154,12 +166,17 @@ def main() -> None:
         paced = tmp / "paced.lua"
         lua_script(paced, delay_ms=args.connections * 1000.0 / target)
         at80 = run_wrk("http://127.0.0.1:18092/v1/beacon", paced, args.seconds, args.connections)
+        small_script = tmp / "small.lua"
+        lua_script(small_script, small=True)
+        small = run_wrk("http://127.0.0.1:18092/v1/beacon", small_script, args.seconds,
+                        args.connections)
         metrics = urllib.request.urlopen("http://127.0.0.1:18092/metrics").read().decode()
     finally:
         stop(rum)
     accepted = re.search(r"^rum_beacons_accepted_total ([\d.e+]+)$", metrics, re.M)
     rejected = re.findall(r"^rum_beacons_rejected_total\{reason=\"(\w+)\"\} ([\d.e+]+)$", metrics, re.M)
-    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}")
+    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}; "
+          f"collector from {args.code}")
     print(f"date: {time.strftime('%Y-%m-%d')}, wrk -t1 -c{args.connections} -d{args.seconds}s, "
           f"servers pinned to CPU 0, wrk to CPU 1")
     print("| run | req/s | p99 ms | non-2xx |")
@@ -169,7 +186,10 @@ def main() -> None:
           f"{full['non_2xx']:.0f} |")
     print(f"| rum serve at 80% of max (paced) | {at80['rps']:.0f} | {at80['p99_ms']:.2f} | "
           f"{at80['non_2xx']:.0f} |")
-    print(f"ratio full/bare: {full['rps'] / base['rps']:.2f}")
+    print(f"| rum serve, small beacon (page view only), max | {small['rps']:.0f} | "
+          f"{small['p99_ms']:.2f} | {small['non_2xx']:.0f} |")
+    print(f"ratio full/bare: {full['rps'] / base['rps']:.2f}, "
+          f"small beacon/bare: {small['rps'] / base['rps']:.2f}")
     print(f"accepted beacons: {accepted.group(1) if accepted else '?'}, rejected: {rejected}")
 
 
