@@ -1,14 +1,15 @@
-"""The embedded sink: a bounded in-process buffer of beacon records, flushed to the store.
+"""The embedded sink: a bounded buffer of beacon records, flushed to the store in batches.
 
 Each accepted beacon is one record line (collector/record.py); the batcher inserts
 the lines into the landing table `rum.beacon_records`, where ClickHouse builds the
-event rows. Flushes at `max_rows` (event rows the records will make), every
-`max_seconds`, and on close. When the store is down, the batch stays at the head of the
-buffer and is retried with backoff; new records are refused (backpressure, HTTP 503)
-once `max_buffer_rows` rows are held. When the store refuses the records themselves (a
-parse or type error), the batch is split until the bad records are isolated, and those
-go to the dead-letter file: nothing accepted is dropped silently, and one bad record
-never blocks the rest.
+event rows. The buffer is the disk spool in `rum serve` (pipeline/buffers.py: a 202
+means the record is on disk) or memory. Flushes at `max_rows` (event rows the records
+will make), every `max_seconds`, and on close. When the store is down, the batch stays
+at the head of the buffer and is retried with backoff; new records are refused
+(backpressure, HTTP 503) once `max_buffer_rows` rows are held. When the store refuses
+the records themselves (a parse or type error), the batch is split until the bad
+records are isolated, and those go to the dead-letter file: nothing accepted is dropped
+silently, and one bad record never blocks the rest.
 """
 
 from __future__ import annotations
@@ -16,12 +17,12 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections import deque
 from collections.abc import Callable
 from typing import Generic, TypeVar
 
 import orjson
 
+from pipeline.buffers import Buffer, MemoryBuffer, SpoolBuffer, Taken
 from pipeline.deadletter import DeadLetterFile
 from pipeline.store import Store, StoreError
 
@@ -99,6 +100,7 @@ class Batcher:
         clock: Callable[[], float] = time.monotonic,
         max_backoff: float = 30.0,
         dead_letter: DeadLetterFile | None = None,
+        buffer: Buffer | None = None,
     ) -> None:
         self.dead_letter = dead_letter
         self.store = store
@@ -109,8 +111,7 @@ class Batcher:
         self.hooks = hooks or FlushHooks()
         self.clock = clock
         self.max_backoff = max_backoff
-        self._buffer: deque[tuple[bytes, int]] = deque()  # (record line, rows it makes)
-        self._rows = 0
+        self.buffer: Buffer = buffer if buffer is not None else MemoryBuffer(max_buffer_rows)
         self._full = asyncio.Event()
         self._closing = False
         self._task: asyncio.Task[None] | None = None
@@ -118,16 +119,14 @@ class Batcher:
     @property
     def pending(self) -> int:
         """Rows accepted and not yet written."""
-        return self._rows
+        return self.buffer.pending
 
     def submit(self, key: bytes, line: bytes, rows: int) -> bool:
-        """Queue one record (`key`, its session, is unused here); False (nothing queued)
-        when the buffer is full or closing."""
-        if self._closing or self._rows + rows > self.max_buffer_rows:
+        """Hold one record (`key`: its session); False (nothing held) when the buffer is
+        full or the batcher closing."""
+        if self._closing or not self.buffer.append(key, line, rows):
             return False
-        self._buffer.append((line, rows))
-        self._rows += rows
-        if self._rows >= self.max_rows:
+        if self.buffer.pending >= self.max_rows:
             self._full.set()
         return True
 
@@ -145,26 +144,18 @@ class Batcher:
             if self._closing:
                 break
             self._full.clear()
+            self.buffer.tick()
             ok = await self.flush_once()
             backoff = 0.0 if ok else min(self.max_backoff, max(0.1, backoff * 2 or 0.25))
-            if ok and self._rows >= self.max_rows:
+            if ok and self.buffer.pending >= self.max_rows:
                 self._full.set()
 
-    def _take(self) -> list[tuple[bytes, int]]:
-        batch: list[tuple[bytes, int]] = []
-        rows = 0
-        while self._buffer and rows < self.max_rows:
-            item = self._buffer.popleft()
-            batch.append(item)
-            rows += item[1]
-        return batch
-
-    def _write(self, batch: list[tuple[bytes, int]]) -> None:
+    def _write(self, batch: list[Taken]) -> None:
         self.store.insert_records(self.table, [line for line, _ in batch])
 
     async def flush_once(self) -> bool:
         """Write up to max_rows rows' records; on failure put them back and return False."""
-        batch = self._take()
+        batch = self.buffer.take(self.max_rows)
         if not batch:
             return True
         rows = sum(n for _, n in batch)
@@ -183,17 +174,16 @@ class Batcher:
                     unwritten, exc = down.rows, down.error
             if unwritten:
                 left = sum(n for _, n in unwritten)
-                self._rows -= rows - left
-                self._buffer.extendleft(reversed(unwritten))
+                self.buffer.give_back(unwritten)
                 self.hooks.failed(left, str(exc))
                 log.warning("flush failed, will retry", extra={"rows": left, "error": str(exc)})
                 return False
-        self._rows -= rows
+        self.buffer.done(batch)
         self.hooks.flushed(rows, self.clock() - started)
-        self.hooks.depth(self._rows)
+        self.hooks.depth(self.buffer.pending)
         return True
 
-    def _dead_letter(self, bad: list[tuple[tuple[bytes, int], str]]) -> None:
+    def _dead_letter(self, bad: list[tuple[Taken, str]]) -> None:
         assert self.dead_letter is not None
         for (line, rows), reason in bad:
             self.dead_letter.write(self.table, [_readable_record(line)], reason)
@@ -201,20 +191,27 @@ class Batcher:
             log.error("record refused by the store, dead-lettered", extra={"error": reason})
 
     async def close(self, deadline_seconds: float = 15.0) -> int:
-        """Stop accepting, flush everything (retrying until the deadline); return rows left."""
+        """Stop accepting, flush everything (retrying until the deadline); return the rows
+        lost: what a spool still holds is not lost, it is written at the next start."""
         self._closing = True
         self._full.set()
         if self._task is not None:
             await self._task
         end = self.clock() + deadline_seconds
         delay = 0.1
-        while self._rows and self.clock() < end:
+        while self.buffer.pending and self.clock() < end:
             if not await self.flush_once():
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 2.0)
-        if self._rows:
-            log.error("rows not written at shutdown", extra={"rows": self._rows})
-        return self._rows
+        left = self.buffer.pending
+        self.buffer.close()
+        if left and isinstance(self.buffer, SpoolBuffer):
+            log.warning("rows left in the spool; they are written at the next start",
+                        extra={"rows": left})
+            return 0
+        if left:
+            log.error("rows not written at shutdown", extra={"rows": left})
+        return left
 
 
 def _readable_record(line: bytes) -> dict[str, object]:

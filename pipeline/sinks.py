@@ -6,7 +6,9 @@ from typing import Any, Protocol
 
 from collector.settings import Settings
 from pipeline.batcher import Batcher
+from pipeline.buffers import SpoolBuffer
 from pipeline.deadletter import DeadLetterFile
+from pipeline.spool import Spool
 from pipeline.store import Store
 
 
@@ -36,7 +38,12 @@ def open_sink(settings: Settings, store: Store | None, hooks: Any) -> Sink:
 
         return KafkaSink(settings, hooks)
     assert store is not None, "the embedded sink writes to a store"
+    # the spool makes a 202 mean "on disk" in the embedded default too (pipeline/buffers.py)
+    spool = Spool(settings.data_dir / "spool", settings.spool_max_bytes,
+                  settings.spool_segment_bytes)
     return Batcher(store, max_rows=settings.batch_max_rows,
                    max_seconds=settings.batch_max_seconds,
                    max_buffer_rows=settings.buffer_max_rows, hooks=hooks,
-                   dead_letter=DeadLetterFile(settings.data_dir / "deadletter"))
+                   dead_letter=DeadLetterFile(settings.data_dir / "deadletter"),
+                   buffer=SpoolBuffer(spool, settings.buffer_max_rows,
+                                      settings.spool_fsync_seconds))

@@ -11,7 +11,9 @@ from typing import Any
 import orjson
 
 from pipeline.batcher import Batcher
+from pipeline.buffers import SpoolBuffer
 from pipeline.deadletter import DeadLetterFile
+from pipeline.spool import Spool
 from pipeline.store import Store
 from tests.pipeline.records import record_line
 from tests.pipeline.stores import FaultInjectedStore
@@ -96,3 +98,25 @@ async def test_bad_record_is_dead_lettered_and_the_rest_written(chdb_store: Stor
     kept = orjson.loads(lines[0])
     assert kept["row"]["pageview_id"] == "p904" and kept["row"]["transfer_size"] == "not a number"
     assert "Code:" in kept["reason"]
+
+
+async def test_spooled_records_survive_a_restart_and_are_written_once(chdb_store: Store,
+                                                                      tmp_path: Path) -> None:
+    store = FaultInjectedStore(chdb_store)
+    store.down = True
+    spool = Spool(tmp_path / "spool", 1 << 20, 4096)
+    batcher = Batcher(store, max_rows=20, max_seconds=0.02, max_backoff=0.05,
+                      buffer=SpoolBuffer(spool, 1000, fsync_seconds=0))
+    batcher.start()
+    assert submit(batcher, 50, "spooled")
+    await wait_for(lambda: store.insert_calls >= 2)
+    # a process that dies here (the store down) leaves the records in the spool, not lost
+    assert await batcher.close(deadline_seconds=0.1) == 0
+    assert count(chdb_store, "spooled") == 0
+    again = Batcher(chdb_store, max_rows=20, max_seconds=0.02,
+                    buffer=SpoolBuffer(Spool(tmp_path / "spool", 1 << 20, 4096), 1000, 0))
+    assert again.pending == 50  # recovered from disk
+    again.start()
+    await wait_for(lambda: again.pending == 0)
+    await again.close()
+    assert count(chdb_store, "spooled") == 50
