@@ -11,6 +11,7 @@ import math
 import time
 import zlib
 from collections.abc import Awaitable, Callable, MutableMapping
+from dataclasses import dataclass
 from typing import Any
 
 import orjson
@@ -18,6 +19,7 @@ import orjson
 from collector.clientip import TrustedProxies
 from collector.drops import Dropped, DropReason
 from collector.metrics import Metrics
+from collector.protocol import Envelope
 from collector.ratelimit import TokenBuckets
 from collector.sites import SiteRegistry
 from collector.stages import Beacon, Stage
@@ -70,8 +72,23 @@ class Cors:
         return [(b"access-control-allow-origin", origin), (b"vary", b"Origin")]
 
 
+@dataclass(frozen=True, slots=True)
+class Parsed:
+    """What a request carries: a v1 body (decoded by the 'decode' stage), or an Envelope a
+    receiver made from another agent's format, with its batch key (part of the event ids:
+    a batch resent with the same key makes the same rows)."""
+
+    body: bytes = b""
+    envelope: Envelope | None = None
+    batch: str = ""
+
+
 class BeaconIntake:
     """The ASGI app behind /v1/beacon; `stages` and `sink` are bound at startup."""
+
+    methods: tuple[str, ...] = ("POST",)
+    # the request headers a CORS preflight may ask for
+    allow_headers = b"Content-Type, Content-Encoding"
 
     def __init__(self, max_body_bytes: int, proxies: TrustedProxies, cors: Cors,
                  metrics: Metrics, geo_header: str | None = None,
@@ -99,11 +116,12 @@ class BeaconIntake:
         cors = self.cors.headers(origin)
         method = scope["method"]
         if method == "OPTIONS":
-            await _reply(send, 204, None, cors + _PREFLIGHT)
+            await _reply(send, 204, None, cors + self._preflight())
             return
-        if method != "POST":
-            await _reply(send, 405, {"error": "method_not_allowed", "detail": "use POST"},
-                         cors + [(b"allow", b"POST, OPTIONS")])
+        if method not in self.methods:
+            allowed = ", ".join((*self.methods, "OPTIONS"))
+            await _reply(send, 405, {"error": "method_not_allowed", "detail": f"use {allowed}"},
+                         cors + [(b"allow", allowed.encode())])
             return
         if not self.cors.allows(origin):
             await self._drop(send, cors, Dropped(DropReason.ORIGIN_NOT_ALLOWED,
@@ -120,11 +138,15 @@ class BeaconIntake:
                                                      "too many beacons from this address", wait))
                 return
         try:
-            body = await self._read_body(headers, receive)
+            body = await self.read(scope, headers, receive)
         except BodyError as exc:
             await self._drop(send, cors, exc.drop)
             return
-        result = self._enrich(peer_ip, client_ip, headers, body)
+        parsed = self.parse(body, scope, headers)
+        if isinstance(parsed, Dropped):
+            await self._drop(send, cors, parsed)
+            return
+        result = self._enrich(peer_ip, client_ip, headers, parsed)
         if isinstance(result, Dropped):
             await self._drop(send, cors, result)
             return
@@ -140,22 +162,46 @@ class BeaconIntake:
         self.metrics.beacons_accepted.inc()
         self.metrics.events_accepted.inc(rows)
         self.metrics.buffer_rows.set(self.sink.pending)
+        await self.accepted(send, cors, rows)
+
+    # -- what a receiver of another agent's format overrides --------------------------
+
+    def _preflight(self) -> list[tuple[bytes, bytes]]:
+        methods = ", ".join((*self.methods, "OPTIONS")).encode()
+        return [(b"access-control-allow-methods", methods),
+                (b"access-control-allow-headers", self.allow_headers),
+                (b"access-control-max-age", b"86400")]
+
+    async def read(self, scope: Scope, headers: dict[bytes, bytes], receive: Receive) -> bytes:
+        """The request's payload: the body, read with the size cap (BodyError when refused)."""
+        return await self._read_body(headers, receive)
+
+    def parse(self, body: bytes, scope: Scope, headers: dict[bytes, bytes]) -> Parsed | Dropped:
+        """The payload as the stages take it: a v1 body is decoded by the 'decode' stage."""
+        if not body:
+            return Dropped(DropReason.MALFORMED_JSON, "empty body")
+        return Parsed(body=body)
+
+    async def accepted(self, send: Send, cors: list[tuple[bytes, bytes]], rows: int) -> None:
+        """The reply to an accepted request."""
         await _reply(send, 202, {"accepted": rows}, cors)
 
+    # -- shared ----------------------------------------------------------------------------
+
     def _enrich(self, peer_ip: str | None, client_ip: str | None, headers: dict[bytes, bytes],
-                body: bytes) -> Beacon | Dropped:
+                parsed: Parsed) -> Beacon | Dropped:
         cdn_country = None
         if self.geo_header and peer_ip and self.proxies.is_trusted(peer_ip):
             raw = headers.get(self.geo_header, b"").decode("latin-1").upper()
             cdn_country = raw if len(raw) == 2 and raw.isalpha() else None
         origin = headers.get(b"origin")
-        if not body:
-            return Dropped(DropReason.MALFORMED_JSON, "empty body")
-        beacon = Beacon(body=body, client_ip=client_ip,
+        beacon = Beacon(body=parsed.body, client_ip=client_ip,
                         user_agent=headers.get(b"user-agent", b"").decode("latin-1"),
                         received_ms=time.time() * 1000.0, cdn_country=cdn_country,
                         origin=origin.decode("latin-1") if origin else None,
-                        gpc=headers.get(b"sec-gpc", b"").strip() == b"1")
+                        gpc=headers.get(b"sec-gpc", b"").strip() == b"1", batch=parsed.batch)
+        if parsed.envelope is not None:
+            beacon.envelope = parsed.envelope
         if self._untimed:
             self._untimed = (self._untimed + 1) % STAGE_TIMING_SAMPLE
             for _, stage in self.stages:
@@ -250,11 +296,6 @@ def _inflate(body: bytes, encoding: bytes, limit: int) -> bytes:
 
 
 _JSON = (b"content-type", b"application/json")
-_PREFLIGHT = [
-    (b"access-control-allow-methods", b"POST, OPTIONS"),
-    (b"access-control-allow-headers", b"Content-Type, Content-Encoding"),
-    (b"access-control-max-age", b"86400"),
-]
 
 
 async def _reply(send: Send, status: int, body: Any, headers: list[tuple[bytes, bytes]]) -> None:

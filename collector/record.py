@@ -68,6 +68,9 @@ class BeaconRecord(Struct, omit_defaults=True):
     is_bot: int = 0
     sample_weight: float = 1.0
     connection_type: str = ""
+    # a receiver's batch key (e.g. Faro's Idempotency-Key): part of the event ids, so a batch
+    # resent with the same key makes the same ids and is stored once
+    batch: str = ""
     # the page view row: made when pv = 1 (the envelope had nav, vitals, perf or net)
     pv: int = 0
     nav_type: str = ""

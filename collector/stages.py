@@ -54,6 +54,7 @@ class Beacon:
     cdn_country: str | None = None
     origin: str | None = None
     gpc: bool = False
+    batch: str = ""  # a receiver's batch key, part of the event ids (collector/record.py)
     envelope: Envelope = _EMPTY
     skew_ms: float = 0.0
     geo: GeoInfo = UNKNOWN
@@ -68,7 +69,10 @@ Stage = Callable[[Beacon], "Beacon | Dropped"]
 
 
 def decode(beacon: Beacon) -> Beacon | Dropped:
-    """Decode and validate the body against the protocol (docs/beacon-protocol.md)."""
+    """Decode and validate the body against the protocol (docs/beacon-protocol.md); an
+    envelope a receiver already made from another agent's format is taken as it is."""
+    if beacon.envelope is not _EMPTY:
+        return beacon
     try:
         beacon.envelope = decode_envelope(beacon.body)
     except MalformedBody as exc:
@@ -198,7 +202,7 @@ def make_put_context(allow: QueryAllowList) -> Stage:
             browser_version=agent.browser_version, os=agent.os,
             device_class=agent.device_class, is_bot=int(agent.is_bot),
             sample_weight=1.0 / (env.sample_rate or 1.0),
-            connection_type=(net.type or "") if net is not None else "")
+            connection_type=(net.type or "") if net is not None else "", batch=beacon.batch)
         return beacon
 
     return put_context

@@ -9,6 +9,8 @@
 -- Event ids are deterministic, so a resent beacon yields the same ids: the UUID written
 -- from MD5('site/session/page view/seq/pv') for the page view and '.../<index>' for the
 -- event at that index of the envelope (tests/collector/test_rows.py computes the same).
+-- A receiver of another agent's batches sets `batch` (e.g. Faro's Idempotency-Key), and
+-- the key is then '.../seq/<batch>/pv' and '.../seq/<batch>/<index>'.
 -- Times: received_ms and each event's ts_ms (skew-corrected by the collector) are epoch ms.
 CREATE TABLE IF NOT EXISTS rum.beacon_records
 (
@@ -34,6 +36,7 @@ CREATE TABLE IF NOT EXISTS rum.beacon_records
     is_bot           UInt8,
     sample_weight    Float32 DEFAULT 1,
     connection_type  String,
+    batch            String,
     pv               UInt8,
     nav_type         String,
     dns              Nullable(Float32),
@@ -83,8 +86,8 @@ CREATE TABLE IF NOT EXISTS rum.beacon_records
 ENGINE = Null;
 
 CREATE MATERIALIZED VIEW IF NOT EXISTS rum.beacon_records_pageviews TO rum.events AS
-WITH lower(hex(MD5(concat(site, '/', session_id, '/', pageview_id, '/', toString(seq), '/pv'))))
-     AS h
+WITH lower(hex(MD5(concat(site, '/', session_id, '/', pageview_id, '/', toString(seq), '/',
+                          if(batch = '', '', concat(batch, '/')), 'pv')))) AS h
 SELECT
     toUUID(concat(substring(h, 1, 8), '-', substring(h, 9, 4), '-', substring(h, 13, 4), '-',
                   substring(h, 17, 4), '-', substring(h, 21, 12))) AS event_id,
@@ -103,7 +106,7 @@ WHERE pv = 1;
 
 CREATE MATERIALIZED VIEW IF NOT EXISTS rum.beacon_records_events TO rum.events AS
 WITH lower(hex(MD5(concat(site, '/', session_id, '/', pageview_id, '/', toString(seq), '/',
-                          toString(e.i))))) AS h
+                          if(batch = '', '', concat(batch, '/')), toString(e.i))))) AS h
 SELECT
     toUUID(concat(substring(h, 1, 8), '-', substring(h, 9, 4), '-', substring(h, 13, 4), '-',
                   substring(h, 17, 4), '-', substring(h, 21, 12))) AS event_id,

@@ -63,3 +63,24 @@ def test_event_ids_are_the_documented_hash_of_the_event_key(stored: ChdbStore) -
             if ts is None or RECEIVED_MS - 86_400_000 <= ts + skew <= RECEIVED_MS + 60_000:
                 want.add(event_id(key + str(index)))
     assert ids == want
+
+
+def test_a_receivers_batch_key_is_part_of_the_event_ids(tmp_path: Path) -> None:
+    store = ChdbStore(tmp_path / "db")
+    migrate(store, 3650)
+    stages = build_stages(GeoLookup(None))
+    body = orjson.dumps(CASES[0][1])
+    lines = []
+    for batch in ("k1", "k1", "k2", ""):  # a retried batch, another batch, no batch
+        result: Beacon | Dropped = Beacon(body=body, client_ip=None, user_agent="",
+                                          received_ms=RECEIVED_MS, batch=batch)
+        for _, stage in stages:
+            assert isinstance(result, Beacon)
+            result = stage(result)
+        assert isinstance(result, Beacon)
+        lines.append(result.line)
+    store.insert_records("rum.beacon_records", lines)
+    ids = {r["id"] for r in store.query("SELECT DISTINCT toString(event_id) AS id FROM rum.events")}
+    key = "shop-eu/sess-1/pv-1/0/"
+    assert ids == {event_id(key + b + p) for b in ("k1/", "k2/", "") for p in ("pv", "0", "1")}
+    store.close()

@@ -10,7 +10,7 @@ import orjson
 from collector.clientip import TrustedProxies
 from collector.drops import Dropped, DropReason
 from collector.geo import GeoLookup
-from collector.intake import STAGE_TIMING_SAMPLE, BeaconIntake, Cors
+from collector.intake import STAGE_TIMING_SAMPLE, BeaconIntake, Cors, Parsed
 from collector.metrics import Metrics
 from collector.stages import Beacon, build_stages
 from tests.beacons import all_event_kinds, envelope
@@ -29,7 +29,7 @@ def _timed(metrics: Metrics, stage: str) -> float:
 
 def _enrich(intake: BeaconIntake, doc: Any) -> Beacon | Dropped:
     return intake._enrich("10.0.0.1", "10.0.0.1", {b"user-agent": b"Mozilla/5.0"},
-                          orjson.dumps(doc))
+                          Parsed(body=orjson.dumps(doc)))
 
 
 def test_one_beacon_in_the_sample_is_timed_starting_with_the_first() -> None:
