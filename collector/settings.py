@@ -62,7 +62,8 @@ class Settings(BaseSettings):
     rollup_interval: float = Field(
         30.0, ge=0, le=3600, description="seconds between rollup cycles (0 = no rollups)"
     )
-    batch_max_rows: int = Field(5000, ge=1, le=1_000_000)
+    batch_max_rows: int = Field(50_000, ge=1, le=1_000_000,
+                                description="rows (records on the Kafka path) per insert")
     batch_max_seconds: float = Field(1.0, gt=0, le=60)
     buffer_max_rows: int = Field(200_000, ge=1, description="accepted rows held while storage is down")
     log_level: str = Field("info", pattern="^(debug|info|warning|error)$")

@@ -121,7 +121,7 @@ class SpoolBuffer:
 
     def take(self, max_rows: int) -> list[Taken]:
         """Read from the cursor on (the cursor stays until done())."""
-        records = self.spool.read(max_rows)
+        records = self.spool.read(max_rows, max_bytes=64 << 20)
         batch: list[Taken] = []
         rows = 0
         for count, record in enumerate(records):
