@@ -12,6 +12,7 @@ import time
 import zlib
 from collections.abc import Awaitable, Callable, MutableMapping
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 import orjson
@@ -96,6 +97,9 @@ class BeaconIntake:
         self.max_body = max_body_bytes
         self.ip_buckets = ip_buckets if ip_buckets is not None and ip_buckets.enabled else None
         self.proxies = proxies
+        # a pure function of (peer, X-Forwarded-For), and visitors send many beacons: parsing
+        # addresses was ~12 µs of a beacon
+        self._client_ip = lru_cache(maxsize=65536)(proxies.client_ip)
         self.cors = cors
         self.metrics = metrics
         self.geo_header = geo_header.lower().encode() if geo_header else None
@@ -130,7 +134,7 @@ class BeaconIntake:
         peer = scope.get("client")
         peer_ip = peer[0] if peer else None
         xff = headers.get(b"x-forwarded-for")
-        client_ip = self.proxies.client_ip(peer_ip, xff.decode("latin-1") if xff else None)
+        client_ip = self._client_ip(peer_ip, xff.decode("latin-1") if xff else None)
         if self.ip_buckets is not None and client_ip is not None:
             wait = self.ip_buckets.take(client_ip)
             if wait:

@@ -43,6 +43,7 @@ def scrub_path(path: str) -> str:
     return "/".join(":email" if "@" in s else s for s in path.split("/"))
 
 
+@lru_cache(maxsize=16384)
 def url_host(url: str) -> str:
     """Host of a URL ('' when it has none): all a referrer is reduced to."""
     if not url:
