@@ -45,8 +45,8 @@ from pipeline.kafka import (
     decode,
     encode_rows,
     ensure_topics,
-    producer_options,
     records_message,
+    start_producer,
 )
 from pipeline.store import Store, StoreError
 
@@ -132,9 +132,8 @@ class PipelineConsumer:
             max_partition_fetch_bytes=8 << 20, fetch_max_bytes=64 << 20,
             request_timeout_ms=30_000, session_timeout_ms=10_000, heartbeat_interval_ms=3_000,
         )
-        dlq = AIOKafkaProducer(**producer_options(self.settings))
+        dlq = await start_producer(self.settings)
         try:
-            await dlq.start()
             consumer.subscribe([self.settings.kafka_topic], listener=_Revokes(self))
             await consumer.start()
         except BaseException:

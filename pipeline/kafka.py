@@ -31,7 +31,7 @@ from typing import Any
 import orjson
 from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-from aiokafka.errors import KafkaError, TopicAlreadyExistsError
+from aiokafka.errors import BrokerResponseError, KafkaError, TopicAlreadyExistsError
 from aiokafka.partitioner import murmur2
 
 from collector.record import RECORD_VERSION
@@ -141,6 +141,39 @@ def producer_options(settings: Settings) -> dict[str, Any]:
     }
 
 
+async def start_producer(settings: Settings) -> AIOKafkaProducer:
+    """A started producer; idempotent when the settings ask and the broker allows it.
+
+    A broker that refuses idempotent producing answers InitProducerId with an error (a
+    BrokerResponseError: it answered, it is not down). Retrying that forever would spool
+    every beacon; instead the refusal is said in one log line and the producer starts
+    without idempotence: rows stay exactly-once, since the store keeps one row per event
+    id (a resend is merged away), only the broker may hold a duplicate message.
+    """
+    options = producer_options(settings)
+    producer = AIOKafkaProducer(**options)
+    try:
+        await producer.start()
+        return producer
+    except BrokerResponseError as exc:
+        await producer.stop()
+        if not options["enable_idempotence"]:
+            raise
+        log.warning("broker refused idempotent producing (InitProducerId: %s); producing without "
+                    "idempotence (set RUM_KAFKA_IDEMPOTENT=false to skip the attempt); rows stay "
+                    "exactly-once through event ids", type(exc).__name__)
+    except BaseException:
+        await producer.stop()
+        raise
+    producer = AIOKafkaProducer(**{**options, "enable_idempotence": False})
+    try:
+        await producer.start()
+    except BaseException:
+        await producer.stop()
+        raise
+    return producer
+
+
 async def ensure_topics(settings: Settings) -> None:
     """Create the event and dead-letter topics when missing (auto-create may be off)."""
     admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap,
@@ -214,12 +247,7 @@ class KafkaSink:
 
     async def _connect(self) -> AIOKafkaProducer:
         await ensure_topics(self.settings)
-        producer = AIOKafkaProducer(**producer_options(self.settings))
-        try:
-            await producer.start()
-        except BaseException:
-            await producer.stop()
-            raise
+        producer = await start_producer(self.settings)
         log.info("producer connected", extra={"bootstrap": self.settings.kafka_bootstrap})
         return producer
 
