@@ -25,9 +25,11 @@ MAX_PROPS = 20
 PROP_KEY_MAX = 64
 PROP_VALUE_MAX = 256
 ATTRIBUTION_MAX = 256
-# the smallest sample rate a client may claim: a row weighs at most 1 / MIN_SAMPLE_RATE, so
-# one beacon claiming 1e-45 cannot outweigh a site's real traffic (lower claims are raised)
-MIN_SAMPLE_RATE = 0.001
+# the smallest sample rate a client may claim: a row weighs at most 1 / MIN_SAMPLE_RATE = 100
+# page views, so one beacon claiming 1e-45 cannot outweigh a site's real traffic (lower
+# claims are raised). The store holds the same bound (MAX_SAMPLE_WEIGHT in migration 0110)
+MIN_SAMPLE_RATE = 0.01
+MAX_SAMPLE_WEIGHT = 1 / MIN_SAMPLE_RATE
 
 # \Z, not $: `$` also matches before a trailing newline
 Site = Annotated[str, Meta(pattern=r"^[A-Za-z0-9_.\-]{1,64}\Z")]

@@ -38,6 +38,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListen
 from aiokafka.errors import CommitFailedError, KafkaError
 from aiokafka.structs import OffsetAndMetadata, TopicPartition
 
+from collector.protocol import MAX_SAMPLE_WEIGHT
 from collector.settings import Settings
 from pipeline.batcher import LANDING_TABLE, FlushHooks, StoreWentDown, isolate_bad
 from pipeline.kafka import (
@@ -280,6 +281,10 @@ class PipelineConsumer:
         self.store.insert_records(self.table, lines)
 
     def _write_rows(self, rows: list[Row]) -> None:
+        for row in rows:  # rows of the previous format: weights bounded as records' are
+            weight = row.get("sample_weight")
+            if isinstance(weight, int | float) and not weight <= MAX_SAMPLE_WEIGHT:
+                row["sample_weight"] = MAX_SAMPLE_WEIGHT
         self.store.insert(self.rows_table, rows)
 
     async def _dead_letter_record(self, line: bytes, reason: str) -> None:

@@ -12,6 +12,8 @@
 -- A receiver of another agent's batches sets `batch` (e.g. Faro's Idempotency-Key), and
 -- the key is then '.../seq/<batch>/pv' and '.../seq/<batch>/<index>'.
 -- Times: received_ms and each event's ts_ms (skew-corrected by the collector) are epoch ms.
+-- A row weighs at most 100 page views (the collector's sample-rate floor of 0.01, kept
+-- here too: see migration 0110).
 CREATE TABLE IF NOT EXISTS rum.beacon_records
 (
     site             String,
@@ -96,7 +98,7 @@ SELECT
     fromUnixTimestamp64Milli(received_ms, 'UTC') AS received_at,
     session_id, pageview_id, seq, user_id, page_path, page_query, page_group, referrer_host,
     country, region, city, asn, as_org, browser, browser_version, os, device_class, is_bot,
-    sample_weight, nav_type, connection_type, rtt, downlink, save_data,
+    least(sample_weight, 100) AS sample_weight, nav_type, connection_type, rtt, downlink, save_data,
     lcp, inp, cls, fcp, ttfb, dns, connect, tls, request, response,
     dom_interactive, dom_complete, load, transfer_size, long_tasks, tbt, rage_clicks,
     lcp_element, lcp_resource, inp_target, cls_source,
@@ -115,7 +117,7 @@ SELECT
     fromUnixTimestamp64Milli(received_ms, 'UTC') AS received_at,
     session_id, pageview_id, seq, user_id, page_path, page_query, page_group, referrer_host,
     country, region, city, asn, as_org, browser, browser_version, os, device_class, is_bot,
-    sample_weight, connection_type,
+    least(sample_weight, 100) AS sample_weight, connection_type,
     e.message AS error_message, e.source AS error_source, e.line AS error_line,
     e.col AS error_col, e.stack AS error_stack,
     e.method AS api_method, e.api_path AS api_path, e.status AS api_status,
