@@ -83,10 +83,10 @@ def build_parser() -> argparse.ArgumentParser:
                             description="Run a named query and print a table (or JSON).")
     rsub = report.add_subparsers(dest="query", required=True, metavar="QUERY")
     for spec in CATALOG.values():
-        q = rsub.add_parser(spec.name, help=spec.summary, description=spec.summary)
+        q = rsub.add_parser(spec.name, help=_escaped(spec.summary), description=spec.summary)
         for key, param in spec.params.items():
             q.add_argument(f"--{key.replace('_', '-')}", dest=f"param_{key}", metavar=key.upper(),
-                           help=f"{param.help} (default {param.default!r})")
+                           help=_escaped(f"{param.help} (default {param.default!r})"))
         output = q.add_mutually_exclusive_group()
         output.add_argument("--json", action="store_true", help="print JSON instead of a table")
         output.add_argument("--csv", action="store_true", help="print CSV instead of a table")
@@ -95,6 +95,11 @@ def build_parser() -> argparse.ArgumentParser:
         q.add_argument("--data-dir", help="data folder (RUM_DATA_DIR)")
         q.set_defaults(func=commands.report)
     return parser
+
+
+def _escaped(text: str) -> str:
+    """Help text with its '%' doubled: argparse formats help strings with `%`."""
+    return text.replace("%", "%%")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
