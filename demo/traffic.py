@@ -159,9 +159,10 @@ def _checkout(rng: random.Random, visitor: Visitor, view: PageView, incidents: I
 def envelope(visitor: Visitor, view: PageView, now_ms: float) -> dict[str, Any]:
     """The v1 envelope the agent would send for this page view (one flush).
 
-    Its events happened on the page, before the flush: they are stamped in the last
-    seconds before `now_ms` (a visit's views are drawn at once, sent as it is walked)."""
-    events = [{**event, "ts": now_ms - 400.0 * (len(view.events) - i)}
+    Its events happened on the page, before the flush: they are stamped 20 ms apart just
+    before `now_ms` (a visit's views are drawn at once and sent as it is walked, the
+    previous one at least 250 ms earlier: demo/synthetic.py's think time)."""
+    events = [{**event, "ts": now_ms - 20.0 * (len(view.events) - i)}
               for i, event in enumerate(view.events)]
     return {
         "v": 1, "site": SITE, "sid": visitor.session, "pid": "p" + secrets.token_hex(8),
