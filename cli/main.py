@@ -90,6 +90,8 @@ def build_parser() -> argparse.ArgumentParser:
         output = q.add_mutually_exclusive_group()
         output.add_argument("--json", action="store_true", help="print JSON instead of a table")
         output.add_argument("--csv", action="store_true", help="print CSV instead of a table")
+        q.add_argument("--wide", action="store_true",
+                       help="the table with every column (default: the main ones, within 100 columns)")
         q.add_argument("--server", help="query a running collector at this URL "
                        "(default: the one in settings, else open the store directly)")
         q.add_argument("--data-dir", help="data folder (RUM_DATA_DIR)")

@@ -230,6 +230,7 @@ def _plateau(seg: list[dict[str, Any]], usable: list[int], best: int | None) -> 
 
 def finish_conversion_by_speed(rows: Rows, values: dict[str, Any]) -> Rows:
     """Conversion per LCP bucket with a Wilson interval, the optimal bucket and the plateau."""
+    currency = _currency(rows)
     out = []
     for key, seg in _segments(rows).items():
         usable = [b for b in range(BUCKETS) if seg[b]["sessions"] >= values["min_sessions"]]
@@ -254,6 +255,7 @@ def finish_conversion_by_speed(rows: Rows, values: dict[str, Any]) -> Rows:
                 "optimal": b == best, "on_plateau": b in plateau,
                 "plateau_ends_ms": (edge + 1) * 1000 if edge is not None else None,
                 "slope_per_s": round(slope, 5) if slope is not None else None,
+                "currency": currency,
             }, values["by"]))
     return out
 
