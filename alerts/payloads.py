@@ -55,7 +55,8 @@ def summary(rule: Rule, transition: Transition, revenue: dict[str, Any] | None) 
 
 def dashboard_link(public_url: str, rule: Rule, group: dict[str, str]) -> str:
     """The built-in dashboard at the alert's window, site and segment."""
-    params = {"site": rule.site, "window": _duration(rule.window)}
+    params = {"site": rule.site} if rule.site else {}
+    params["window"] = _duration(rule.window)
     params.update({DASHBOARD_PARAMS[k]: v for k, v in group.items() if k in DASHBOARD_PARAMS})
     return f"{public_url.rstrip('/')}/?{urlencode(params)}"
 

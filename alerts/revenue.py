@@ -5,7 +5,8 @@
   `login_failure`).
 - `lcp`: `revenue-impact`, the observed what-if when the site has enough conversions,
   else the modelled prior (the method is named in the payload).
-Both over the last 24 h, expressed per day and per 30 days in the site's currency.
+Both over the last 24 h (or the rule's window when those hold nothing of the group yet),
+expressed per day and per 30 days in the site's currency.
 When no figure can be computed (other metrics, groups by page, no data, too few
 conversions and no revenue), `per_day` is None and `reason` says why in words.
 """
@@ -31,19 +32,26 @@ def revenue_at_risk(store: Store, rule: Rule, group: dict[str, str]) -> dict[str
                            "login_failure_rate)")
     if not group:
         return _none(name, "the rule has no group_by: revenue at risk is per segment")
-    raw = {"window": "24h", "by": ",".join(group), "min_sessions": "1"}
-    if rule.site:
-        raw["site"] = rule.site
-    try:
-        spec = get_query(name)
-        rows = spec.run(store, spec.parse(raw))
-    except ParamError:
-        return _none(name, f"revenue is per session, and {', '.join(group)} is not a "
-                           "session dimension")
-    except StoreError as exc:
-        log.warning("revenue at risk not computed", extra={"rule": rule.name, "error": str(exc)})
-        return _none(name, "the store did not answer the revenue query")
-    mine = [r for r in rows if all(str(r.get(k)) == v for k, v in group.items())]
+    mine: list[dict[str, Any]] = []
+    # the last 24 h; when they hold nothing of the group (a long window ends at the session
+    # rollup's last roll, which may predate a new segment's sessions), the rule's window
+    for window in ("24h", f"{max(60, rule.window)}s"):
+        raw = {"window": window, "by": ",".join(group), "min_sessions": "1"}
+        if rule.site:
+            raw["site"] = rule.site
+        try:
+            spec = get_query(name)
+            rows = spec.run(store, spec.parse(raw))
+        except ParamError:
+            return _none(name, f"revenue is per session, and {', '.join(group)} is not a "
+                               "session dimension")
+        except StoreError as exc:
+            log.warning("revenue at risk not computed", extra={"rule": rule.name,
+                                                                "error": str(exc)})
+            return _none(name, "the store did not answer the revenue query")
+        mine = [r for r in rows if all(str(r.get(k)) == v for k, v in group.items())]
+        if mine:
+            break
     if not mine:
         what = "login attempt" if name == "login-revenue-at-risk" else "session with an LCP"
         return _none(name, f"no {what} in this group over the last 24 h")
