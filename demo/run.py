@@ -234,21 +234,26 @@ def _slow_metrics(row: dict[str, Any]) -> str:
 
 
 def _revenue_lines(rows: list[dict[str, Any]], most: int = 3) -> list[str]:
-    """Revenue at risk of the surely slow places (the measured figure, else the prior's);
-    when none has a figure, why not, in words."""
-    lines, seen = [], set()
-    for method in ("observed", "modelled"):
-        for row in rows:
-            where = f"{row['country']}-{row['region']}"
-            if (row["method"] == method and row["flagged"] and where not in seen
-                    and row["revenue_at_risk_per_day"] is not None):
-                seen.add(where)
-                lines.append(f"{where:<8} {row['revenue_at_risk_per_day']:,.0f} {row['currency']} "
-                             f"a day at risk ({method}), p75 LCP {row['p75_lcp']:,.0f} ms")
-    if not lines and rows:
-        top = rows[0]
-        lines.append(f"{top['country']}-{top['region']:<5} no figure at risk: {top['reason']}")
-    return lines[:most]
+    """Revenue at risk of the places past the LCP threshold, surely slow ones first: the
+    measured figure, else the prior's, else why there is none; with the caveat if any."""
+    def rank(row: dict[str, Any]) -> int:
+        if row["revenue_at_risk_per_day"] is None:
+            return 2
+        return 0 if row["method"] == "observed" else 1
+
+    best: dict[str, dict[str, Any]] = {}
+    for row in rows:
+        where = f"{row['country']}-{row['region']}"
+        if row["excess_ms"] > 0 and (where not in best or rank(row) < rank(best[where])):
+            best[where] = row
+    lines = []
+    for where, row in sorted(best.items(), key=lambda item: not item[1]["flagged"])[:most]:
+        money = (f"{row['revenue_at_risk_per_day']:,.0f} {row['currency']} a day at risk "
+                 f"({row['method']})" if row["revenue_at_risk_per_day"] is not None
+                 else "no figure")
+        note = f"; {row['reason']}" if row["reason"] else ""
+        lines.append(f"{where:<8} {money}, p75 LCP {row['p75_lcp']:,.0f} ms{note}")
+    return lines
 
 
 def _describe(delivery: Delivery) -> str:

@@ -119,6 +119,9 @@ def finish_revenue(rows: Rows, values: dict[str, Any]) -> Rows:
                  if site_weighted else 0.0))
     shown = {k: s for k, s in segments.items() if _total(s, "sessions") >= min_sessions}
     fast = [s for s in shown.values() if s[0]["p75_lcp"] <= threshold]
+    # a segment past the threshold is shown even when thin, with the reason it has no figure
+    thin = {k: s for k, s in segments.items()
+            if k not in shown and s[0]["p75_lcp"] > threshold}
     ref = [float(sum(s[b]["sessions"] for s in fast)) for b in range(BUCKETS)]
     per_day, currency = _per_day(_span(rows, values)), _currency(rows)
     out = []
@@ -142,6 +145,22 @@ def finish_revenue(rows: Rows, values: dict[str, Any]) -> Rows:
         out.append(named(_observed(base, seg, ref, value, value_var, daily_sessions,
                                    site_conversions, values, unsure), values["by"]))
         out.append(named(_modelled(base, daily_sessions, site_rps, values, unsure), values["by"]))
+    for key, seg in thin.items():
+        sessions = _total(seg, "sessions")
+        base = {"g1": key[0], "g2": key[1], "sessions": int(sessions),
+                "converted": int(_total(seg, "converted")),
+                "conversion_rate": round(_total(seg, "converted") / sessions, 4),
+                "avg_order_value": None, "p75_lcp": seg[0]["p75_lcp"], "slow": False,
+                "excess_ms": round(seg[0]["p75_lcp"] - threshold, 1),
+                "bucket_shares": [round(b["sessions"] / sessions, 4) for b in seg],
+                "currency": currency}
+        for method in ("observed", "modelled"):
+            out.append(named({
+                **base, "method": method, "reference_sessions": None,
+                "status": "too_few_sessions", **_money(None), "low_per_30d": None,
+                "high_per_30d": None, "flagged": False,
+                "reason": f"too few sessions: {int(sessions):,}, a figure needs "
+                          f"{min_sessions:,} (--min-sessions)", "basis": ""}, values["by"]))
     out.sort(key=lambda r: -(r["revenue_at_risk_per_30d"] or 0))
     return out
 
@@ -347,7 +366,8 @@ def revenue_specs() -> dict[str, QuerySpec]:
                     "by": Param(parse_session_dimensions, DEFAULT_REVENUE_BY, dims),
                     "threshold": Param(float_param("threshold", 100, 60_000), f"{LCP_GOOD:g}",
                                        "p75 LCP (ms) past which a segment is slow"),
-                    "min_sessions": min_count("min_sessions", "20", "minimum sessions per segment shown"),
+                    "min_sessions": min_count("min_sessions", "10",
+                                              "minimum sessions for a segment's figures"),
                     "min_conversions": min_count("min_conversions", "30",
                                                  "site conversions needed for the observed method"),
                     "elasticity": Param(float_param("elasticity", 0, 100), f"{DEFAULT_ELASTICITY:g}",

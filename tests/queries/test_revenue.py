@@ -83,7 +83,10 @@ def test_observed_what_if_finds_the_planted_loss(chdb_store: Store) -> None:
     seed_sessions(chdb_store)
     rows = run(chdb_store, "revenue-impact", by="country", min_sessions="100")
     observed = {r["country"]: r for r in rows if r["method"] == "observed"}
-    assert set(observed) == {"NL", "DE", "IN"}, "BR: 40 sessions, below min_sessions"
+    assert set(observed) == {"NL", "DE", "IN", "BR"}
+    brazil = observed["BR"]  # slow, but 40 sessions, below min_sessions: no figure, a reason
+    assert brazil["status"] == "too_few_sessions" and brazil["revenue_at_risk_per_day"] is None
+    assert brazil["reason"] == "too few sessions: 40, a figure needs 100 (--min-sessions)"
     india = observed["IN"]
     truth = planted_gain_per_day()  # 1.5375 EUR per session x 3000 = 4612.5 EUR a window
     assert truth == pytest.approx(4612.5 * PER_DAY)
@@ -222,7 +225,7 @@ def test_http_api_serves_revenue(rum_server: RunningServer) -> None:
     reply = httpx.get(f"{base}/revenue-impact", params={"site": "shop", "by": "country"})
     assert reply.status_code == 200
     flagged = {(r["country"], r["method"]) for r in reply.json()["rows"] if r["flagged"]}
-    # BR's 40 sessions, all past 6 s, are shown at the default min_sessions (20)
+    # BR's 40 sessions, all past 6 s, get figures at the default min_sessions (10)
     assert flagged == {(c, m) for c in ("IN", "BR") for m in ("observed", "modelled")}
     speed = httpx.get(f"{base}/conversion-by-speed", params={"site": "shop"})
     assert speed.status_code == 200 and speed.json()["rows"][0]["plateau_ends_ms"] == 2000

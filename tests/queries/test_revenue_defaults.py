@@ -59,12 +59,15 @@ def test_reasons_in_words_when_no_figure(chdb_store: Store) -> None:
     assert observed["revenue_at_risk_per_day"] is None
     assert observed["reason"] == ("too few conversions: 72 converting sessions on the site, "
                                   "the observed method needs 500")
-    assert run(chdb_store, min_sessions="250") == {}, "no segment has 250 sessions"
+    thin = run(chdb_store, min_sessions="250")  # no segment has 250 sessions
+    assert set(thin) == {("BR", "SP", "observed"), ("BR", "SP", "modelled")}, "only the slow one"
+    assert thin[("BR", "SP", "modelled")]["reason"] == (
+        "too few sessions: 30, a figure needs 250 (--min-sessions)")
 
 
 def test_no_fast_reference_in_words(chdb_store: Store) -> None:
-    # the only fast region has 10 sessions, fewer than min_sessions: nothing to compare with
-    seed(chdb_store, {("BR", "SP"): (30, 5200.0, 0.1), ("DE", "BE"): (10, 1200.0, 0.5)})
+    # the only fast region has 8 sessions, fewer than min_sessions: nothing to compare with
+    seed(chdb_store, {("BR", "SP"): (30, 5200.0, 0.1), ("DE", "BE"): (8, 1200.0, 0.5)})
     rows = run(chdb_store, min_conversions="1")
     observed = rows[("BR", "SP", "observed")]
     assert observed["status"] == "no_fast_reference"
