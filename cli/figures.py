@@ -67,8 +67,8 @@ def percent(value: float) -> str:
 
 
 def money(value: float, currency: str) -> str:
-    """1234.5 -> '1,234.50 EUR' under 1,000, else '12,345 EUR' (whole units)."""
-    amount = f"{value:,.2f}" if 0 < abs(value) < 1000 else f"{value:,.0f}"
+    """12.5 -> '12.50 EUR' under 100, else '1,235 EUR' (whole units)."""
+    amount = f"{value:,.2f}" if 0 < abs(value) < 100 else f"{value:,.0f}"
     return f"{amount} {currency}".strip()
 
 

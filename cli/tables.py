@@ -76,6 +76,8 @@ def default_columns(name: str, values: Mapping[str, Any]) -> list[Col]:
     """The columns `rum report NAME` shows without --wide."""
     unitless = values.get("metric") == "cls"
     by = [kept(fig(d, d.replace("_", " "))) for d in values.get("by", ()) if d in DIMENSIONS]
+    if tuple(values.get("by", ())) == ("country", "region"):
+        by = [kept(Col("place", _place))]  # 'BR-SP', as slow-regions names a place
     flagged = kept(fig("flagged", "flagged"))
     if name == "slow-regions":
         return [kept(Col("place", _place)), fig("samples", "views"),
@@ -175,11 +177,10 @@ def _build(name: str, rows: Sequence[Row], columns: list[Col], wide: bool, left_
         sample = next((t for t in texts if t != "-"), "")
         numeric = sample[:1].isdigit() or sample[:1] in "<-+" and sample[1:2].isdigit()
         # a figure is never cut: its column is as wide as its widest cell; free text wraps,
-        # at least as wide as the header's longest word
-        words = [w for t in [col.header, *texts] for w in t.split()] if col.wrap else []
+        # in 24 characters or more when it has them (optional columns go first)
+        widest = max(len(t) for t in [col.header, *texts])
         out.add_column(col.header, justify="right" if numeric else "left",
-                       min_width=min(24, max(len(w) for w in words)) if col.wrap
-                       else max(len(t) for t in [col.header, *texts]),
+                       min_width=min(24, widest) if col.wrap else widest,
                        no_wrap=not col.wrap, overflow="fold")
     for line in cells:
         out.add_row(*line)

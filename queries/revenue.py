@@ -138,10 +138,10 @@ def finish_revenue(rows: Rows, values: dict[str, Any]) -> Rows:
                 "excess_ms": round(max(0.0, seg[0]["p75_lcp"] - threshold), 1),
                 "bucket_shares": [round(b["sessions"] / sessions, 4) for b in seg],
                 "currency": currency}
+        # the 95% interval of the share of page views past the threshold (slow: above 25%)
         unsure = "" if base["slow"] else (
-            f"not surely slow: {seg[0]['pageviews']:,} page views, "
-            f"{low:.0%}-{high:.0%} of them past {threshold:,.0f} ms (95%), "
-            f"slow needs more than {SLOW_SHARE:.0%}")
+            f"not surely slow: {low * 100:.0f}-{high:.0%} of {seg[0]['pageviews']:,} views "
+            f"past {threshold:,.0f} ms")
         out.append(named(_observed(base, seg, ref, value, value_var, daily_sessions,
                                    site_conversions, values, unsure), values["by"]))
         out.append(named(_modelled(base, daily_sessions, site_rps, values, unsure), values["by"]))

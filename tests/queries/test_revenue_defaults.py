@@ -83,4 +83,4 @@ def test_not_surely_slow_gets_a_figure_but_no_flag(chdb_store: Store) -> None:
     rio = rows[("BR", "RJ", "modelled")]
     assert rio["p75_lcp"] > 2500 and not rio["slow"] and not rio["flagged"]
     assert rio["revenue_at_risk_per_day"] > 0
-    assert rio["reason"].startswith("not surely slow: 8 page views, ")
+    assert rio["reason"].startswith("not surely slow: ") and "% of 8 views past 2,500 ms" in rio["reason"]
