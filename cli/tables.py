@@ -95,7 +95,7 @@ def default_columns(name: str, values: Mapping[str, Any]) -> list[Col]:
                 Col("top reasons", lambda r: show("top_reasons", r.get("top_reasons"), r),
                     wrap=True)]
     if name == "top-errors":
-        return [kept(_text("message", "message", 48)), kept(fig("pageviews", "views")),
+        return [kept(_text("message", "message", 72)), kept(fig("pageviews", "views")),
                 fig("sessions", "sessions"), fig("pages", "pages"),
                 fig("last_seen", "last seen")]
     if name == "failed-api-calls":
