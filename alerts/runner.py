@@ -9,13 +9,12 @@ import time
 from collections.abc import Callable
 from dataclasses import asdict
 from typing import Any
-from urllib.parse import urlencode
 
 from alerts.evaluator import FIRING, GroupState, Transition, step
 from alerts.outbox import Outbox
-from alerts.payloads import encode, generic_payload, notification_id, slack_payload
+from alerts.payloads import dashboard_link, encode, generic_payload, notification_id, slack_payload
 from alerts.revenue import revenue_at_risk
-from alerts.rules import VITALS, Rule, RuleSet
+from alerts.rules import Rule, RuleSet
 from pipeline.store import Store, StoreError
 from queries import load_sql
 
@@ -110,7 +109,8 @@ class AlertRunner:
         users = self._affected_users(rule, state, now) if firing else []
         group = dict(part.split("=", 1) for part in state.group.split(",") if part)
         money = revenue_at_risk(self.store, rule, group) if firing else None
-        body = generic_payload(rule, transition, self._link(rule), sessions, users, money)
+        body = generic_payload(rule, transition, dashboard_link(self.public_url, rule, group),
+                               sessions, users, money)
         rows = []
         for name in rule.webhooks:
             hook = self.ruleset.webhooks[name]
@@ -131,14 +131,6 @@ class AlertRunner:
             "d1": dims[0], "d2": dims[1], "v1": values.get(dims[0], ""),
             "v2": values.get(dims[1], ""), "max_users": MAX_USERS})
         return sorted(rows[0]["users"]) if rows else []
-
-    def _link(self, rule: Rule) -> str:
-        if rule.metric in VITALS:
-            params = {"window": f"{rule.window // 60}m", "min_samples": str(rule.min_samples)}
-            if rule.site:
-                params["site"] = rule.site
-            return f"{self.public_url}/v1/query/slow-regions?{urlencode(params)}"
-        return f"{self.public_url}/v1/alerts"
 
     def start(self) -> None:
         """Evaluate on a tick in the background."""

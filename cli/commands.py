@@ -12,9 +12,6 @@ import urllib.request
 from collections.abc import Callable
 from typing import Any
 
-from rich.console import Console
-from rich.table import Table
-
 from collector.settings import Settings, load_settings
 
 
@@ -105,7 +102,9 @@ def report(args: argparse.Namespace) -> int:
     elif args.csv:
         _print_csv(rows)
     else:
-        _print_table(spec.name, rows)
+        from cli.tables import print_table
+
+        print_table(spec.name, rows, values, wide=args.wide)
     return 0
 
 
@@ -150,19 +149,6 @@ def _print_csv(rows: list[dict[str, Any]]) -> None:
     for row in rows:
         writer.writerow({k: json.dumps(v) if isinstance(v, (list, dict)) else v
                          for k, v in row.items()})
-
-
-def _print_table(title: str, rows: list[dict[str, Any]]) -> None:
-    console = Console()
-    if not rows:
-        console.print(f"{title}: no segment has enough samples in this window")
-        return
-    table = Table(title=title)
-    for column in rows[0]:
-        table.add_column(column, justify="right" if isinstance(rows[0][column], (int, float)) else "left")
-    for row in rows:
-        table.add_row(*("" if v is None else str(v) for v in row.values()))
-    console.print(table)
 
 
 def demo(args: argparse.Namespace) -> int:

@@ -83,18 +83,25 @@ def build_parser() -> argparse.ArgumentParser:
                             description="Run a named query and print a table (or JSON).")
     rsub = report.add_subparsers(dest="query", required=True, metavar="QUERY")
     for spec in CATALOG.values():
-        q = rsub.add_parser(spec.name, help=spec.summary, description=spec.summary)
+        q = rsub.add_parser(spec.name, help=_escaped(spec.summary), description=spec.summary)
         for key, param in spec.params.items():
             q.add_argument(f"--{key.replace('_', '-')}", dest=f"param_{key}", metavar=key.upper(),
-                           help=f"{param.help} (default {param.default!r})")
+                           help=_escaped(f"{param.help} (default {param.default!r})"))
         output = q.add_mutually_exclusive_group()
         output.add_argument("--json", action="store_true", help="print JSON instead of a table")
         output.add_argument("--csv", action="store_true", help="print CSV instead of a table")
+        q.add_argument("--wide", action="store_true",
+                       help="the table with every column (default: the main ones, within 100 columns)")
         q.add_argument("--server", help="query a running collector at this URL "
                        "(default: the one in settings, else open the store directly)")
         q.add_argument("--data-dir", help="data folder (RUM_DATA_DIR)")
         q.set_defaults(func=commands.report)
     return parser
+
+
+def _escaped(text: str) -> str:
+    """Help text with its '%' doubled: argparse formats help strings with `%`."""
+    return text.replace("%", "%%")
 
 
 def main(argv: Sequence[str] | None = None) -> int:

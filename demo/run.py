@@ -31,6 +31,7 @@ from demo.shop import run_shop
 from demo.stats import Stats
 from demo.synthetic import SyntheticEngine
 from demo.traffic import SITE
+from queries.analytics import THRESHOLDS
 
 DEFAULT_TIMELINE = 60.0  # seconds over which incidents are planted when --duration is 0
 
@@ -60,6 +61,7 @@ class Findings:
     top_errors: list[dict[str, Any]]
     deliveries: list[Delivery] = field(default_factory=list)
     stats: dict[str, int] = field(default_factory=dict)
+    revenue_impact: list[dict[str, Any]] = field(default_factory=list)
 
 
 class Demo:
@@ -200,10 +202,11 @@ class Demo:
         slow = _query(collector, "slow-regions", {**base, "min_samples": "20"})
         logins = _query(collector, "failing-logins", {**base, "by": "country"})
         errors = _query(collector, "top-errors", {**base, "limit": "5"})
+        revenue = _query(collector, "revenue-impact", base)
         planted = [{"kind": i.kind, "target": i.target, "start": round(i.start, 1),
                     "description": i.description} for i in self.incidents.planned]
         counts = {k: v for k, v in vars(self.stats).items() if isinstance(v, int)}
-        return Findings(planted, slow, logins, errors, list(self.deliveries), counts)
+        return Findings(planted, slow, logins, errors, list(self.deliveries), counts, revenue)
 
     def _report(self, findings: Findings) -> None:
         out = self.console
@@ -211,8 +214,9 @@ class Demo:
                   f"{findings.stats['browser_accepted']:,} browser beacons accepted)")
         for row in [r for r in findings.slow_regions if r["flagged"]][:5]:
             where = f"{row['country']}-{row['region']}" if row["level"] == "region" else row["country"]
-            out.print(f"  slow region   {where:<8} p75 LCP {row['lcp_p75']:>7,.0f} ms  "
-                      f"({row['samples']} samples)")
+            out.print(f"  slow region   {where:<8} {_slow_metrics(row)} ({row['samples']} page views)")
+        for line in _revenue_lines(findings.revenue_impact):
+            out.print(f"  revenue       {line}")
         for row in [r for r in findings.failing_logins if r["flagged"]]:
             out.print(f"  failing login {row['country']:<8} {row['failure_rate']:.0%} failed vs "
                       f"{row['baseline_rate']:.0%} elsewhere ({row['attempts']} attempts)")
@@ -223,14 +227,40 @@ class Demo:
             self.options.summary.write_bytes(orjson.dumps(vars(findings), option=orjson.OPT_INDENT_2))
 
 
+def _slow_metrics(row: dict[str, Any]) -> str:
+    """'p75 TTFB 920 ms > 800 ms': each metric that made slow-regions flag the place."""
+    return ", ".join(f"p75 {m.upper()} {row[f'{m}_p75']:,.0f} ms > {THRESHOLDS[m][0]:,.0f} ms"
+                     for m in row.get("slow_metrics") or [])
+
+
+def _revenue_lines(rows: list[dict[str, Any]], most: int = 3) -> list[str]:
+    """Revenue at risk of the places past the LCP threshold, surely slow ones first: the
+    measured figure, else the prior's, else why there is none; with the caveat if any."""
+    def rank(row: dict[str, Any]) -> int:
+        if row["revenue_at_risk_per_day"] is None:
+            return 2
+        return 0 if row["method"] == "observed" else 1
+
+    best: dict[str, dict[str, Any]] = {}
+    for row in rows:
+        where = f"{row['country']}-{row['region']}"
+        if row["excess_ms"] > 0 and (where not in best or rank(row) < rank(best[where])):
+            best[where] = row
+    lines = []
+    for where, row in sorted(best.items(), key=lambda item: not item[1]["flagged"])[:most]:
+        money = (f"{row['revenue_at_risk_per_day']:,.0f} {row['currency']} a day at risk "
+                 f"({row['method']})" if row["revenue_at_risk_per_day"] is not None
+                 else "no figure")
+        note = f"; {row['reason']}" if row["reason"] else ""
+        lines.append(f"{where:<8} {money}, p75 LCP {row['p75_lcp']:,.0f} ms{note}")
+    return lines
+
+
 def _describe(delivery: Delivery) -> str:
-    group = ", ".join(f"{k}={v}" for k, v in (delivery.get("group") or {}).items())
-    value = delivery.get("value")
-    shown = f"{value:.3g}" if isinstance(value, float) else str(value)
     colour = "red" if delivery.get("state") == "firing" else "green"
-    return (f"[bold {colour}]alert {delivery.get('state', '?')}[/]: {delivery.get('rule')} "
-            f"({group}) {delivery.get('metric')} = {shown} vs {delivery.get('direction')} "
-            f"{delivery.get('threshold')}, {delivery.get('samples')} samples")
+    text = str(delivery.get("summary") or delivery.get("rule"))
+    kind, _, rest = text.partition(": ")
+    return f"[bold {colour}]alert {kind.lower()}[/]: {rest}"
 
 
 def _query(collector: str, name: str, params: dict[str, str]) -> list[dict[str, Any]]:

@@ -157,7 +157,13 @@ def _checkout(rng: random.Random, visitor: Visitor, view: PageView, incidents: I
 
 
 def envelope(visitor: Visitor, view: PageView, now_ms: float) -> dict[str, Any]:
-    """The v1 envelope the agent would send for this page view (one flush)."""
+    """The v1 envelope the agent would send for this page view (one flush).
+
+    Its events happened on the page, before the flush: they are stamped 20 ms apart just
+    before `now_ms` (a visit's views are drawn at once and sent as it is walked, the
+    previous one at least 250 ms earlier: demo/synthetic.py's think time)."""
+    events = [{**event, "ts": now_ms - 20.0 * (len(view.events) - i)}
+              for i, event in enumerate(view.events)]
     return {
         "v": 1, "site": SITE, "sid": visitor.session, "pid": "p" + secrets.token_hex(8),
         "seq": 0, "sent_at": now_ms, "url": ORIGIN + view.path,
@@ -165,5 +171,5 @@ def envelope(visitor: Visitor, view: PageView, now_ms: float) -> dict[str, Any]:
         "nav": view.nav, "vitals": view.vitals,
         "net": {"type": visitor.network.effective_type, "rtt": round(visitor.network.rtt_ms),
                 "downlink": visitor.network.downlink_mbps, "save_data": False},
-        "events": view.events,
+        "events": events,
     }

@@ -7,6 +7,13 @@
 -- between), and the median LCP of each step's page views. queries/experience.py adds
 -- the conversion per step and the test against the rest of the site.
 --
+-- Order: a page view's row is written when the page is flushed (its `ts` is the
+-- beacon's arrival), after the events that happened on the page (a conversion on the
+-- checkout page has an earlier `ts` than the checkout page view). So rows are ordered
+-- by their page view's start (the earliest `ts` among the rows of its pageview_id),
+-- then, within a page view, the page view itself first and its events by `ts`: a
+-- conversion counts after the page it happened on, and after every earlier page.
+--
 -- A step is a page group ('/product/:id'), a custom event name ('add_to_cart'),
 -- 'conversion' (a conversion event) or 'login' (a successful login).
 --
@@ -35,14 +42,19 @@ FROM
     FROM
     (
         SELECT
-            any(g1) AS g1,
-            windowFunnel({within_ms:UInt64})(t, hits[1], hits[2], hits[3], hits[4],
-                                             hits[5], hits[6], hits[7], hits[8]) AS level
+            argMin(g1, (ts, event_id)) AS g1,
+            -- t: page view start (ms) x 1000 + rank within the page view, so the window too
+            windowFunnel({within_ms:UInt64} * 1000)(t, hits[1], hits[2], hits[3], hits[4],
+                                                    hits[5], hits[6], hits[7], hits[8]) AS level
         FROM
         (
             SELECT
-                g1, session_id,
-                toUInt64(toUnixTimestamp64Milli(ts)) AS t,
+                g1, session_id, ts, event_id,
+                toUInt64(toUInt64(toUnixTimestamp64Milli(if(pageview_id = '', ts,
+                    min(ts) OVER (PARTITION BY session_id, pageview_id)))) * 1000
+                + if(pageview_id = '', 0, least(999, row_number() OVER (
+                    PARTITION BY session_id, pageview_id
+                    ORDER BY kind != 'pageview', ts, event_id) - 1))) AS t,
                 arrayMap(s -> s != '' AND (
                         (kind = 'pageview' AND page_group = s)
                         OR (kind = 'custom' AND event_name = s)

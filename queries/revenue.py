@@ -19,6 +19,7 @@ from queries.stats import Z95, two_proportion_z, weighted_slope, what_if_gain, w
 BUCKETS = 7  # LCP 0-1 s, 1-2 s, ..., 5-6 s, 6 s+ (a session's LCP: p75 of its page views)
 BUCKET_LABELS = tuple(f"{b}-{b + 1} s" for b in range(BUCKETS - 1)) + (f"{BUCKETS - 1} s+",)
 LCP_GOOD, LCP_CAP = THRESHOLDS["lcp"][0], THRESHOLDS["lcp"][2]
+SLOW_SHARE = 0.25  # slow: surely more than this share of page views past the threshold (p75)
 PLATEAU_ALPHA = 0.05  # a bucket is off the plateau when it converts worse than the best at 5%
 
 
@@ -46,6 +47,10 @@ DEFAULT_ELASTICITY = 7.0
 BAND = (7.0, 22.0)  # the spread of the per-second figures: Aberdeen .. Nordstrom
 MAX_LOSS_SHARE = 0.53  # DoubleClick's abandonment: the model never takes more than this
 
+
+# where slowness is local (a region's CDN edge, its network): a region is a place of one
+# country, so both name it
+DEFAULT_REVENUE_BY = "country,region"
 
 # how far behind a window's end the session rollup's last roll may be for the window to
 # end there (the roller's steady state: a cycle every RUM_ROLLUP_INTERVAL, 60 s of grace,
@@ -114,71 +119,110 @@ def finish_revenue(rows: Rows, values: dict[str, Any]) -> Rows:
                  if site_weighted else 0.0))
     shown = {k: s for k, s in segments.items() if _total(s, "sessions") >= min_sessions}
     fast = [s for s in shown.values() if s[0]["p75_lcp"] <= threshold]
+    # a segment past the threshold is shown even when thin, with the reason it has no figure
+    thin = {k: s for k, s in segments.items()
+            if k not in shown and s[0]["p75_lcp"] > threshold}
     ref = [float(sum(s[b]["sessions"] for s in fast)) for b in range(BUCKETS)]
     per_day, currency = _per_day(_span(rows, values)), _currency(rows)
     out = []
     for key, seg in shown.items():
         sessions, orders = _total(seg, "sessions"), _total(seg, "orders")
         # slow with confidence: the share of page views past the threshold is above 25%
-        slow = wilson_interval(seg[0]["above_threshold"], seg[0]["pageviews"])[0] > 0.25
+        low, high = wilson_interval(seg[0]["above_threshold"], seg[0]["pageviews"])
         daily_sessions = _total(seg, "weighted_sessions") * per_day
         base = {"g1": key[0], "g2": key[1], "sessions": int(sessions),
                 "converted": int(_total(seg, "converted")),
                 "conversion_rate": round(_total(seg, "converted") / sessions, 4),
                 "avg_order_value": round(_total(seg, "revenue") / orders, 2) if orders else None,
-                "p75_lcp": seg[0]["p75_lcp"], "slow": slow,
+                "p75_lcp": seg[0]["p75_lcp"], "slow": low > SLOW_SHARE,
                 "excess_ms": round(max(0.0, seg[0]["p75_lcp"] - threshold), 1),
                 "bucket_shares": [round(b["sessions"] / sessions, 4) for b in seg],
                 "currency": currency}
+        # the 95% interval of the share of page views past the threshold (slow: above 25%)
+        unsure = "" if base["slow"] else (
+            f"not surely slow: {low * 100:.0f}-{high:.0%} of {seg[0]['pageviews']:,} views "
+            f"past {threshold:,.0f} ms")
         out.append(named(_observed(base, seg, ref, value, value_var, daily_sessions,
-                                   site_conversions, values), values["by"]))
-        out.append(named(_modelled(base, daily_sessions, site_rps, values), values["by"]))
+                                   site_conversions, values, unsure), values["by"]))
+        out.append(named(_modelled(base, daily_sessions, site_rps, values, unsure), values["by"]))
+    for key, seg in thin.items():
+        sessions = _total(seg, "sessions")
+        base = {"g1": key[0], "g2": key[1], "sessions": int(sessions),
+                "converted": int(_total(seg, "converted")),
+                "conversion_rate": round(_total(seg, "converted") / sessions, 4),
+                "avg_order_value": None, "p75_lcp": seg[0]["p75_lcp"], "slow": False,
+                "excess_ms": round(seg[0]["p75_lcp"] - threshold, 1),
+                "bucket_shares": [round(b["sessions"] / sessions, 4) for b in seg],
+                "currency": currency}
+        for method in ("observed", "modelled"):
+            out.append(named({
+                **base, "method": method, "reference_sessions": None,
+                "status": "too_few_sessions", **_money(None), "low_per_30d": None,
+                "high_per_30d": None, "flagged": False,
+                "reason": f"too few sessions: {int(sessions):,}, a figure needs "
+                          f"{min_sessions:,} (--min-sessions)", "basis": ""}, values["by"]))
     out.sort(key=lambda r: -(r["revenue_at_risk_per_30d"] or 0))
     return out
 
 
+def _not_past(base: dict[str, Any], values: dict[str, Any]) -> str:
+    return (f"not slow: p75 LCP {base['p75_lcp']:,.0f} ms is within "
+            f"{values['threshold']:,.0f} ms")
+
+
 def _observed(base: dict[str, Any], seg: list[dict[str, Any]], ref: list[float], value: list[float],
               value_var: list[float], daily_sessions: float, site_conversions: float,
-              values: dict[str, Any]) -> dict[str, Any]:
+              values: dict[str, Any], unsure: str) -> dict[str, Any]:
+    """The what-if figure; a segment past the threshold gets one even when not surely
+    slow (`unsure` says so, and it is not flagged); otherwise `reason` says why not."""
     row = {**base, "method": "observed", "reference_sessions": int(sum(ref))}
-    if not base["slow"]:
-        status = "not_slow"
+    if base["excess_ms"] <= 0:
+        status, reason = "not_slow", _not_past(base, values)
     elif site_conversions < values["min_conversions"]:
         status = "too_few_conversions"
+        reason = (f"too few conversions: {site_conversions:,.0f} converting sessions on the "
+                  f"site, the observed method needs {values['min_conversions']:,}")
     elif sum(ref) < values["min_sessions"]:
         status = "no_fast_reference"
+        reason = (f"no fast reference: {sum(ref):,.0f} sessions in segments with p75 LCP "
+                  f"within {values['threshold']:,.0f} ms and {values['min_sessions']:,}+ "
+                  f"sessions each; {values['min_sessions']:,} needed")
     else:
         gain, se = what_if_gain([float(b["sessions"]) for b in seg], ref, value, value_var)
         row.update(status="ok", **_money(gain * daily_sessions),
                    low_per_30d=round((gain - Z95 * se) * daily_sessions * 30, 2),
                    high_per_30d=round((gain + Z95 * se) * daily_sessions * 30, 2),
-                   flagged=gain - Z95 * se > 0,
+                   flagged=base["slow"] and gain - Z95 * se > 0, reason=unsure,
                    basis="what-if: this segment's sessions with the LCP-bucket mix of the fast "
                          "segments, at the site's revenue per session of each bucket")
         return row
-    row.update(status=status, **_money(None if status != "not_slow" else 0.0),
-               low_per_30d=None, high_per_30d=None, flagged=False, basis="")
+    row.update(status=status, **_money(None), low_per_30d=None, high_per_30d=None,
+               flagged=False, reason=reason, basis="")
     return row
 
 
 def _modelled(base: dict[str, Any], daily_sessions: float, site_rps: float,
-              values: dict[str, Any]) -> dict[str, Any]:
+              values: dict[str, Any], unsure: str) -> dict[str, Any]:
+    """The prior's figure, for every segment past the threshold (flagged when surely slow)."""
     row = {**base, "method": "modelled", "reference_sessions": None}
     excess_s = base["excess_ms"] / 1000
 
     def at_risk(elasticity: float) -> float:
         return float(min(MAX_LOSS_SHARE, elasticity / 100 * excess_s) * daily_sessions * site_rps)
 
-    status = "not_slow" if not base["slow"] else "no_revenue" if site_rps <= 0 else "ok"
-    if status != "ok":
-        row.update(status=status, **_money(0.0 if status == "not_slow" else None),
-                   low_per_30d=None, high_per_30d=None, flagged=False, basis="")
+    if excess_s <= 0 or site_rps <= 0:
+        status = "not_slow" if excess_s <= 0 else "no_revenue"
+        reason = _not_past(base, values) if excess_s <= 0 else (
+            "no revenue: no conversion value on the site in the window "
+            "(give --revenue-per-session)")
+        row.update(status=status, **_money(None), low_per_30d=None, high_per_30d=None,
+                   flagged=False, reason=reason, basis="")
         return row
     elasticity = values["elasticity"]
     row.update(status="ok", **_money(at_risk(elasticity)),
                low_per_30d=round(at_risk(min(elasticity, BAND[0])) * 30, 2),
                high_per_30d=round(at_risk(max(elasticity, BAND[1])) * 30, 2),
-               flagged=True,
+               flagged=base["slow"], reason=unsure,
                basis=f"prior: {elasticity:g}% of revenue per second of p75 LCP past "
                      f"{values['threshold']:g} ms (published figures from other sites, "
                      "not measured here)")
@@ -205,6 +249,7 @@ def _plateau(seg: list[dict[str, Any]], usable: list[int], best: int | None) -> 
 
 def finish_conversion_by_speed(rows: Rows, values: dict[str, Any]) -> Rows:
     """Conversion per LCP bucket with a Wilson interval, the optimal bucket and the plateau."""
+    currency = _currency(rows)
     out = []
     for key, seg in _segments(rows).items():
         usable = [b for b in range(BUCKETS) if seg[b]["sessions"] >= values["min_sessions"]]
@@ -229,6 +274,7 @@ def finish_conversion_by_speed(rows: Rows, values: dict[str, Any]) -> Rows:
                 "optimal": b == best, "on_plateau": b in plateau,
                 "plateau_ends_ms": (edge + 1) * 1000 if edge is not None else None,
                 "slope_per_s": round(slope, 5) if slope is not None else None,
+                "currency": currency,
             }, values["by"]))
     return out
 
@@ -316,10 +362,12 @@ def revenue_specs() -> dict[str, QuerySpec]:
             name="revenue-impact", sql_name="revenue_by_speed",
             summary="revenue at risk per slow segment, per day and per 30 days: observed "
                     "what-if and modelled prior, each named",
-            params={**COMMON, "by": by,
+            params={**COMMON,
+                    "by": Param(parse_session_dimensions, DEFAULT_REVENUE_BY, dims),
                     "threshold": Param(float_param("threshold", 100, 60_000), f"{LCP_GOOD:g}",
                                        "p75 LCP (ms) past which a segment is slow"),
-                    "min_sessions": min_count("min_sessions", "100", "minimum sessions per segment shown"),
+                    "min_sessions": min_count("min_sessions", "10",
+                                              "minimum sessions for a segment's figures"),
                     "min_conversions": min_count("min_conversions", "30",
                                                  "site conversions needed for the observed method"),
                     "elasticity": Param(float_param("elasticity", 0, 100), f"{DEFAULT_ELASTICITY:g}",

@@ -2,8 +2,11 @@
 --
 -- Answers: p75 and p95 of LCP, INP and TTFB per country, and per
 -- country + region, over a time window, for segments with enough samples;
--- `flagged` when any p75 is past its Core Web Vitals "good" threshold
--- (LCP 2500 ms, INP 200 ms, TTFB 800 ms) with enough samples of that metric.
+-- `flagged` when some p75 is past its Core Web Vitals "good" threshold
+-- (LCP 2500 ms, INP 200 ms, TTFB 800 ms) with confidence: the lower bound of its
+-- distribution-free 95% interval (order statistic of rank n x (0.75 - 1.96 x
+-- sqrt(0.75 x 0.25 / n)), read at its bucket's lower edge) is past it, with enough
+-- samples of that metric (as slow-segments flags a segment); `slow_metrics` names them.
 --
 -- Parameters:
 --   site         String   site key; '' = every site
@@ -20,7 +23,8 @@
 --   region (ISO 3166-2 subdivision code, '' on country rows),
 --   samples (page views with LCP), lcp_p75, lcp_p95 (ms),
 --   inp_samples, inp_p75, inp_p95 (ms), ttfb_samples, ttfb_p75, ttfb_p95 (ms),
---   flagged (0/1)
+--   slow_metrics (Array(String): the metrics among 'lcp', 'inp', 'ttfb' whose p75 is past
+--   'good' with confidence), flagged (Bool: slow_metrics is not empty)
 --
 -- Bots are excluded; each event counts once (rum.events FINAL). Percentiles come from
 -- histograms of 600 buckets, 2% wide (bucket 0 = [0, 1) ms, bucket b = [1.02^(b-1), 1.02^b)
@@ -90,7 +94,12 @@ WITH
                arrayMap(r -> arrayFirstIndex(c -> c >= r, cum), ranks) AS at,
                arrayMap((r, i) -> round(if(i = 1, (r - cum[i] + h[i] - 0.5) / h[i],
                             pow(1.02, i - 2 + (r - cum[i] + h[i] - 0.5) / h[i])), 1),
-                        ranks, at) AS q
+                        ranks, at) AS q,
+               -- the p75's 95% lower bound: the lower edge of the bucket of its rank (0
+               -- when the level is not above 0: too few samples)
+               0.75 - 1.959963984540054 * sqrt(0.75 * 0.25 / greatest(count, 1)) AS low_level,
+               arrayFirstIndex(c -> c >= toUInt64(floor(low_level * count)) + 1, cum) AS low_at,
+               if(low_level <= 0 OR low_at <= 1, 0, pow(1.02, low_at - 2)) AS p75_low
         FROM per_metric
     )
 SELECT
@@ -103,9 +112,13 @@ SELECT
     sumIf(count, metric = 'ttfb') AS ttfb_samples,
     if(ttfb_samples = 0, NULL, anyIf(q[1], metric = 'ttfb')) AS ttfb_p75,
     if(ttfb_samples = 0, NULL, anyIf(q[2], metric = 'ttfb')) AS ttfb_p95,
-    toUInt8(lcp_p75 > lcp_good
-            OR (inp_samples >= {min_samples:UInt32} AND inp_p75 > inp_good)
-            OR (ttfb_samples >= {min_samples:UInt32} AND ttfb_p75 > ttfb_good)) AS flagged
+    arrayFilter(m -> m != '', [
+        if(anyIf(p75_low, metric = 'lcp') > lcp_good, 'lcp', ''),
+        if(inp_samples >= {min_samples:UInt32} AND anyIf(p75_low, metric = 'inp') > inp_good,
+           'inp', ''),
+        if(ttfb_samples >= {min_samples:UInt32} AND anyIf(p75_low, metric = 'ttfb') > ttfb_good,
+           'ttfb', '')]) AS slow_metrics,
+    toBool(notEmpty(slow_metrics)) AS flagged
 FROM percentiles
 GROUP BY level, country, seg_region
 HAVING samples >= {min_samples:UInt32}

@@ -142,7 +142,7 @@ def test_login_alert_payload_carries_the_revenue_the_failures_cost(chdb_store: S
           if row["country"] == "BR"][0]
     assert money == {"method": "login_failure", "per_day": br["excess_revenue_at_risk_per_day"],
                      "per_30d": br["excess_revenue_at_risk_per_30d"], "currency": "EUR",
-                     "query": "login-revenue-at-risk"}
+                     "query": "login-revenue-at-risk", "reason": ""}
     # ~11 points of excess failure x 500 sessions x 20% conversion x 50 EUR: about 550 a day
     assert 400 < money["per_day"] < 700
 
@@ -159,7 +159,12 @@ def test_payload_carries_group_users_and_link(chdb_store: Store) -> None:
     assert payload["value"] == 5000 and payload["threshold"] == 4000
     assert payload["samples"] == 200 and payload["affected_sessions"] == 7
     assert payload["affected_users"] == ["cust-1", "cust-2"]
-    assert payload["link"].startswith("http://rum.test/v1/query/slow-regions?window=15m")
+    assert payload["link"] == "http://rum.test/?site=shop-eu&window=15m&country=IN"
+    assert payload["summary"] == ("FIRING: slow-lcp (country=IN): p75 LCP 5,000 ms > 4,000 ms, "
+                                  "200 samples over 15m")
+    # 7 sessions, none converting, no revenue: the reason in words instead of a figure
+    money = payload["revenue_at_risk"]
+    assert money["per_day"] is None and money["reason"].startswith("observed: too few conversions")
     assert payload["id"] == f"{payload['alert_id']}-firing"
 
 
@@ -265,3 +270,33 @@ async def test_one_slow_receiver_does_not_block_another(chdb_store: Store, tmp_p
                               base_backoff=0.2, poll_seconds=0.05)
         await _deliver_until(deliverer, lambda: len(fast.accepted) == 1)
     assert outbox.depth() == 1, "the dead receiver's notification is still waiting, not lost"
+
+
+def test_alert_text_names_unit_and_threshold() -> None:
+    from alerts.evaluator import GroupState, Transition
+    from alerts.payloads import describe, slack_payload, summary
+
+    assert describe(rule(), 4270.4) == "p75 LCP 4,270 ms > 4,000 ms"
+    assert describe(rule(metric="cls", threshold=0.25), 0.31) == "p75 CLS 0.31 > 0.25"
+    assert describe(rule(metric="login_failure_rate", stat="rate", threshold=0.25),
+                    0.2647) == "login failure rate 26.5% > 25%"
+    assert describe(rule(metric="apdex", direction="below", threshold=0.85),
+                    0.62) == "Apdex 0.62 < 0.85"
+    firing = Transition("firing", GroupState("slow-lcp", "country=BR,region=SP", value=5062.8,
+                                             samples=20))
+    money = {"method": "modelled", "per_day": 2158.62, "currency": "EUR"}
+    text = summary(rule(window=300), firing, money)
+    assert text == ("FIRING: slow-lcp (country=BR, region=SP): p75 LCP 5,063 ms > 4,000 ms, "
+                    "20 samples over 5m; 2,159 EUR a day at risk (modelled)")
+    slack = slack_payload({"state": "firing", "summary": text, "link": "http://x/", "alert_id": "a"})
+    assert slack["text"] == ":red_circle: " + text
+
+
+def test_revenue_reason_for_metrics_without_a_model(chdb_store: Store) -> None:
+    from alerts.revenue import revenue_at_risk
+
+    money = revenue_at_risk(chdb_store, rule(metric="error_rate", group_by=("page_group",)),
+                            {"page_group": "/checkout"})
+    assert money["per_day"] is None and money["reason"].startswith("no revenue model for error_rate")
+    by_page = revenue_at_risk(chdb_store, rule(group_by=("page_group",)), {"page_group": "/x"})
+    assert by_page["reason"] == "revenue is per session, and page_group is not a session dimension"

@@ -81,9 +81,12 @@ def planted_gain_per_day() -> float:
 
 def test_observed_what_if_finds_the_planted_loss(chdb_store: Store) -> None:
     seed_sessions(chdb_store)
-    rows = run(chdb_store, "revenue-impact", by="country")
+    rows = run(chdb_store, "revenue-impact", by="country", min_sessions="100")
     observed = {r["country"]: r for r in rows if r["method"] == "observed"}
-    assert set(observed) == {"NL", "DE", "IN"}, "BR: 40 sessions, below min_sessions"
+    assert set(observed) == {"NL", "DE", "IN", "BR"}
+    brazil = observed["BR"]  # slow, but 40 sessions, below min_sessions: no figure, a reason
+    assert brazil["status"] == "too_few_sessions" and brazil["revenue_at_risk_per_day"] is None
+    assert brazil["reason"] == "too few sessions: 40, a figure needs 100 (--min-sessions)"
     india = observed["IN"]
     truth = planted_gain_per_day()  # 1.5375 EUR per session x 3000 = 4612.5 EUR a window
     assert truth == pytest.approx(4612.5 * PER_DAY)
@@ -97,7 +100,9 @@ def test_observed_what_if_finds_the_planted_loss(chdb_store: Store) -> None:
     for healthy in ("NL", "DE"):
         row = observed[healthy]
         assert row["status"] == "not_slow" and not row["flagged"]
-        assert row["revenue_at_risk_per_day"] == 0
+        assert row["revenue_at_risk_per_day"] is None
+        assert row["reason"].startswith("not slow: p75 LCP 1,"), row["reason"]
+    assert india["reason"] == ""
     assert rows[0]["country"] == "IN", "largest revenue at risk first"
 
 
@@ -129,6 +134,7 @@ def test_too_few_conversions_leaves_the_observed_method_out(chdb_store: Store) -
     india = {r["method"]: r for r in rows if r["country"] == "IN"}
     assert india["observed"]["status"] == "too_few_conversions"
     assert india["observed"]["revenue_at_risk_per_day"] is None and not india["observed"]["flagged"]
+    assert india["observed"]["reason"].startswith("too few conversions: ")
     assert india["modelled"]["status"] == "ok" and india["modelled"]["revenue_at_risk_per_day"] > 0
 
 
@@ -137,6 +143,7 @@ def test_no_conversions_at_all(chdb_store: Store) -> None:
     rows = run(chdb_store, "revenue-impact", by="country")
     india = {r["method"]: r for r in rows if r["country"] == "IN"}
     assert india["modelled"]["status"] == "no_revenue" and not any(r["flagged"] for r in rows)
+    assert india["modelled"]["reason"].startswith("no revenue: ")
 
 
 def test_conversion_by_speed_finds_the_plateau_and_slope(chdb_store: Store) -> None:
@@ -218,7 +225,8 @@ def test_http_api_serves_revenue(rum_server: RunningServer) -> None:
     reply = httpx.get(f"{base}/revenue-impact", params={"site": "shop", "by": "country"})
     assert reply.status_code == 200
     flagged = {(r["country"], r["method"]) for r in reply.json()["rows"] if r["flagged"]}
-    assert flagged == {("IN", "observed"), ("IN", "modelled")}
+    # BR's 40 sessions, all past 6 s, get figures at the default min_sessions (10)
+    assert flagged == {(c, m) for c in ("IN", "BR") for m in ("observed", "modelled")}
     speed = httpx.get(f"{base}/conversion-by-speed", params={"site": "shop"})
     assert speed.status_code == 200 and speed.json()["rows"][0]["plateau_ends_ms"] == 2000
     bad = httpx.get(f"{base}/revenue-impact", params={"elasticity": "-5"})

@@ -120,3 +120,27 @@ def test_cli_report_json_via_running_server(
     code = main(["report", "slow-regions", "--server", rum_server.base_url, "--min-samples", "30"])
     out = capsys.readouterr().out
     assert code == 0 and "slow-regions" in out and "IN" in out
+
+
+def seed_vitals(store: Store, region: str, n: int, lcp: float, inp: float, ttfb: float) -> None:
+    """n page views in BR-<region>, metrics evenly spread on [0.5, 1.25] x the given p75."""
+    now = time.time() - 600
+    rows = []
+    for i in range(n):
+        u = (0.5 + 0.75 * (i + 0.5) / n) / 1.0625
+        rows.append({"event_id": str(uuid.uuid4()), "site": "shop-eu", "kind": "pageview",
+                     "ts": round(now, 3), "received_at": round(now, 3), "country": "BR",
+                     "region": region, "lcp": lcp * u, "inp": inp * u, "ttfb": ttfb * u})
+    store.insert("rum.events", rows)
+
+
+def test_flags_only_with_confidence_and_names_the_metric(chdb_store: Store) -> None:
+    # RJ: INP p75 ~204 ms on 27 page views, barely past 200: noise, not flagged
+    seed_vitals(chdb_store, "RJ", 27, lcp=1500, inp=204, ttfb=300)
+    # SP: good LCP, TTFB p75 ~1,600 ms on 400 page views: slow by TTFB only
+    seed_vitals(chdb_store, "SP", 400, lcp=1500, inp=100, ttfb=1600)
+    rows = {r["region"]: r for r in run(chdb_store, min_samples="20") if r["level"] == "region"}
+    rio, sao_paulo = rows["RJ"], rows["SP"]
+    assert rio["inp_p75"] > 200 and rio["flagged"] is False and rio["slow_metrics"] == []
+    assert sao_paulo["flagged"] is True and sao_paulo["slow_metrics"] == ["ttfb"]
+    assert sao_paulo["lcp_p75"] < 2500
