@@ -44,11 +44,12 @@ def slow_regions() -> Panel:
     return table(
         "Slow regions",
         "p75/p95 per country and region with at least 30 page views, slowest LCP first "
-        "(grafana/sql/slow_regions.sql); flagged = a p75 past its 'good' threshold.",
+        "(grafana/sql/slow_regions.sql); flagged = a p75 past its 'good' threshold with 95% "
+        "confidence (slow_metrics names which).",
         sql.for_grafana("slow_regions", {"min_samples:UInt32": "30"}), unit="short",
         columns={"level": "string", "country": "string", "region": "string",
                  "samples": "short", **ms, "inp_samples": "short", "ttfb_samples": "short",
-                 "flagged": "bool"},
+                 "slow_metrics": "string", "flagged": "bool"},
         thresholds=bands, vital="lcp", width=12, height=12)
 
 
