@@ -129,6 +129,11 @@ class Settings(BaseSettings):
                 f"RUM_HOST={self.host} is not loopback: set RUM_ADMIN_PORT (read side on a "
                 "separate loopback listener) or RUM_API_TOKENS (bearer tokens)"
             )
+        if self.admin_port is not None and not _is_loopback(self.admin_host) and not self.api_tokens:
+            raise ValueError(
+                f"RUM_ADMIN_HOST={self.admin_host} is not loopback: the read side would have "
+                "no auth; set RUM_API_TOKENS (bearer tokens) or keep it on loopback"
+            )
         return self
 
     @field_validator("geoip_db", "geoip_asn_db", "sites_file", "alert_rules")
