@@ -27,7 +27,7 @@ from collector.intake import BeaconIntake, Cors
 from collector.metrics import Metrics
 from collector.openapi import openapi_with_beacon
 from collector.privacy import QueryAllowList
-from collector.ratelimit import TokenBuckets
+from collector.ratelimit import TokenBuckets, ip_rate_key
 from collector.settings import Settings
 from collector.sites import SiteRegistry
 from collector.snippet import render_snippet
@@ -68,7 +68,7 @@ def create_app(settings: Settings, role: str = "serve") -> FastAPI:
     metrics = Metrics()
     registry = SiteRegistry.load(settings.sites_file) if settings.sites_file else None
     cors = Cors(settings.allowed_origins, registry)
-    ip_buckets = TokenBuckets(settings.rate_limit_ip, settings.rate_burst_ip)
+    ip_buckets = TokenBuckets(settings.rate_limit_ip, settings.rate_burst_ip, key=ip_rate_key)
     site_buckets = TokenBuckets(settings.rate_limit_site, settings.rate_burst_site)
     allow = QueryAllowList(settings.keep_query_params)
     intake = BeaconIntake(settings.max_body_bytes, TrustedProxies(settings.trusted_proxies),
