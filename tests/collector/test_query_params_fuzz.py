@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import httpx
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from alerts.rules import RulesError, load_rules
 from collector.settings import Settings
+from collector.sites import SiteRegistry, SiteRegistryError
 from queries.catalog import CATALOG
+from queries.spec import ParamError, parse_site
+from tests.alerts.test_rules import GOOD
 from tests.conftest import RunningServer, start_server, stop_server
 
 PARAM_NAMES = sorted({name for spec in CATALOG.values() for name in spec.params} | {"x"})
@@ -49,3 +54,20 @@ def test_no_query_parameter_makes_a_server_error(server: RunningServer) -> None:
             assert reply.status_code < 500, (name, params, reply.text)
 
         check()
+
+
+def test_anchored_checks_refuse_a_trailing_newline(tmp_path: Path) -> None:
+    with pytest.raises(ParamError):
+        parse_site("fz\n")
+    assert parse_site("fz") == "fz"
+    path = tmp_path / "sites.toml"
+    path.write_text('[sites."shop\\n"]\norigins = ["https://a"]\n')
+    with pytest.raises(SiteRegistryError):
+        SiteRegistry.load(path)
+    good = (tmp_path / "good.yaml")
+    good.write_text(GOOD)
+    assert load_rules(good).rules
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(GOOD.replace("name: logins", 'name: "logins\\n"'))
+    with pytest.raises(RulesError, match="logins"):
+        load_rules(bad)
