@@ -120,7 +120,7 @@ class Deliverer:
     async def _attempt(self, hook: Webhook, body: bytes, nid: str) -> tuple[int, float | None]:
         """One POST; (status, retry_after). Status 0 means it never got an HTTP answer."""
         headers = {"Content-Type": "application/json", "X-Rum-Notification-Id": nid}
-        if hook.format == "generic" and hook.secret_env:
+        if hook.secret_env:  # every format: a Slack relay or proxy can verify it too
             secret = os.environ.get(hook.secret_env)
             if secret:
                 headers["X-Rum-Signature"] = sign(secret, body)

@@ -100,7 +100,7 @@ class RulesError(ValueError):
 
 def parse_duration(text: Any) -> int:
     """'15m' -> 900 seconds; raises ValueError."""
-    match = _DURATION.match(str(text).strip())
+    match = _DURATION.fullmatch(str(text).strip())
     if not match:
         raise ValueError(f"{text!r} is not a duration like 30s, 15m, 1h")
     return int(match.group(1)) * _UNITS[match.group(2)]
@@ -232,7 +232,7 @@ def _rule(index: int, spec: Any, line: LineOf, problems: list[Problem],
     def bad(key: str, message: str) -> None:
         problems.append(Problem(line(key), f"{where}.{key}", message))
 
-    if not isinstance(name, str) or not _NAME.match(name):
+    if not isinstance(name, str) or not _NAME.fullmatch(name):
         bad("name", "is required: 1-64 characters of A-Z a-z 0-9 _ . -")
     for key in sorted(set(spec) - RULE_FIELDS):
         bad(key, "unknown field")
@@ -265,7 +265,7 @@ def _rule(index: int, spec: Any, line: LineOf, problems: list[Problem],
     if not isinstance(min_samples, int) or isinstance(min_samples, bool) or min_samples < 1:
         bad("min_samples", "must be a positive integer")
     site = spec.get("site", "")
-    if not isinstance(site, str) or (site and not _NAME.match(site)):
+    if not isinstance(site, str) or (site and not _NAME.fullmatch(site)):
         bad("site", "must be a site key")
     webhooks = spec.get("webhooks", [])
     if not isinstance(webhooks, list) or not all(isinstance(w, str) for w in webhooks):

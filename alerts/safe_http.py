@@ -31,11 +31,28 @@ class Target:
     sni_hostname: str | None
 
 
+# transition and legacy ranges a webhook never needs: 6to4 and Teredo relay to an embedded
+# IPv4 (possibly private), site-local is the deprecated private fec0::/10, and local-use
+# NAT64 translates to whatever the operator's gateway maps
+_REFUSED_V6 = tuple(ipaddress.IPv6Network(n) for n in (
+    "2002::/16", "2001::/32", "fec0::/10", "64:ff9b:1::/48"))
+_NAT64 = ipaddress.IPv6Network("64:ff9b::/96")
+
+
 def is_public(address: str) -> bool:
-    """True for a globally routable unicast address."""
+    """True for a globally routable unicast address (IPv6 embedding an IPv4: by that IPv4)."""
     ip = ipaddress.ip_address(address)
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:
+            return _is_global(ip.ipv4_mapped)
+        if ip in _NAT64:
+            return _is_global(ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF))
+        if ip.is_site_local or any(ip in net for net in _REFUSED_V6):
+            return False
+    return _is_global(ip)
+
+
+def _is_global(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
     return bool(ip.is_global) and not (ip.is_multicast or ip.is_reserved or ip.is_link_local)
 
 

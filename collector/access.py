@@ -9,6 +9,10 @@ from fastapi.responses import JSONResponse
 
 from collector.settings import Settings
 
+# the read side's paths (query API, alerts, metrics, OpenAPI, dashboard)
+READ_PATHS = frozenset({"/metrics", "/v1/openapi.json", "/v1/alerts"})
+READ_PREFIXES = ("/v1/query/", "/dashboard/")
+
 
 class ReadAccess:
     """Decides whether a request may read data.
@@ -23,6 +27,20 @@ class ReadAccess:
     def __init__(self, settings: Settings) -> None:
         self.admin_port = settings.admin_port
         self.tokens = [t.encode() for t in settings.api_tokens]
+
+    def hides(self, request: Request) -> bool:
+        """True for a read path asked on the public listener when the read side is elsewhere.
+
+        Such a request gets 404 whatever its method: a 405 to POST or OPTIONS would say
+        the path exists.
+        """
+        if self.admin_port is None:
+            return False
+        server = request.scope.get("server")
+        if server and server[1] == self.admin_port:
+            return False
+        path = request.url.path
+        return path == "/" or path in READ_PATHS or path.startswith(READ_PREFIXES)
 
     def refuse(self, request: Request) -> JSONResponse | None:
         """None when the request may read; otherwise the JSON error to answer."""

@@ -27,7 +27,7 @@ from collector.intake import BeaconIntake, Cors
 from collector.metrics import Metrics
 from collector.openapi import openapi_with_beacon
 from collector.privacy import QueryAllowList
-from collector.ratelimit import TokenBuckets
+from collector.ratelimit import TokenBuckets, ip_rate_key
 from collector.settings import Settings
 from collector.sites import SiteRegistry
 from collector.snippet import render_snippet
@@ -68,7 +68,7 @@ def create_app(settings: Settings, role: str = "serve") -> FastAPI:
     metrics = Metrics()
     registry = SiteRegistry.load(settings.sites_file) if settings.sites_file else None
     cors = Cors(settings.allowed_origins, registry)
-    ip_buckets = TokenBuckets(settings.rate_limit_ip, settings.rate_burst_ip)
+    ip_buckets = TokenBuckets(settings.rate_limit_ip, settings.rate_burst_ip, key=ip_rate_key)
     site_buckets = TokenBuckets(settings.rate_limit_site, settings.rate_burst_site)
     allow = QueryAllowList(settings.keep_query_params)
     intake = BeaconIntake(settings.max_body_bytes, TrustedProxies(settings.trusted_proxies),
@@ -134,7 +134,7 @@ def create_app(settings: Settings, role: str = "serve") -> FastAPI:
     app.state.dashboard = load_built(settings.dashboard_dir or DASHBOARD_DIR, DASHBOARD_FILES)
     if takes_beacons:
         app.router.routes.append(Route("/v1/beacon", intake, methods=["POST", "OPTIONS"]))
-    _add_error_handlers(app)
+    _add_error_handlers(app, access)
     _add_routes(app, access)
     return app
 
@@ -153,9 +153,11 @@ def _no_store(request: Request) -> JSONResponse | None:
     return None
 
 
-def _add_error_handlers(app: FastAPI) -> None:
+def _add_error_handlers(app: FastAPI, access: ReadAccess) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        if exc.status_code == 405 and access.hides(request):
+            return _error(404, "not_found", "Not Found")
         names = {404: "not_found", 405: "method_not_allowed"}
         return _error(exc.status_code, names.get(exc.status_code, "http_error"), str(exc.detail),
                       dict(exc.headers or {}))

@@ -33,16 +33,29 @@ class TrustedProxies:
             return None
         if not forwarded_for or not self.is_trusted(peer):
             return peer
-        hops = [h.strip() for h in forwarded_for.split(",") if h.strip()]
+        hops = [_hop_ip(h) for h in forwarded_for.split(",") if h.strip()]
         for hop in reversed(hops):
+            if hop is None:  # "unknown", garbage: nothing believable beyond it
+                return peer
             if not self.is_trusted(hop):
-                return hop if _is_ip(hop) else None
-        return hops[0] if hops and _is_ip(hops[0]) else peer
+                return hop
+        return hops[0] if hops and hops[0] is not None else peer
 
 
-def _is_ip(value: str) -> bool:
+def _hop_ip(hop: str) -> str | None:
+    """The address in one XFF hop: `ip`, `ip:port`, `[v6]` or `[v6]:port`; None otherwise."""
+    hop = hop.strip()
+    if hop.startswith("["):
+        host, sep, rest = hop[1:].partition("]")
+        if not sep or (rest and not (rest[0] == ":" and rest[1:].isdigit())):
+            return None
+        hop = host
+    elif hop.count(":") == 1:  # IPv4 with a port; a bare IPv6 has several colons
+        host, _, port = hop.partition(":")
+        if not port.isdigit():
+            return None
+        hop = host
     try:
-        ipaddress.ip_address(value)
+        return str(ipaddress.ip_address(hop))
     except ValueError:
-        return False
-    return True
+        return None

@@ -10,7 +10,7 @@ from contextlib import contextmanager
 from typing import Any
 
 import uvicorn
-from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
 
 from collector.settings import Settings
 
@@ -45,7 +45,14 @@ class GuardedHttpProtocol(HttpToolsProtocol):
 
     header_timeout = 10.0
     body_timeout = 10.0
+    # like nginx's large_client_header_buffers: httptools buffers a header line whole in
+    # memory, so without a cap 20 clients sending 40 MB headers grew the server by ~1 GB
+    max_header_bytes = 16384
+    max_headers = 100
     _deadline: asyncio.TimerHandle | None = None
+    _header_bytes = 0  # bytes of the current request line + headers seen so far
+    _in_headers = True
+    _too_large = False
 
     def _arm(self, seconds: float) -> None:
         self._disarm()
@@ -74,6 +81,7 @@ class GuardedHttpProtocol(HttpToolsProtocol):
 
     def on_headers_complete(self) -> None:
         """Headers are in: now the body has its deadline."""
+        self._in_headers = False
         super().on_headers_complete()
         self._arm(self.body_timeout)
 
@@ -81,6 +89,45 @@ class GuardedHttpProtocol(HttpToolsProtocol):
         """The whole request is in: no deadline until the next one starts."""
         super().on_message_complete()
         self._disarm()
+        self._in_headers, self._header_bytes = True, 0
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        """One header more; past `max_headers` the request is refused with 431."""
+        if len(self.headers) >= self.max_headers:
+            self._too_large = True
+            raise HeadersTooLarge
+        super().on_header(name, value)
+
+    def data_received(self, data: bytes) -> None:
+        """Feed the parser, refusing a request line + headers longer than `max_header_bytes`."""
+        if not self._in_headers:
+            super().data_received(data)
+            return
+        budget = self.max_header_bytes - self._header_bytes
+        self._header_bytes += len(data)
+        if len(data) <= budget:
+            super().data_received(data)
+            return
+        super().data_received(data[:budget])  # the headers may end inside the budget
+        if self.transport.is_closing():
+            return
+        if self._in_headers:
+            self._too_large = True
+            self.send_400_response("request line and headers too large")
+            return
+        self.data_received(data[budget:])
+
+    def send_400_response(self, msg: str) -> None:
+        """uvicorn's refusal of a bad request; 431 when it is refused for its header size."""
+        if not self._too_large:
+            super().send_400_response(msg)
+            return
+        msg = "request header fields too large"
+        self.transport.write(b"".join([
+            STATUS_LINE[431], b"content-type: text/plain; charset=utf-8\r\n",
+            b"content-length: " + str(len(msg)).encode() + b"\r\n",
+            b"connection: close\r\n\r\n", msg.encode()]))
+        self.transport.close()
 
     def connection_lost(self, exc: Exception | None) -> None:
         """Drop the deadline with the connection."""
@@ -88,10 +135,21 @@ class GuardedHttpProtocol(HttpToolsProtocol):
         super().connection_lost(exc)
 
 
-def guarded_protocol(header_timeout: float, body_timeout: float) -> type[GuardedHttpProtocol]:
-    """A GuardedHttpProtocol class with these deadlines."""
+class HeadersTooLarge(Exception):
+    """Raised inside the parser's header callback: too many header fields."""
+
+
+def guarded_protocol(header_timeout: float, body_timeout: float, max_header_bytes: int = 16384,
+                     max_headers: int = 100) -> type[GuardedHttpProtocol]:
+    """A GuardedHttpProtocol class with these deadlines and header limits."""
     return type("GuardedHttp", (GuardedHttpProtocol,),
-                {"header_timeout": header_timeout, "body_timeout": body_timeout})
+                {"header_timeout": header_timeout, "body_timeout": body_timeout,
+                 "max_header_bytes": max_header_bytes, "max_headers": max_headers})
+
+
+def _protocol(settings: Settings) -> type[GuardedHttpProtocol]:
+    return guarded_protocol(settings.header_timeout, settings.body_timeout,
+                            settings.max_header_bytes, settings.max_headers)
 
 
 def uvicorn_config(app: Any, settings: Settings) -> uvicorn.Config:
@@ -104,7 +162,7 @@ def uvicorn_config(app: Any, settings: Settings) -> uvicorn.Config:
         beacon_fast_path(app), host=settings.host, port=settings.port, log_config=None,
         access_log=False, server_header=False, proxy_headers=False,
         timeout_keep_alive=5, timeout_graceful_shutdown=10, lifespan="on",
-        http=guarded_protocol(settings.header_timeout, settings.body_timeout),
+        http=_protocol(settings),
         limit_concurrency=settings.max_connections,
     )
 
@@ -115,7 +173,7 @@ def admin_config(app: Any, settings: Settings) -> uvicorn.Config:
     return uvicorn.Config(
         app, host=settings.admin_host, port=settings.admin_port, log_config=None,
         access_log=False, server_header=False, proxy_headers=False, lifespan="off",
-        http=guarded_protocol(settings.header_timeout, settings.body_timeout),
+        http=_protocol(settings),
     )
 
 

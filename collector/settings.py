@@ -77,6 +77,10 @@ class Settings(BaseSettings):
     header_timeout: float = Field(10.0, gt=0, le=300, description="seconds to send request headers")
     body_timeout: float = Field(10.0, gt=0, le=300, description="seconds to send a request body")
     max_connections: int = Field(2048, ge=1, description="concurrent connections+requests")
+    max_header_bytes: int = Field(
+        16384, ge=1024, le=1024 * 1024, description="request line + headers, bytes (431 past it)"
+    )
+    max_headers: int = Field(100, ge=8, le=1000, description="header fields per request (431 past it)")
     sites_file: Path | None = Field(None, description="TOML site registry; unset = any site key")
     keep_query_params: CsvList = Field(
         default_factory=lambda: ["utm_*"], description="query params kept on page URLs (globs)"
@@ -129,6 +133,11 @@ class Settings(BaseSettings):
             raise ValueError(
                 f"RUM_HOST={self.host} is not loopback: set RUM_ADMIN_PORT (read side on a "
                 "separate loopback listener) or RUM_API_TOKENS (bearer tokens)"
+            )
+        if self.admin_port is not None and not _is_loopback(self.admin_host) and not self.api_tokens:
+            raise ValueError(
+                f"RUM_ADMIN_HOST={self.admin_host} is not loopback: the read side would have "
+                "no auth; set RUM_API_TOKENS (bearer tokens) or keep it on loopback"
             )
         return self
 

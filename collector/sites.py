@@ -59,7 +59,7 @@ class SiteRegistry:
 
 def _site(key: str, value: Any) -> Site:
     where = f"sites.{key}"
-    if not _SITE.match(key):
+    if not _SITE.fullmatch(key):
         raise SiteRegistryError(f"{where}: key must be 1-64 characters of A-Z a-z 0-9 _ . -")
     if not isinstance(value, dict):
         raise SiteRegistryError(f"{where}: must be a table")

@@ -10,7 +10,10 @@ from ua_parser import parse
 
 MAX_UA_LENGTH = 512
 # uap-core marks crawlers as device family "Spider"; these catch what it misses
-_BOT_RE = re.compile(r"bot\b|crawl|spider|slurp|facebookexternalhit|python-requests|curl/|wget/", re.I)
+_BOT_RE = re.compile(r"bot\b|crawl|spider|slurp|facebookexternalhit|python-requests|curl/|wget/"
+                     # headless and automated browsers: HeadlessChrome, PhantomJS, Puppeteer,
+                     # Playwright, Selenium and any other "Headless" marker
+                     r"|headless|phantomjs|puppeteer|playwright|selenium|webdriver", re.I)
 _TABLET_RE = re.compile(r"ipad|tablet|kindle|silk|playbook", re.I)
 
 

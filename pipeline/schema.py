@@ -39,7 +39,7 @@ def available() -> list[Migration]:
     """Every migration shipped in pipeline/migrations, by version."""
     found = []
     for entry in resources.files("pipeline.migrations").iterdir():
-        match = _NAME.match(entry.name)
+        match = _NAME.fullmatch(entry.name)
         if match:
             found.append(Migration(int(match.group(1)), entry.name, entry.read_text()))
     return sorted(found, key=lambda m: m.version)

@@ -74,7 +74,7 @@ def finish_apdex(rows: Rows, values: dict[str, Any]) -> Rows:
 def parse_steps(text: str) -> tuple[str, ...]:
     """'/product/:id,/cart,/checkout,conversion' -> 2 to 8 distinct steps."""
     steps = tuple(s.strip() for s in text.split(","))
-    if not 2 <= len(steps) <= MAX_STEPS or not all(_STEP.match(s) for s in steps):
+    if not 2 <= len(steps) <= MAX_STEPS or not all(_STEP.fullmatch(s) for s in steps):
         raise ParamError(f"steps: 2 to {MAX_STEPS} page groups or event names (1-64 characters "
                          "each), comma-separated")
     if len(set(steps)) < len(steps):

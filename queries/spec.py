@@ -25,7 +25,7 @@ class ParamError(ValueError):
 
 def parse_window(text: str) -> int:
     """'15m', '24h', '7d' -> seconds."""
-    match = _WINDOW.match(text.strip())
+    match = _WINDOW.fullmatch(text.strip())
     if not match:
         raise ParamError(f"window: {text!r} is not a duration like 15m, 24h or 7d")
     seconds = int(match.group(1)) * _UNIT_SECONDS[match.group(2)]
@@ -35,7 +35,7 @@ def parse_window(text: str) -> int:
 
 
 def parse_site(text: str) -> str:
-    if not _SITE.match(text):
+    if not _SITE.fullmatch(text):
         raise ParamError("site: must be 0-64 characters of A-Z a-z 0-9 _ . -")
     return text
 

@@ -25,7 +25,7 @@ _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
 def parse_bucket(text: str) -> int:
     """'30s', '5m', '1h' -> seconds, between 10s and 1d."""
-    match = _BUCKET.match(text.strip())
+    match = _BUCKET.fullmatch(text.strip())
     if not match:
         raise ParamError(f"bucket: {text!r} is not a duration like 30s, 5m or 1h")
     seconds = int(match.group(1)) * _UNIT_SECONDS[match.group(2)]

@@ -5,16 +5,28 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from collector.privacy import _CARD, _EMAIL, _SECRET_PAIR, SCRUBBED, _card_or_not, scrub_text
+from collector.privacy import (
+    _CARD,
+    _CREDENTIAL,
+    _EMAIL,
+    _SECRET_PAIR,
+    SCRUBBED,
+    _credential,
+    _drop_url_tails,
+    _scrub_cards,
+    scrub_text,
+)
 
 
 def reference(text: str) -> str:
-    """Every regex on every text, as before the prefilters."""
+    """Every rule on every text, in scrub_text's order, without the prefilters."""
     if not text:
         return text
+    text = _drop_url_tails(text)
+    text = _CREDENTIAL.sub(_credential, text)
     text = _SECRET_PAIR.sub(lambda m: m.group(1) + SCRUBBED, text)
     text = _EMAIL.sub(SCRUBBED, text)
-    return _CARD.sub(_card_or_not, text)
+    return _CARD.sub(lambda m: _scrub_cards(m, SCRUBBED), text)
 
 
 # pieces that make matches likely: secret words in odd cases and with the characters
@@ -25,6 +37,9 @@ PIECES = st.sampled_from([
     '"', "'", " ", "-", "@", "a@b.co", "user.name+x@mail.example.org", "4111", "1111",
     "4111 1111 1111 1111", "4111-1111-1111-1111", "4111111111111111", "79927398713",
     "1 2 3 4 5 6 7 8 9 0 1 2 3", "١٢٣٤", "x", "at app.js:1:48213", "\n", "é", "ß",
+    ".", "4111.1111.1111.1111", "cc_", "%40", "dave%40example.com", "Bearer", "BEARER",
+    "baſic", "Basic", "\t", "dXNlcjpwYXNz", "abcdefgh1234", "?", "#", "/", "https://h/p",
+    "?q=1", "#frag", ":12:7", "(", ")", "[", "İ", "ı", "PHPSESSID", "sid", "Sid", "inside",
 ])
 
 
