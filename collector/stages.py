@@ -16,7 +16,7 @@ import orjson
 
 from collector.drops import Dropped, DropReason, EventDropReason
 from collector.geo import UNKNOWN, GeoInfo, GeoLookup
-from collector.pages import page_group, page_path, scrub_path, url_host
+from collector.pages import page_group, scrubbed_path, url_host
 from collector.privacy import QueryAllowList, pseudonymize_user, scrub_props, scrub_text
 from collector.protocol import (
     ApiEvent,
@@ -140,8 +140,10 @@ def scrub_personal_data(beacon: Beacon) -> Beacon:
         if isinstance(event, ErrorEvent):
             event.message = scrub_text(event.message)
             event.stack = scrub_text(event.stack or "")
-        elif isinstance(event, CustomEvent) and event.props:
-            event.props = scrub_props(event.props)  # type: ignore[arg-type,assignment]
+        elif isinstance(event, CustomEvent):
+            event.name = scrub_text(event.name)
+            if event.props:
+                event.props = scrub_props(event.props)  # type: ignore[arg-type,assignment]
         elif isinstance(event, LoginEvent) and event.reason:
             event.reason = scrub_text(event.reason)
     attribution = env.attribution
@@ -192,7 +194,7 @@ def make_put_context(allow: QueryAllowList) -> Stage:
         agent = beacon.agent
         geo = beacon.geo
         net = env.net
-        path = scrub_path(page_path(env.url))
+        path = scrubbed_path(env.url)
         beacon.record = BeaconRecord(
             site=env.site, session_id=env.sid, pageview_id=env.pid,
             received_ms=round(beacon.received_ms), seq=env.seq or 0, user_id=env.user or "",
@@ -235,7 +237,8 @@ def put_page_view(beacon: Beacon) -> Beacon:
     attribution = env.attribution
     if attribution is not None:
         record.lcp_element = attribution.lcp_element or ""
-        record.lcp_resource = page_path(attribution.lcp_resource) if attribution.lcp_resource else ""
+        record.lcp_resource = (scrubbed_path(attribution.lcp_resource)
+                               if attribution.lcp_resource else "")
         record.inp_target = attribution.inp_target or ""
         record.cls_source = attribution.cls_source or ""
     if net is not None:
@@ -270,11 +273,11 @@ def encode(beacon: Beacon) -> Beacon:
 def _event_record(event: Event, index: int, ts_ms: int) -> EventRecord:
     if isinstance(event, ErrorEvent):
         return EventRecord(index, "error", ts_ms, message=event.message,
-                           source=page_path(event.source) if event.source else "",
+                           source=scrubbed_path(event.source) if event.source else "",
                            line=event.line or 0, col=event.col or 0, stack=event.stack or "")
     if isinstance(event, ApiEvent):
         return EventRecord(index, "api", ts_ms, method=event.method or "GET",
-                           api_path=scrub_path(page_path(event.url)) if event.url else "",
+                           api_path=scrubbed_path(event.url) if event.url else "",
                            status=event.status or 0, duration=event.duration)
     if isinstance(event, LoginEvent):
         return EventRecord(index, "login", ts_ms, success=int(event.success),
