@@ -85,11 +85,12 @@ class Spool:
 
     # -- writing -------------------------------------------------------------------------
 
-    def append(self, key: bytes, value: bytes, rows: int) -> bool:
-        """Append one message; False (nothing written) when the spool is full."""
+    def append(self, key: bytes, value: bytes, rows: int) -> tuple[int, int] | None:
+        """Append one message; the cursor position just past it, or None (nothing written)
+        when the spool is full."""
         payload = key + value
         if self.pending_bytes + _HEADER.size + len(payload) > self.max_bytes:
-            return False
+            return None
         if self._sizes[self._active] >= self.segment_bytes:
             self._roll()
         header = _HEADER.pack(len(payload), zlib.crc32(payload), int(time.time() * 1000),
@@ -97,7 +98,7 @@ class Spool:
         os.write(self._fd, header + payload)
         self._sizes[self._active] += _HEADER.size + len(payload)
         self._pending_rows += rows
-        return True
+        return self._active, self._sizes[self._active]
 
     def sync(self) -> None:
         """fsync the active segment (called on the fsync interval)."""
@@ -151,10 +152,13 @@ class Spool:
 
     def ack(self, records: list[Record]) -> None:
         """Move the cursor past `records` (a prefix of what `read` returned)."""
-        if not records:
-            return
-        self._cursor = records[-1].end
-        self._pending_rows -= sum(r.rows for r in records)
+        if records:
+            self.ack_to(records[-1].end, sum(r.rows for r in records))
+
+    def ack_to(self, end: tuple[int, int], rows: int) -> None:
+        """Move the cursor to `end` (a position `append` or `read` gave), past `rows` rows."""
+        self._cursor = end
+        self._pending_rows -= rows
         self._drop_consumed()
         tmp = self.directory / "cursor.tmp"
         tmp.write_text(f"{self._cursor[0]} {self._cursor[1]}\n")
