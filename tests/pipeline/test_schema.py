@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 
+from collector.record import BeaconRecord, EventRecord, encode_record
 from pipeline.schema import available, migrate, set_retention
 from pipeline.store import Store
 
@@ -28,7 +29,7 @@ def test_events_table_is_partitioned_by_day_and_ordered_for_filters(chdb_store: 
         "WHERE database = 'rum' AND name = 'events'")[0]
     assert row["partition_key"] == "toDate(ts)"
     # event_id last: the common filters lead, and a row delivered twice is merged away
-    assert row["sorting_key"] == "site, kind, ts, event_id"
+    assert row["sorting_key"] == "site, kind, toStartOfHour(ts), event_id"
     assert row["engine"] == "ReplacingMergeTree"
 
 
@@ -43,3 +44,27 @@ def test_a_row_delivered_twice_is_seen_once(chdb_store: Store) -> None:
         "SELECT count() AS n FROM rum.segmented_events(site = 's', since_ms = 0, "
         "until_ms = 4000000000000, d1 = '', d2 = '')")[0]["n"]
     assert (raw, seen) == (2, 1)  # two parts until a merge; the queries' view reads FINAL
+
+
+def test_an_envelope_resent_later_is_seen_once(chdb_store: Store) -> None:
+    """A browser resend 1.6 s later: the same event ids, but receive times (and so every
+    skew-corrected ts) 1.6 s apart. One row per event id, before and after merges."""
+    hour = int(time.time() // 3600 * 3600 * 1000)  # inside the retention TTL
+
+    def sent(received_ms: int) -> bytes:
+        skew = received_ms - hour  # the record carries times the collector corrected
+        return encode_record(BeaconRecord(
+            site="s", session_id="sess", pageview_id="pv1", received_ms=received_ms, pv=1,
+            lcp=2400.0, events=[EventRecord(i=0, kind="error", ts_ms=hour - 500 + skew,
+                                            message="TypeError: x")]))
+
+    chdb_store.insert_records("rum.beacon_records", [sent(hour + 10_000)])
+    chdb_store.insert_records("rum.beacon_records", [sent(hour + 11_600)])
+    query = ("SELECT kind, count() AS n, uniqExact(event_id) AS ids, max(ts) AS ts "
+             "FROM rum.segmented_events(site = 's', since_ms = 0, until_ms = 4000000000000, "
+             "d1 = '', d2 = '') GROUP BY kind ORDER BY kind")
+    before = chdb_store.query(query)
+    assert [(r["kind"], r["n"], r["ids"]) for r in before] == [("error", 1, 1), ("pageview", 1, 1)]
+    chdb_store.command("OPTIMIZE TABLE rum.events FINAL")
+    raw = chdb_store.query("SELECT kind, count() AS n FROM rum.events GROUP BY kind ORDER BY kind")
+    assert [(r["kind"], r["n"]) for r in raw] == [("error", 1), ("pageview", 1)]
