@@ -72,11 +72,14 @@ def test_xff_ignored_from_untrusted_peer(server_settings, geoip_dbs) -> None:  #
 
 
 def test_gzip_and_deflate_bodies_are_accepted(rum_server: RunningServer) -> None:
-    raw = httpx.Request("POST", "http://x", json=envelope(sid="sess-gz")).content
-    for encoding, data in (("gzip", gzip.compress(raw)), ("deflate", zlib.compress(raw))):
-        reply = rum_server.post(data, headers={"content-encoding": encoding})
+    # Two different page views: the same body sent twice would be a resend, stored once.
+    for encoding, compress in (("gzip", gzip.compress), ("deflate", zlib.compress)):
+        raw = httpx.Request("POST", "http://x", json=envelope(sid="sess-gz", pid=f"p-{encoding}")).content
+        reply = rum_server.post(compress(raw), headers={"content-encoding": encoding})
         assert reply.status_code == 202, reply.text
     rum_server.wait_rows(2, "session_id = 'sess-gz'")
+    assert rum_server.count("session_id = 'sess-gz' AND pageview_id = 'p-gzip'") >= 1
+    assert rum_server.count("session_id = 'sess-gz' AND pageview_id = 'p-deflate'") >= 1
 
 
 def test_application_json_and_charset_are_accepted(rum_server: RunningServer) -> None:
