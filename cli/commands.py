@@ -52,6 +52,10 @@ def _run(args: argparse.Namespace, role: str) -> int:
     if role in ("collector", "pipeline") and not settings.kafka_bootstrap:
         raise CliError(f"`rum {role}` needs Kafka: set RUM_KAFKA_BOOTSTRAP "
                        "(for one process without Kafka, use `rum serve`)")
+    if role == "serve" and not settings.clickhouse_url:
+        from pipeline.chdb_store import hold_data_lock
+
+        hold_data_lock(settings.data_dir / "chdb").close()  # in use: one line, not a traceback
     setup_logging(settings.log_level)
     app = create_app(settings, role)
     with asyncio.Runner(loop_factory=_loop_factory()) as runner:
@@ -93,7 +97,7 @@ def report(args: argparse.Namespace) -> int:
            if getattr(args, f"param_{key}", None) is not None}
     values = spec.parse(raw)
     settings = _settings(args)
-    server = args.server or f"http://{settings.host}:{settings.port}"
+    server = _server_url(args.server) if args.server else f"http://{settings.host}:{settings.port}"
     rows = _from_server(server, spec.name, raw, explicit=bool(args.server))
     if rows is None:
         rows = _from_store(settings, spec, values)
@@ -108,6 +112,20 @@ def report(args: argparse.Namespace) -> int:
     return 0
 
 
+def _server_url(given: str) -> str:
+    """`--server` as a base URL: `host:port`, `host` or an http(s) URL; anything else is a one-line error."""
+    text = given.strip()
+    url = text if "://" in text else f"http://{text}"
+    try:
+        parts = urllib.parse.urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError on a port that is not a number in range
+    except ValueError:
+        parts = None
+    if parts is None or parts.scheme not in ("http", "https") or not parts.hostname or " " in text:
+        raise CliError(f"--server: expected host:port or an http(s):// URL, got {given!r}")
+    return url
+
+
 def _from_server(server: str, name: str, raw: dict[str, str], explicit: bool) -> list[dict[str, Any]] | None:
     url = f"{server.rstrip('/')}/v1/query/{name}?{urllib.parse.urlencode(raw)}"
     try:
@@ -116,10 +134,12 @@ def _from_server(server: str, name: str, raw: dict[str, str], explicit: bool) ->
             return rows
     except urllib.error.HTTPError as exc:
         try:
-            detail = json.loads(exc.read()).get("detail", "")
+            body = json.loads(exc.read())
         except ValueError:
-            detail = exc.reason
-        raise CliError(f"{server} answered {exc.code}: {detail}") from None
+            body = {"detail": exc.reason}
+        if body.get("error") == "unknown_site":
+            raise CliError(body["detail"]) from None
+        raise CliError(f"{server} answered {exc.code}: {body.get('detail', '')}") from None
     except (urllib.error.URLError, OSError) as exc:
         if explicit:
             raise CliError(f"cannot reach {server}: {exc}") from None
@@ -129,11 +149,14 @@ def _from_server(server: str, name: str, raw: dict[str, str], explicit: bool) ->
 def _from_store(settings: Settings, spec: Any, values: dict[str, Any]) -> list[dict[str, Any]]:
     from pipeline.schema import migrate
     from pipeline.store import open_store
+    from queries.catalog import unknown_site, unknown_site_text
 
     store = open_store(settings)
     try:
         migrate(store, settings.retention_days)
         rows: list[dict[str, Any]] = spec.run(store, values)
+        if not rows and (known := unknown_site(store, values)) is not None:
+            raise CliError(unknown_site_text(values["site"], known))
         return rows
     finally:
         store.close()

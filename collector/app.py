@@ -37,7 +37,7 @@ from pipeline.rollup import start_rollups
 from pipeline.schema import migrate
 from pipeline.sinks import Sink, open_sink
 from pipeline.store import Store, StoreError, open_store
-from queries.catalog import ParamError, get_query
+from queries.catalog import ParamError, get_query, unknown_site, unknown_site_text
 from queries.spec import parse_site
 
 log = logging.getLogger(__name__)
@@ -228,9 +228,13 @@ def _add_routes(app: FastAPI, access: ReadAccess) -> None:
         store: Store = request.app.state.store
         try:
             rows = await asyncio.to_thread(spec.run, store, values)
+            known = None if rows else await asyncio.to_thread(unknown_site, store, values)
         except StoreError as exc:
             log.error("query failed", extra={"query": name, "error": str(exc)})
             return _error(503, "store_unavailable", "the store could not answer; retry later")
+        if known is not None:
+            return JSONResponse({"error": "unknown_site", "detail": unknown_site_text(values["site"], known),
+                                 "known_sites": known}, status_code=404)
         return JSONResponse({"query": name, "params": values, "rows": rows})
 
     @app.get("/v1/snippet")

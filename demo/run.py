@@ -265,6 +265,8 @@ def _describe(delivery: Delivery) -> str:
 
 def _query(collector: str, name: str, params: dict[str, str]) -> list[dict[str, Any]]:
     reply = httpx.get(f"{collector}/v1/query/{name}", params=params, timeout=60)
+    if reply.status_code == 404 and reply.json().get("error") == "unknown_site":
+        return []  # stopped before the first beacon was stored: nothing found yet
     reply.raise_for_status()
     rows: list[dict[str, Any]] = reply.json()["rows"]
     return rows

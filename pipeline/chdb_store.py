@@ -11,11 +11,12 @@ own JSON reading.
 
 from __future__ import annotations
 
+import fcntl
 import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import orjson
 
@@ -32,7 +33,13 @@ class ChdbStore:
 
         path.mkdir(parents=True, exist_ok=True)
         self.path = path
-        self._session = session.Session(str(path))  # type: ignore[no-untyped-call]
+        self._lock_file = hold_data_lock(path)
+        try:
+            self._session = session.Session(str(path))  # type: ignore[no-untyped-call]
+        except Exception as exc:  # chDB raises a bare RuntimeError with a C++ message
+            self._lock_file.close()
+            raise StoreError(f"cannot open the store in {path}: "
+                             f"{str(exc).strip().splitlines()[0][:300]}") from exc
         # chDB sessions are not safe for concurrent use from several threads
         self._lock = threading.Lock()
         # table -> its columns as the Arrow path reads them (None: some column type it cannot)
@@ -125,6 +132,23 @@ class ChdbStore:
         """Close the chDB session so another can be opened."""
         with self._lock:
             self._session.close()  # type: ignore[no-untyped-call]
+        self._lock_file.close()
+
+
+def hold_data_lock(path: Path) -> IO[bytes]:
+    """An exclusive lock on `<path>.lock`, held while the file stays open.
+
+    chDB allows one process per data folder and says so only with a C++ traceback
+    (or by failing to start); this names the problem in one line instead."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    lock_file = open(f"{path}.lock", "a+b")  # noqa: SIM115 - held open for the store's life
+    try:
+        fcntl.flock(lock_file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        lock_file.close()
+        raise StoreError(f"the data dir {path.parent} is in use by another rum process "
+                         "(a running `rum serve`?): stop it, or ask it with --server URL") from None
+    return lock_file
 
 
 @dataclass(frozen=True, slots=True)

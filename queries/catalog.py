@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from pipeline.rollup import coverage
+from pipeline.store import Store
 from queries.analytics import analytics_specs
 from queries.experience import experience_specs
 from queries.revenue import revenue_specs
 from queries.spec import COMMON, ParamError, QuerySpec, min_count, parse_window
 from queries.timeseries import timeseries_specs
 
-__all__ = ["CATALOG", "ParamError", "QuerySpec", "get_query", "parse_window"]
+__all__ = ["CATALOG", "ParamError", "QuerySpec", "get_query", "parse_window", "unknown_site"]
 
 CATALOG: dict[str, QuerySpec] = {
     "slow-regions": QuerySpec(
@@ -35,3 +39,22 @@ def get_query(name: str) -> QuerySpec:
         return CATALOG[name]
     except KeyError:
         raise ParamError(f"unknown query {name!r}; known: {', '.join(CATALOG)}") from None
+
+
+def unknown_site(store: Store, values: Mapping[str, Any]) -> list[str] | None:
+    """If `values` name a site with no stored event at all: the sites that have some
+    (sorted, at most 50), so an answer can say "unknown site" instead of "no data".
+    None when no site is named or the site is known. Asked only for empty answers."""
+    site = values.get("site")
+    if not site:
+        return None
+    if store.query("SELECT 1 AS hit FROM rum.events WHERE site = {site:String} LIMIT 1", {"site": site}):
+        return None
+    rows = store.query("SELECT DISTINCT site FROM rum.events WHERE site != '' ORDER BY site LIMIT 50")
+    return [str(row["site"]) for row in rows]
+
+
+def unknown_site_text(site: str, known: list[str]) -> str:
+    """The one line both the API and the CLI give for a site nothing was stored for."""
+    seen = ", ".join(known) if known else "none yet"
+    return f"unknown site {site!r}: no event stored for it; sites seen: {seen}"

@@ -102,3 +102,54 @@ def test_report_csv(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     lines = capsys.readouterr().out.splitlines()
     assert lines[0].startswith("country,samples,outliers,p50,p75,p95")
     assert lines[1].startswith("IN,60,0,")
+
+
+@pytest.mark.parametrize(("given", "reached"), [
+    ("127.0.0.1:9", "http://127.0.0.1:9"), ("localhost:9", "http://localhost:9"),
+    ("http://127.0.0.1:9/", "http://127.0.0.1:9/")])
+def test_server_accepts_host_port_and_urls(tmp_path: Path, given: str, reached: str) -> None:
+    result = rum("report", "slow-regions", "--server", given, env={"RUM_DATA_DIR": str(tmp_path)})
+    assert result.returncode == 2
+    assert result.stderr.startswith(f"rum: error: cannot reach {reached}: ")
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("given", ["ftp://x", "http://", "http://x:99999", "a b:1"])
+def test_server_that_is_no_url_is_one_line(tmp_path: Path, given: str) -> None:
+    result = rum("report", "slow-regions", "--server", given, env={"RUM_DATA_DIR": str(tmp_path)})
+    assert result.returncode == 2
+    assert result.stderr == f"rum: error: --server: expected host:port or an http(s):// URL, got {given!r}\n"
+
+
+def test_data_dir_in_use_is_one_line_for_report_migrate_and_serve(tmp_path: Path) -> None:
+    from pipeline.chdb_store import ChdbStore
+
+    held = ChdbStore(tmp_path / "chdb")  # this process holds the data dir, as a running `rum serve` does
+    try:
+        env = {"RUM_DATA_DIR": str(tmp_path), "RUM_PORT": "9"}
+        for args in (["report", "slow-regions"], ["migrate"], ["serve"]):
+            result = rum(*args, env=env)
+            assert result.returncode == 2, args
+            assert result.stderr.startswith(f"rum: error: the data dir {tmp_path} is in use"), result.stderr
+            assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+    finally:
+        held.close()
+    assert rum("migrate", env={"RUM_DATA_DIR": str(tmp_path)}).returncode == 0, "the lock goes with the store"
+
+
+def test_unknown_site_is_named_with_the_sites_seen(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from pipeline.chdb_store import ChdbStore
+    from pipeline.schema import migrate
+
+    store = ChdbStore(tmp_path / "chdb")
+    migrate(store, 30)
+    seed(store, "IN", "MH", 4300, 40, site="shop-eu")
+    seed(store, "FR", "IDF", 900, 40, site="blog")
+    store.close()
+    code = main(["report", "slow-regions", "--data-dir", str(tmp_path), "--site", "no-such-site"])
+    assert code == 2
+    assert capsys.readouterr().err == (
+        "rum: error: unknown site 'no-such-site': no event stored for it; sites seen: blog, shop-eu\n")
+    # a known site with nothing to flag in the window is an answer, not an error
+    assert main(["report", "slow-regions", "--data-dir", str(tmp_path), "--site", "blog",
+                 "--min-samples", "1000"]) == 0

@@ -71,3 +71,17 @@ def test_anchored_checks_refuse_a_trailing_newline(tmp_path: Path) -> None:
     bad.write_text(GOOD.replace("name: logins", 'name: "logins\\n"'))
     with pytest.raises(RulesError, match="logins"):
         load_rules(bad)
+
+
+def test_unknown_site_is_a_404_listing_the_sites_seen(rum_server) -> None:  # type: ignore[no-untyped-def]
+    from tests.beacons import envelope
+
+    assert rum_server.post(envelope(site="shop-eu")).status_code == 202
+    rum_server.wait_rows(1, "site = 'shop-eu'")
+    unknown = httpx.get(f"{rum_server.base_url}/v1/query/slow-regions", params={"site": "no-such-site"})
+    assert unknown.status_code == 404
+    body = unknown.json()
+    assert body["error"] == "unknown_site" and "shop-eu" in body["known_sites"]
+    assert "unknown site 'no-such-site'" in body["detail"]
+    known = httpx.get(f"{rum_server.base_url}/v1/query/slow-regions", params={"site": "shop-eu"})
+    assert known.status_code == 200 and known.json()["rows"] == []
