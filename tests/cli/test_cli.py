@@ -137,7 +137,9 @@ def test_data_dir_in_use_is_one_line_for_report_migrate_and_serve(tmp_path: Path
     assert rum("migrate", env={"RUM_DATA_DIR": str(tmp_path)}).returncode == 0, "the lock goes with the store"
 
 
-def test_unknown_site_is_named_with_the_sites_seen(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_unknown_site_is_named_with_the_sites_seen(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     from pipeline.chdb_store import ChdbStore
     from pipeline.schema import migrate
 
