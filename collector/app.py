@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -249,13 +250,29 @@ def _add_routes(app: FastAPI, access: ReadAccess) -> None:
         known = registry.get(site) if registry is not None else None
         if registry is not None and known is None:
             return _error(404, "unknown_site", "site key is not registered")
-        base = str(request.base_url)
+        intake_url: str | None = request.app.state.settings.intake_url
+        base = intake_url or str(request.base_url)
         rate = known.sample_rate if known is not None else None
-        return PlainTextResponse(render_snippet(base, site, attribution, rate))
+        text = render_snippet(base, site, attribution, rate)
+        if intake_url is None and _is_loopback(request.url.hostname or ""):
+            warning = (f"this snippet points at {base.rstrip('/')}, a loopback address that visitors' "
+                       "browsers cannot reach: set RUM_INTAKE_URL to the collector's public URL")
+            return PlainTextResponse(f"<!-- rum: {warning} -->\n{text}", headers={"x-rum-warning": warning})
+        return PlainTextResponse(text)
 
     for script_name in ("rum.js", "rum.attribution.js"):
         _add_script_route(app, script_name)
     _add_dashboard_routes(app, access)
+
+
+def _is_loopback(host: str) -> bool:
+    """Whether a Host header names this machine only (localhost, 127.0.0.0/8, ::1)."""
+    if host.lower() in ("localhost", "localhost."):
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
 
 
 def _add_dashboard_routes(app: FastAPI, access: ReadAccess) -> None:

@@ -95,6 +95,8 @@ class Settings(BaseSettings):
         86400.0, gt=0, description="seconds a notification is retried before it expires"
     )
     public_url: str | None = Field(None, description="base URL used in alert links")
+    intake_url: str | None = Field(None, pattern=r"^https?://[^\s/]+(/[^\s]*)?$",
+                                   description="public base URL of rum.js and /v1/beacon in the snippet")
     # the read side (query API, /metrics, docs): a separate listener and/or bearer tokens
     admin_host: str = Field("127.0.0.1", description="address of the admin listener")
     admin_port: int | None = Field(None, ge=0, le=65535, description="admin listener port")

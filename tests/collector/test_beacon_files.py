@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import httpx
 
-from tests.conftest import RunningServer
+from collector.settings import Settings
+from tests.conftest import RunningServer, start_server, stop_server
 
 
 def test_rum_js_is_served_with_etag_cache_and_cors(rum_server: RunningServer) -> None:
@@ -32,3 +35,26 @@ def test_snippet(rum_server: RunningServer) -> None:
     for bad in ({"site": ""}, {"site": "<script>"}, {}):
         answer = httpx.get(f"{rum_server.base_url}/v1/snippet", params=bad)
         assert answer.status_code == 400 and "error" in answer.json()
+
+
+def test_snippet_fetched_on_loopback_warns_and_intake_url_fixes_it(
+    server_settings: Callable[..., Settings],
+) -> None:
+    running = start_server(server_settings())
+    try:
+        warned = httpx.get(f"{running.base_url}/v1/snippet", params={"site": "shop-eu"})
+        assert "RUM_INTAKE_URL" in warned.headers["x-rum-warning"]
+        assert warned.text.startswith("<!-- rum: this snippet points at http://127.0.0.1:")
+        named = httpx.get(f"{running.base_url}/v1/snippet", params={"site": "shop-eu"},
+                          headers={"host": "rum.example.com"})
+        assert "x-rum-warning" not in named.headers and '"http://rum.example.com/rum.js"' in named.text
+    finally:
+        stop_server(running)
+    running = start_server(server_settings(intake_url="https://rum.example.com/"))
+    try:
+        reply = httpx.get(f"{running.base_url}/v1/snippet", params={"site": "shop-eu"})
+        assert "x-rum-warning" not in reply.headers
+        assert '"https://rum.example.com/rum.js"' in reply.text
+        assert '"endpoint":"https://rum.example.com/v1/beacon"' in reply.text
+    finally:
+        stop_server(running)
