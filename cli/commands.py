@@ -5,11 +5,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import sys
 import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from collector.settings import Settings, load_settings
@@ -185,13 +187,19 @@ def demo(args: argparse.Namespace) -> int:
     options = DemoOptions(
         rate=args.rate, duration=args.duration, seed=args.seed, browser=args.browser,
         alert_interval=args.alert_interval, port=args.port, config=args.config,
-        data_dir=Path(args.data_dir) if args.data_dir else None,
+        data_dir=_demo_data_dir(args),
         summary=Path(args.summary) if args.summary else None)
     try:
         Demo(options).run()
     except RuntimeError as exc:
         raise CliError(str(exc)) from None
     return 0
+
+
+def _demo_data_dir(args: argparse.Namespace) -> Path | None:
+    """The demo's data folder: --data-dir, else RUM_DATA_DIR, else None (a temporary one)."""
+    given = args.data_dir or os.environ.get("RUM_DATA_DIR")
+    return Path(given) if given else None
 
 
 def alerts_check(args: argparse.Namespace) -> int:

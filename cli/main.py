@@ -75,7 +75,8 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--alert-interval", type=float, default=5.0,
                       help="seconds between alert evaluations (5)")
     demo.add_argument("--port", type=int, help="collector port (RUM_PORT, default 8080)")
-    demo.add_argument("--data-dir", help="keep the data here (default: a temporary folder)")
+    demo.add_argument("--data-dir",
+                      help="keep the data here (default: RUM_DATA_DIR, else a temporary folder)")
     demo.add_argument("--summary", help="also write the findings as JSON to this file")
     demo.set_defaults(func=commands.demo)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import math
 import random
+import shlex
 import signal
 import tempfile
 import threading
@@ -223,6 +224,14 @@ class Demo:
         for row in findings.top_errors[:3]:
             out.print(f"  JS error      {row['pageviews']:>4} page views: {row['message'][:70]}")
         out.print(f"  alerts delivered to the demo receiver: {len(findings.deliveries)}")
+        kept = self.options.data_dir
+        if kept is None:
+            out.print("\nThe demo's data was in a temporary folder and is gone: "
+                      "keep it with --data-dir DIR (or RUM_DATA_DIR).")
+        else:
+            out.print(f"\nThe demo's data is kept in {kept}. To open its dashboard again:\n"
+                      f"  rum serve --data-dir {shlex.quote(str(kept))}\n"
+                      f"  then http://127.0.0.1:8080/?site={SITE}&window=24h (RUM_PORT to change the port)")
         if self.options.summary is not None:
             self.options.summary.write_bytes(orjson.dumps(vars(findings), option=orjson.OPT_INDENT_2))
 

@@ -23,14 +23,16 @@ def test_demo_finds_the_planted_incidents(tmp_path: Path) -> None:
     summary = tmp_path / "summary.json"
     browser = "--browser" if chromium_available() else "--no-browser"
     env = {k: v for k, v in os.environ.items() if not k.startswith("RUM_")}
+    env["RUM_DATA_DIR"] = str(tmp_path / "data")  # the demo keeps its data where RUM_DATA_DIR says
     done = subprocess.run(
         [sys.executable, "-m", "cli.main", "demo", "--duration", str(DURATION), "--seed", "1",
          "--rate", "40", "--alert-interval", "1", browser, "--port", str(port),
-         "--data-dir", str(tmp_path / "data"), "--summary", str(summary)],
+         "--summary", str(summary)],
         capture_output=True, text=True, timeout=DURATION + 90, env=env)
     out = done.stdout
     assert done.returncode == 0, done.stderr[-3000:] + out[-3000:]
     assert f"Dashboard: http://127.0.0.1:{port}/" in out
+    assert f"rum serve --data-dir {tmp_path / 'data'}" in out.replace("\n", ""), out[-600:]
     for started in ("LCP degrades in BR-SP", "login failures spike in DE", "JS error appears on /checkout"):
         assert started in out
 
@@ -80,4 +82,5 @@ def test_ctrl_c_stops_the_demo_cleanly(tmp_path: Path) -> None:
             demo.kill()
     assert demo.returncode == 0, err[-3000:]
     assert "Findings" in out and "Traceback" not in err
+    assert "temporary folder and is gone" in out
     assert not (tmp_path / ".rum-data").exists(), "without --data-dir: a temporary folder"
