@@ -58,6 +58,10 @@ def _run(args: argparse.Namespace, role: str) -> int:
         from pipeline.chdb_store import hold_data_lock
 
         hold_data_lock(settings.data_dir / "chdb").close()  # in use: one line, not a traceback
+    if sys.stderr.isatty():  # a person is watching: where things are, before the JSON logs
+        from cli.banner import banner
+
+        sys.stderr.write(banner(settings, role))
     setup_logging(settings.log_level)
     app = create_app(settings, role)
     with asyncio.Runner(loop_factory=_loop_factory()) as runner:

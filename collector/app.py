@@ -180,7 +180,10 @@ def _add_routes(app: FastAPI, access: ReadAccess) -> None:
     async def healthz(request: Request) -> dict[str, Any]:
         sink: Sink | None = getattr(request.app.state, "sink", None)
         consumer: PipelineConsumer | None = getattr(request.app.state, "consumer", None)
-        reply: dict[str, Any] = {"status": "ok", "pending_rows": sink.pending if sink else 0}
+        settings: Settings = request.app.state.settings
+        geoip = ("city_db" if settings.geoip_db
+                 else "country_header" if settings.geo_country_header else "missing")
+        reply: dict[str, Any] = {"status": "ok", "pending_rows": sink.pending if sink else 0, "geoip": geoip}
         if consumer is not None:
             reply["consumer"] = "connected" if consumer.ready else "connecting"
         return reply

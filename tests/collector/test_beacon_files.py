@@ -58,3 +58,13 @@ def test_snippet_fetched_on_loopback_warns_and_intake_url_fixes_it(
         assert '"endpoint":"https://rum.example.com/v1/beacon"' in reply.text
     finally:
         stop_server(running)
+
+
+def test_healthz_says_whether_geoip_is_configured(server_settings: Callable[..., Settings]) -> None:
+    for overrides, state in (({}, "city_db"), ({"geoip_db": None, "geoip_asn_db": None}, "missing"),
+                             ({"geoip_db": None, "geo_country_header": "cf-ipcountry"}, "country_header")):
+        running = start_server(server_settings(**overrides))
+        try:
+            assert httpx.get(f"{running.base_url}/healthz").json()["geoip"] == state
+        finally:
+            stop_server(running)
