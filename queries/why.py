@@ -1,0 +1,99 @@
+"""Why a segment is slow: the part of LCP or INP that grew most against the site's fast
+segments, in one plain sentence (rules and thresholds: docs/analytics.md, "Why").
+
+LCP = lcp_ttfb + lcp_load_delay + lcp_load_time + lcp_render_delay and
+INP = inp_input_delay + inp_processing + inp_presentation (web-vitals' attribution build,
+docs/beacon-protocol.md). The inputs are p75s of each part, per segment and for the
+baseline (the fast segments); pure functions, so the rules are tested without a store.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+# (column, what a person reads, what to act on), in the metric's order
+PARTS: dict[str, tuple[tuple[str, str, str], ...]] = {
+    "lcp": (
+        ("lcp_ttfb", "waiting for the server", "origin or CDN distance"),
+        ("lcp_load_delay", "the hero image starting late",
+         "the image is found late (lazy-loaded, injected by script, not preloaded)"),
+        ("lcp_load_time", "loading the hero image", "a heavy image or a slow network"),
+        ("lcp_render_delay", "render delay", "the page's scripts block the hero image"),
+    ),
+    "inp": (
+        ("inp_input_delay", "input delay", "other scripts keep the main thread busy"),
+        ("inp_processing", "event handlers", "the page's own event handlers run long"),
+        ("inp_presentation", "presentation delay",
+         "rendering after the handlers (large DOM, layout)"),
+    ),
+}
+# a part must exceed the baseline's by this much (ms) to be named: about one tenth of the
+# metric's "good" threshold (LCP 2500 ms, INP 200 ms, web.dev/articles/vitals)
+MIN_GROWTH_MS = {"lcp": 250.0, "inp": 20.0}
+# the network note is added when at least this share of the segment's page views were on
+# 2g/3g (Network Information API effectiveType), for the parts a network slows down
+SLOW_SHARE = 0.25
+_NETWORK_PARTS = ("lcp_ttfb", "lcp_load_time")
+
+
+@dataclass(frozen=True)
+class Why:
+    """The explanation of one slow metric of a segment."""
+
+    metric: str
+    part: str
+    growth_ms: float
+    sentence: str
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-ready."""
+        return {"metric": self.metric, "part": self.part, "growth_ms": round(self.growth_ms),
+                "sentence": self.sentence}
+
+
+def _seconds(ms: float) -> str:
+    return f"{ms / 1000:.1f} s" if ms >= 1000 else f"{ms:.0f} ms"
+
+
+def explain(metric: str, value: float | None, parts: dict[str, float | None],
+            baseline: dict[str, float | None], slow_share: float | None = None,
+            rtt_p75: float | None = None, baseline_name: str = "fast segments") -> Why | None:
+    """The part of `metric` that grew most over `baseline` (p75s, ms), or None when no part
+    grew by MIN_GROWTH_MS (or the segment has no parts)."""
+    best: tuple[float, tuple[str, str, str], float] | None = None
+    for spec in PARTS[metric]:
+        mine = parts.get(spec[0])
+        if mine is None:
+            continue
+        growth = mine - (baseline.get(spec[0]) or 0.0)
+        if best is None or growth > best[0]:
+            best = (growth, spec, mine)
+    if best is None or best[0] < MIN_GROWTH_MS[metric]:
+        return None
+    growth, (column, what, cause), mine = best
+    head = f"{metric.upper()} {_seconds(value)}: " if value is not None else ""
+    text = (f"{head}{what} makes up {_seconds(mine)} of it, {_seconds(growth)} more than in "
+            f"{baseline_name}: {cause}")
+    if column in _NETWORK_PARTS and slow_share is not None and slow_share >= SLOW_SHARE:
+        rtt = f", RTT p75 {rtt_p75:.0f} ms" if rtt_p75 is not None else ""
+        text += f" ({slow_share:.0%} of page views on 2g/3g{rtt})"
+    return Why(metric, column, growth, text)
+
+
+def explain_row(row: dict[str, Any], baseline: dict[str, Any],
+                metrics: list[str], baseline_name: str = "fast segments") -> dict[str, Any]:
+    """`why` of one flagged segment row: the p75 of each part, network context, and one
+    explanation per slow metric among LCP and INP (their sentences joined)."""
+    columns = [c for spec in PARTS.values() for c, _, _ in spec]
+    found = [explain(m, row.get(f"{m}_p75"), row, baseline, row.get("slow_share"),
+                     row.get("rtt_p75"), baseline_name)
+             for m in ("lcp", "inp") if m in metrics]
+    reasons = [w.as_dict() for w in found if w is not None]
+    return {
+        "parts_p75": {c: row.get(c) for c in columns},
+        "slow_connection_share": row.get("slow_share"),
+        "rtt_p75": row.get("rtt_p75"),
+        "reasons": reasons,
+        "sentence": "; ".join(r["sentence"] for r in reasons),
+    }
