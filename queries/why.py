@@ -97,3 +97,45 @@ def explain_row(row: dict[str, Any], baseline: dict[str, Any],
         "reasons": reasons,
         "sentence": "; ".join(r["sentence"] for r in reasons),
     }
+
+
+PART_COLUMNS = tuple(c for spec in PARTS.values() for c, _, _ in spec)
+
+
+def _parts_of(row: dict[str, Any]) -> dict[str, Any]:
+    """A segment_parts.sql row as parts (None where the segment sent none) and context."""
+    out: dict[str, Any] = {"slow_share": row.get("slow_share"), "rtt_p75": row.get("rtt_p75")}
+    for column in PART_COLUMNS:
+        sent = row.get("n_lcp_parts" if column.startswith("lcp") else "n_inp_parts") or 0
+        out[column] = float(row[f"{column}_q"]) if sent else None
+    return out
+
+
+def _median(values: list[float]) -> float | None:
+    values = sorted(values)
+    if not values:
+        return None
+    mid = len(values) // 2
+    return values[mid] if len(values) % 2 else (values[mid - 1] + values[mid]) / 2
+
+
+def attach_regions_why(store: Any, rows: list[dict[str, Any]],
+                       bound: dict[str, Any]) -> list[dict[str, Any]]:
+    """slow-regions rows with `why`: the explanation on each flagged row (None on the
+    others). The baseline of each part is the median of its p75 over the countries not
+    flagged (the site's fast regions)."""
+    from queries.spec import load_sql  # here: queries.spec imports nothing of this module
+
+    found = store.query(load_sql("segment_parts"), {
+        "site": bound.get("site", ""), "from_ms": bound["from_ms"], "until_ms": bound["until_ms"]})
+    parts = {(r["level"], r["country"], r["region"]): _parts_of(r) for r in found}
+    fast = [parts.get(("country", r["country"], "")) for r in rows
+            if r["level"] == "country" and not r["flagged"]]
+    baseline = {c: _median([p[c] for p in fast if p and p[c] is not None])
+                for c in PART_COLUMNS}
+    for row in rows:
+        mine = parts.get((row["level"], row["country"], row["region"]))
+        row["why"] = (explain_row({**row, **mine}, baseline, list(row["slow_metrics"]),
+                                  "fast regions")
+                      if row["flagged"] and mine else None)
+    return rows

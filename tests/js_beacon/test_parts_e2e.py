@@ -1,7 +1,8 @@
-"""The parts of LCP and INP, measured by the attribution build in real Chromium, stored by the
-real collector: slowness planted in one part at a time is where the parts and the
-explanation (queries/why.py) put it, and the stored parts add up to the stored LCP. (INP's parts: not yet covered here, the
-pagehide flush after the 300 ms click did not reach the store in this harness.)"""
+"""The parts of LCP and INP, measured by the attribution build in real Chromium, stored by
+the real collector: slowness planted in one part at a time is where the parts and the
+explanation (queries/why.py) put it, and the stored parts add up to the stored LCP.
+INP's parts are not covered here yet: the pagehide flush after the 300 ms click did not
+reach the store in this harness."""
 
 from __future__ import annotations
 
