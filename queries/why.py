@@ -139,3 +139,20 @@ def attach_regions_why(store: Any, rows: list[dict[str, Any]],
                                   "fast regions")
                       if row["flagged"] and mine else None)
     return rows
+
+
+def why_lines(rows: list[dict[str, Any]], width: int = 100) -> list[str]:
+    """`rum report slow-regions --why`: one wrapped paragraph per flagged row with a reason,
+    headed by its place ('IN', 'IN-MH'), each line within `width` columns."""
+    import textwrap
+
+    out = []
+    for row in rows:
+        why = row.get("why")
+        if not why or not why["sentence"]:
+            continue
+        place = "-".join(p for p in (row.get("country") or "??", row.get("region")) if p)
+        head = f"{place:<7}"
+        out += textwrap.wrap(why["sentence"], width, initial_indent=head,
+                             subsequent_indent=" " * len(head))
+    return out or ["no flagged region has a reason (no part grew enough, or no parts sent)"]

@@ -64,3 +64,24 @@ def test_no_part_grew_enough_means_no_reason() -> None:
                                "inp_presentation": 50.0}, {"inp_processing": 40.0})
     assert why is not None and why.part == "inp_processing"
     assert why.sentence.startswith("INP 400 ms: event handlers makes up 330 ms of it")
+
+
+def test_cli_why_fits_100_columns(rum_server: RunningServer,
+                                  capsys: Any) -> None:
+    from cli.main import main
+
+    rng = random.Random(5)
+    for country in PLANTED:
+        _post_views(rum_server, country, 40, rng)
+    rum_server.wait_rows(120, "kind = 'pageview'")
+    code = main(["report", "slow-regions", "--server", rum_server.base_url,
+                 "--min-samples", "30", "--why"])
+    out = capsys.readouterr().out
+    assert code == 0
+    why = out.split("\nwhy:\n", 1)[1].splitlines()
+    assert why[0].startswith("IN ") or why[0].startswith("BR "), out
+    assert any("waiting for the server" in line for line in why), out
+    assert max(len(line) for line in out.splitlines()) <= 100, out
+    for flag in ("--wide", "--csv"):  # the nested `why` does not break the other outputs
+        assert main(["report", "slow-regions", "--server", rum_server.base_url,
+                     "--min-samples", "30", flag]) == 0
