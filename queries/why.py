@@ -156,3 +156,26 @@ def why_lines(rows: list[dict[str, Any]], width: int = 100) -> list[str]:
         out += textwrap.wrap(why["sentence"], width, initial_indent=head,
                              subsequent_indent=" " * len(head))
     return out or ["no flagged region has a reason (no part grew enough, or no parts sent)"]
+
+
+def why_for_group(store: Any, metric: str, site: str, group: dict[str, str],
+                  from_ms: int, until_ms: int) -> dict[str, Any] | None:
+    """`why` of an LCP/INP alert's group (country, or country + region): the group's part
+    p75s against the median of the other countries' over the alert's window. None for
+    other metrics, other groupings, or a group with no parts in the window."""
+    if metric not in PARTS or not group or set(group) - {"country", "region"}:
+        return None
+    from queries.spec import load_sql
+
+    found = store.query(load_sql("segment_parts"),
+                        {"site": site, "from_ms": from_ms, "until_ms": until_ms})
+    level = "region" if "region" in group else "country"
+    key = (level, group.get("country", ""), group.get("region", "") if level == "region" else "")
+    parts = {(r["level"], r["country"], r["region"]): _parts_of(r) for r in found}
+    mine = parts.get(key)
+    if mine is None:
+        return None
+    others = [p for (lv, country, _), p in parts.items()
+              if lv == "country" and country != key[1]]
+    baseline = {c: _median([p[c] for p in others if p[c] is not None]) for c in PART_COLUMNS}
+    return explain_row(mine, baseline, [metric], "other countries")
