@@ -179,3 +179,32 @@ def why_for_group(store: Any, metric: str, site: str, group: dict[str, str],
               if lv == "country" and country != key[1]]
     baseline = {c: _median([p[c] for p in others if p[c] is not None]) for c in PART_COLUMNS}
     return explain_row(mine, baseline, [metric], "other countries")
+
+
+def attach_segments_why(store: Any, rows: list[dict[str, Any]],
+                        bound: dict[str, Any]) -> list[dict[str, Any]]:
+    """slow-segments rows with `why` on the flagged ones, when the metric is LCP or INP and
+    the segments are countries or country + region (the parts are kept per place); the
+    baseline is the median of the unflagged segments' part p75s. Other rows: `why` None."""
+    dims = tuple(d for d in (bound.get("d1"), bound.get("d2")) if d)
+    metric = bound.get("metric", "")
+    level = {("country",): "country", ("country", "region"): "region"}.get(dims)
+    if metric not in PARTS or level is None:
+        return [{**row, "why": None} for row in rows]
+    from queries.spec import load_sql
+
+    found = store.query(load_sql("segment_parts"), {
+        "site": bound.get("site", ""), "from_ms": bound.get("from_ms", bound.get("since_ms", 0)),
+        "until_ms": bound["until_ms"]})
+    parts = {(r["country"], r["region"]): _parts_of(r) for r in found if r["level"] == level}
+
+    def mine(row: dict[str, Any]) -> dict[str, Any] | None:
+        return parts.get((row.get("country", ""), row.get("region", "") if level == "region" else ""))
+
+    fast = [p for p in (mine(r) for r in rows if not r["flagged"]) if p]
+    baseline = {c: _median([p[c] for p in fast if p[c] is not None]) for c in PART_COLUMNS}
+    for row in rows:
+        got = mine(row)
+        row["why"] = (explain_row({**got, f"{metric}_p75": row.get("p75")}, baseline, [metric],
+                                  "fast segments") if row["flagged"] and got else None)
+    return rows

@@ -54,6 +54,17 @@ def test_each_slow_country_gets_its_own_reason_and_the_fast_one_none(
     assert india["parts_p75"]["lcp_ttfb"] > 2000 > brazil["parts_p75"]["lcp_ttfb"]
     # the existing fields are still there
     assert {"lcp_p75", "slow_metrics", "samples"} <= set(by_country["IN"])
+    segments = httpx.get(f"{rum_server.base_url}/v1/query/slow-segments",
+                         params={"min_samples": "30", "window": "1h", "metric": "lcp"})
+    assert segments.status_code == 200, segments.text
+    seg = {r["country"]: r for r in segments.json()["rows"]}
+    assert seg["NL"]["why"] is None and seg["IN"]["flagged"] and seg["BR"]["flagged"]
+    assert [r["part"] for r in seg["IN"]["why"]["reasons"]] == ["lcp_ttfb"]
+    assert [r["part"] for r in seg["BR"]["why"]["reasons"]] == ["lcp_render_delay"]
+    assert seg["BR"]["why"]["sentence"].startswith("LCP 3.")
+    by_device = httpx.get(f"{rum_server.base_url}/v1/query/slow-segments",
+                          params={"min_samples": "30", "window": "1h", "by": "device_class"})
+    assert all(r["why"] is None for r in by_device.json()["rows"])  # parts are per place
 
 
 def test_no_part_grew_enough_means_no_reason() -> None:
