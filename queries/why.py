@@ -12,6 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from queries import load_sql
+
 # (column, what a person reads, what to act on), in the metric's order
 PARTS: dict[str, tuple[tuple[str, str, str], ...]] = {
     "lcp": (
@@ -124,8 +126,6 @@ def attach_regions_why(store: Any, rows: list[dict[str, Any]],
     """slow-regions rows with `why`: the explanation on each flagged row (None on the
     others). The baseline of each part is the median of its p75 over the countries not
     flagged (the site's fast regions)."""
-    from queries.spec import load_sql  # here: queries.spec imports nothing of this module
-
     found = store.query(load_sql("segment_parts"), {
         "site": bound.get("site", ""), "from_ms": bound["from_ms"], "until_ms": bound["until_ms"]})
     parts = {(r["level"], r["country"], r["region"]): _parts_of(r) for r in found}
@@ -165,8 +165,6 @@ def why_for_group(store: Any, metric: str, site: str, group: dict[str, str],
     other metrics, other groupings, or a group with no parts in the window."""
     if metric not in PARTS or not group or set(group) - {"country", "region"}:
         return None
-    from queries.spec import load_sql
-
     found = store.query(load_sql("segment_parts"),
                         {"site": site, "from_ms": from_ms, "until_ms": until_ms})
     level = "region" if "region" in group else "country"
@@ -191,8 +189,6 @@ def attach_segments_why(store: Any, rows: list[dict[str, Any]],
     level = {("country",): "country", ("country", "region"): "region"}.get(dims)
     if metric not in PARTS or level is None:
         return [{**row, "why": None} for row in rows]
-    from queries.spec import load_sql
-
     found = store.query(load_sql("segment_parts"), {
         "site": bound.get("site", ""), "from_ms": bound.get("from_ms", bound.get("since_ms", 0)),
         "until_ms": bound["until_ms"]})
