@@ -31,17 +31,19 @@ pytestmark = pytest.mark.skipif(not os.path.exists(CHROMIUM) and not os.environ.
 PAGE = """<!doctype html>
 <html><head><meta charset="utf-8"><title>Parts</title>
 {snippet}
+{head}
 </head><body style="font-size:10px">
 <p>shop</p>
-<img id="hero" src="/img/hero.png{img_query}" width="300" height="200" {onload}>
+<img id="hero" src="/img/hero.png{img_query}" width="300" height="200">
 <button id="work" style="width:40px;height:20px"
   onclick="const t = performance.now(); while (performance.now() - t < 300) {{}}
            this.textContent = 'ok'">w</button>
 <button id="plain" style="width:40px;height:20px" onclick="this.textContent = 'ok'">p</button>
 </body></html>
 """
-# after the image arrives, a script holds the main thread 700 ms: the paint waits for it
-BLOCK = ('onload="const t = performance.now(); while (performance.now() - t < 700) {}"')
+# a parser-blocking script that arrives 0.8 s late: the preload scanner fetches the image
+# meanwhile, and the image waits for the script to be painted (render delay)
+BLOCK = '<script src="/slow.js"></script>'
 
 
 def _png(width: int, height: int) -> bytes:
@@ -61,7 +63,7 @@ def _png(width: int, height: int) -> bytes:
 @contextmanager
 def run_parts_shop(port: int, snippet: str) -> Iterator[str]:
     """/fast, /slow-ttfb (0.6 s before the first byte), /slow-img (the hero image 0.8 s
-    late), /blocking (700 ms of script after the image arrives); all serve PAGE."""
+    late), /blocking (a script in the head 0.8 s late); all serve PAGE."""
     image = _png(300, 200)
 
     class Handler(BaseHTTPRequestHandler):
@@ -71,11 +73,15 @@ def run_parts_shop(port: int, snippet: str) -> Iterator[str]:
                     time.sleep(0.8)
                 self._reply(image, "image/png")
                 return
+            if self.path.startswith("/slow.js"):
+                time.sleep(0.8)
+                self._reply(b"/* render-blocking */", "text/javascript")
+                return
             if self.path.startswith("/slow-ttfb"):
                 time.sleep(0.6)
             page = PAGE.format(snippet=snippet,
                                img_query="?slow" if self.path.startswith("/slow-img") else "",
-                               onload=BLOCK if self.path.startswith("/blocking") else "")
+                               head=BLOCK if self.path.startswith("/blocking") else "")
             self._reply(page.encode(), "text/html; charset=utf-8")
 
         def _reply(self, body: bytes, ctype: str) -> None:
