@@ -70,7 +70,8 @@ def _duration(seconds: int) -> str:
 
 
 def generic_payload(rule: Rule, transition: Transition, link: str, sessions: int,
-                    users: list[str], revenue_at_risk: dict[str, Any] | None) -> dict[str, Any]:
+                    users: list[str], revenue_at_risk: dict[str, Any] | None,
+                    why: dict[str, Any] | None = None) -> dict[str, Any]:
     """The documented generic payload (docs/alerts.md)."""
     state = transition.state
     group = dict(part.split("=", 1) for part in state.group.split(",") if part)
@@ -96,6 +97,7 @@ def generic_payload(rule: Rule, transition: Transition, link: str, sessions: int
         "resolved_at": _iso(transition.resolved_at) if transition.resolved_at else None,
         "link": link,
         "revenue_at_risk": revenue_at_risk,
+        "why": why,
         "summary": summary(rule, transition, revenue_at_risk),
     }
 

@@ -17,6 +17,7 @@ from alerts.revenue import revenue_at_risk
 from alerts.rules import Rule, RuleSet
 from pipeline.store import Store, StoreError
 from queries import load_sql
+from queries.why import why_for_group
 
 log = logging.getLogger(__name__)
 MAX_USERS = 20
@@ -109,8 +110,9 @@ class AlertRunner:
         users = self._affected_users(rule, state, now) if firing else []
         group = dict(part.split("=", 1) for part in state.group.split(",") if part)
         money = revenue_at_risk(self.store, rule, group) if firing else None
+        why = self._why(rule, group, now) if firing else None
         body = generic_payload(rule, transition, dashboard_link(self.public_url, rule, group),
-                               sessions, users, money)
+                               sessions, users, money, why)
         rows = []
         for name in rule.webhooks:
             hook = self.ruleset.webhooks[name]
@@ -121,6 +123,16 @@ class AlertRunner:
             self.outbox.add(rows)
         log.info("alert " + transition.kind, extra={"rule": rule.name, "group": state.group,
                                                     "value": state.value})
+
+    def _why(self, rule: Rule, group: dict[str, str], now: float) -> dict[str, Any] | None:
+        """The payload's `why` (LCP/INP rules by country or region), None when the store fails."""
+        until_ms = int(now * 1000)
+        try:
+            return why_for_group(self.store, rule.metric, rule.site, group,
+                                 until_ms - rule.window * 1000, until_ms)
+        except StoreError as exc:
+            log.warning("why not computed", extra={"rule": rule.name, "error": str(exc)})
+            return None
 
     def _affected_users(self, rule: Rule, state: GroupState, now: float) -> list[str]:
         values = dict(part.split("=", 1) for part in state.group.split(",") if part)

@@ -115,6 +115,10 @@ def report(args: argparse.Namespace) -> int:
         from cli.tables import print_table
 
         print_table(spec.name, rows, values, wide=args.wide)
+        if getattr(args, "why", False):
+            from queries.why import why_lines
+
+            sys.stdout.write("\nwhy:\n" + "\n".join(why_lines(rows)) + "\n")
     return 0
 
 

@@ -93,6 +93,9 @@ def build_parser() -> argparse.ArgumentParser:
         output.add_argument("--csv", action="store_true", help="print CSV instead of a table")
         q.add_argument("--wide", action="store_true",
                        help="the table with every column (default: the main ones, within 100 columns)")
+        if spec.attach is not None:
+            q.add_argument("--why", action="store_true",
+                           help="after the table, why each flagged segment is slow (docs/analytics.md)")
         q.add_argument("--server", help="query a running collector at this URL "
                        "(default: the one in settings, else open the store directly)")
         q.add_argument("--data-dir", help="data folder (RUM_DATA_DIR)")

@@ -67,6 +67,15 @@ class Vitals(Struct):
     cls: Annotated[float, Meta(ge=0.0, le=100.0)] | None = None
     fcp: Timing | None = None
     ttfb: Timing | None = None
+    # the parts of LCP and INP (attribution build): lcp = lcp_ttfb + lcp_load_delay +
+    # lcp_load_time + lcp_render_delay; inp = inp_input_delay + inp_processing + inp_presentation
+    lcp_ttfb: Timing | None = None
+    lcp_load_delay: Timing | None = None
+    lcp_load_time: Timing | None = None
+    lcp_render_delay: Timing | None = None
+    inp_input_delay: Timing | None = None
+    inp_processing: Timing | None = None
+    inp_presentation: Timing | None = None
 
 
 class Attribution(Struct):
@@ -76,6 +85,13 @@ class Attribution(Struct):
     lcp_resource: str | None = None
     inp_target: str | None = None
     cls_source: str | None = None
+    # the script URL the longest long animation frame of the INP interaction blames
+    inp_script: str | None = None
+
+
+ATTRIBUTION_KEYS = ("lcp_element", "lcp_resource", "inp_target", "cls_source", "inp_script")
+PART_KEYS = ("lcp_ttfb", "lcp_load_delay", "lcp_load_time", "lcp_render_delay",
+             "inp_input_delay", "inp_processing", "inp_presentation")
 
 
 class Net(Struct):
@@ -208,7 +224,7 @@ def _finish(env: Envelope) -> Envelope:
     env.sample_rate = 1.0 if rate is None else max(rate, MIN_SAMPLE_RATE)
     attribution = env.attribution
     if attribution is not None:
-        for key in ("lcp_element", "lcp_resource", "inp_target", "cls_source"):
+        for key in ATTRIBUTION_KEYS:
             value = getattr(attribution, key)
             if value is not None and len(value) > ATTRIBUTION_MAX:
                 setattr(attribution, key, value[:ATTRIBUTION_MAX])

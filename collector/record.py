@@ -95,6 +95,15 @@ class BeaconRecord(Struct, omit_defaults=True):
     lcp_resource: str = ""
     inp_target: str = ""
     cls_source: str = ""
+    # the parts of LCP and INP (ms) and the script blamed for INP (migration 0130)
+    lcp_ttfb: float | None = None
+    lcp_load_delay: float | None = None
+    lcp_load_time: float | None = None
+    lcp_render_delay: float | None = None
+    inp_input_delay: float | None = None
+    inp_processing: float | None = None
+    inp_presentation: float | None = None
+    inp_script: str = ""
     rtt: float | None = None
     downlink: float | None = None
     save_data: int = 0

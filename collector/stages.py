@@ -20,6 +20,8 @@ from collector.geo import UNKNOWN, GeoInfo, GeoLookup
 from collector.pages import page_group, scrubbed_path, url_host
 from collector.privacy import QueryAllowList, pseudonymize_user, scrub_props, scrub_text
 from collector.protocol import (
+    ATTRIBUTION_KEYS,
+    PART_KEYS,
     ApiEvent,
     ConversionEvent,
     CustomEvent,
@@ -155,7 +157,7 @@ def scrub_personal_data(beacon: Beacon) -> Beacon:
             event.reason = scrub_text(event.reason)
     attribution = env.attribution
     if attribution is not None:
-        for key in ("lcp_element", "lcp_resource", "inp_target", "cls_source"):
+        for key in ATTRIBUTION_KEYS:
             value = getattr(attribution, key)
             if value:
                 setattr(attribution, key, scrub_text(value))
@@ -237,6 +239,8 @@ def put_page_view(beacon: Beacon) -> Beacon:
     if vitals is not None:
         record.lcp, record.inp, record.cls = vitals.lcp, vitals.inp, vitals.cls
         record.fcp, record.ttfb = vitals.fcp, vitals.ttfb
+        for key in PART_KEYS:
+            setattr(record, key, getattr(vitals, key))
     if perf is not None:
         record.long_tasks = int(perf.long_tasks or 0)
         record.tbt = perf.tbt or 0.0
@@ -248,6 +252,8 @@ def put_page_view(beacon: Beacon) -> Beacon:
                                if attribution.lcp_resource else "")
         record.inp_target = attribution.inp_target or ""
         record.cls_source = attribution.cls_source or ""
+        record.inp_script = (scrubbed_path(attribution.inp_script)
+                             if attribution.inp_script else "")
     if net is not None:
         record.rtt, record.downlink = net.rtt, net.downlink
         record.save_data = int(bool(net.save_data))

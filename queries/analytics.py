@@ -10,6 +10,7 @@ from typing import Any
 
 from queries.spec import COMMON, Param, ParamError, QuerySpec, Rows, int_param, min_count
 from queries.stats import quantile_interval, two_proportion_z
+from queries.why import attach_segments_why
 
 DIMENSIONS = ("country", "region", "city", "asn", "device_class", "browser", "os",
               "page_group", "connection_type")
@@ -132,7 +133,7 @@ def analytics_specs() -> dict[str, QuerySpec]:
             params={**COMMON, "by": by,
                     "metric": Param(parse_metric, "lcp", "lcp, inp, cls, fcp or ttfb"),
                     "min_samples": min_count("min_samples", "30", "minimum page views per segment")},
-            bind=_bind_vitals, post=finish_vitals),
+            bind=_bind_vitals, post=finish_vitals, attach=attach_segments_why),
         "failing-logins": QuerySpec(
             name="failing-logins", sql_name="failing_logins",
             summary="login failure rate per segment vs the rest of the site (z-test)",

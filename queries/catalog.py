@@ -12,6 +12,7 @@ from queries.experience import experience_specs
 from queries.revenue import revenue_specs
 from queries.spec import COMMON, ParamError, QuerySpec, min_count, parse_window
 from queries.timeseries import timeseries_specs
+from queries.why import attach_regions_why
 
 __all__ = ["CATALOG", "ParamError", "QuerySpec", "get_query", "parse_window", "unknown_site"]
 
@@ -25,6 +26,7 @@ CATALOG: dict[str, QuerySpec] = {
             "min_samples": min_count("min_samples", "30", "minimum page views with LCP per segment"),
         },
         plan=lambda store, bound: coverage(store, bound.pop("since_ms"), bound["until_ms"]),
+        attach=attach_regions_why,
     ),
     **analytics_specs(),
     **experience_specs(),

@@ -95,7 +95,8 @@ class QuerySpec:
     when the answer depends only on rows that never change under those parameters (named
     rolls of a rollup, no raw events): such answers are kept (`SETTLED_KEPT` of them per
     process) and given again while the parameters are the same;
-    `post` finishes the rows in Python (statistics on the few rows a query returns).
+    `post` finishes the rows in Python (statistics on the few rows a query returns);
+    `attach` adds to them what another query of the store answers (e.g. `why`).
     """
 
     name: str
@@ -105,6 +106,7 @@ class QuerySpec:
     bind: Callable[[dict[str, Any]], dict[str, Any]] | None = None
     post: Callable[[Rows, dict[str, Any]], Rows] | None = None
     plan: Callable[[Store, dict[str, Any]], dict[str, Any]] | None = None
+    attach: Callable[[Store, Rows, dict[str, Any]], Rows] | None = None
 
     def parse(self, raw: Mapping[str, str]) -> dict[str, Any]:
         """Validate user parameters (strings) into typed values, defaults filled in."""
@@ -132,7 +134,8 @@ class QuerySpec:
             rows = store.query(load_sql(sql_name), bound)
             if key:
                 _keep_answer(key, rows)
-        return self.post(rows, dict(values)) if self.post else rows
+        rows = self.post(rows, dict(values)) if self.post else rows
+        return self.attach(store, [dict(r) for r in rows], bound) if self.attach else rows
 
 
 # Settled answers (QuerySpec.plan said `settled`): the newest SETTLED_KEPT, per process.

@@ -12,6 +12,7 @@ import { navTiming } from './lib/navTiming.js';
 import { networkInfo } from './lib/networkInfo.js';
 import { observeHistory } from './lib/observeHistory.js';
 import { observeRequests } from './lib/observeRequests.js';
+import { scrubUrl } from './lib/scrubUrl.js';
 import { sendBeacon } from './lib/sendBeacon.js';
 
 declare const ATTRIBUTION: boolean;
@@ -43,9 +44,25 @@ guard(() => {
   const report = (m: { name: string; value: number; attribution?: object }) =>
     guard(() => {
       const a = ATTRIBUTION ? (m.attribution as Record<string, unknown> | undefined) : undefined;
+      let script: string | undefined;
+      if (ATTRIBUTION && a) {
+        // the parts of LCP and INP (docs/beacon-protocol.md), each sent as a vital; an
+        // attribution has only its own metric's parts, the others are undefined and skipped
+        const parts: Record<string, unknown> = {
+          lcp_ttfb: a.timeToFirstByte, lcp_load_delay: a.resourceLoadDelay,
+          lcp_load_time: a.resourceLoadDuration, lcp_render_delay: a.elementRenderDelay,
+          inp_input_delay: a.inputDelay, inp_processing: a.processingDuration,
+          inp_presentation: a.presentationDelay,
+        };
+        for (const k in parts) agent.vital(k, parts[k] as number);
+        // the script the longest long animation frame blames (Chromium's LoAF API only)
+        const s = (a.longestScript as { entry: { sourceURL: string } } | undefined)?.entry.sourceURL;
+        script = s ? scrubUrl(s) : undefined;
+      }
       agent.vital(m.name.toLowerCase(), m.value, a && {
         lcp_element: a.target as string, lcp_resource: a.url as string,
         inp_target: a.interactionTarget as string, cls_source: a.largestShiftTarget as string,
+        inp_script: script,
       });
     });
   onLCP(report);

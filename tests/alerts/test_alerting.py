@@ -300,3 +300,27 @@ def test_revenue_reason_for_metrics_without_a_model(chdb_store: Store) -> None:
     assert money["per_day"] is None and money["reason"].startswith("no revenue model for error_rate")
     by_page = revenue_at_risk(chdb_store, rule(group_by=("page_group",)), {"page_group": "/x"})
     assert by_page["reason"] == "revenue is per session, and page_group is not a session dimension"
+
+
+def test_lcp_alert_payload_says_why(chdb_store: Store) -> None:
+    import orjson
+
+    def parted(country: str, ttfb: float, n: int) -> None:
+        chdb_store.insert("rum.events", [{
+            "event_id": str(uuid.uuid4()), "site": "shop-eu", "kind": "pageview",
+            "ts": round(T0, 3), "received_at": round(T0, 3), "country": country,
+            "lcp": ttfb + 1500, "lcp_ttfb": ttfb, "lcp_load_delay": 100.0,
+            "lcp_load_time": 1000.0, "lcp_render_delay": 400.0, "connection_type": "4g",
+            "pageview_id": uuid.uuid4().hex, "session_id": f"s{i % 7}"} for i in range(n)])
+
+    parted("IN", 3000, 100)  # LCP 4,500: the server is far
+    parted("NL", 300, 100)
+    runner_for(chdb_store, rule(for_seconds=0)).evaluate_once(T0 + 1)
+    [body] = Outbox(chdb_store).pending("ops")
+    payload = orjson.loads(body["payload"])
+    assert payload["group"] == {"country": "IN"}
+    why = payload["why"]
+    assert [r["part"] for r in why["reasons"]] == ["lcp_ttfb"]
+    assert why["reasons"][0]["growth_ms"] == 2700
+    assert "waiting for the server" in why["sentence"] and "other countries" in why["sentence"]
+    assert why["slow_connection_share"] == 0.0

@@ -25,7 +25,8 @@ def _body() -> dict[str, object]:
         attribution={"lcp_element": "img[alt='dave@example.com']",
                      "lcp_resource": f"https://cdn.example.com/reset/token=rst-77aa55/{CARD}.jpg?x=1",
                      "inp_target": "button#pay-4111.1111.1111.1111",
-                     "cls_source": "div.cc_4111111111111111"},
+                     "cls_source": "div.cc_4111111111111111",
+                     "inp_script": f"https://cdn.example.com/u/dave@example.com/{CARD}.js?utm_leak=1"},
         events=[
             {"t": "error", "message": "Failed: Authorization: Bearer eyJhbGciOiJIUzI1NiJ9.tok "
                                       "for dave@example.com",

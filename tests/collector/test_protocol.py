@@ -35,6 +35,16 @@ def test_valid_envelope_round_trips_every_section() -> None:
     assert isinstance(conversion, ConversionEvent) and conversion.currency == "EUR"
 
 
+def test_lcp_and_inp_parts_are_accepted_and_the_blamed_script_truncated() -> None:
+    parts = {"lcp": 2500, "lcp_ttfb": 800, "lcp_load_delay": 300, "lcp_load_time": 900,
+             "lcp_render_delay": 500, "inp": 320, "inp_input_delay": 10,
+             "inp_processing": 300, "inp_presentation": 10}
+    clean = _decode(vitals=parts, attribution={"inp_script": "https://x.example/" + "a" * 300})
+    assert clean.vitals is not None
+    assert {k: getattr(clean.vitals, k) for k in parts} == parts
+    assert clean.attribution is not None and len(clean.attribution.inp_script) == 256
+
+
 def test_decoded_bytes_and_converted_documents_agree() -> None:
     doc = envelope(events=all_event_kinds(), user="u1")
     assert validate_envelope(doc) == decode_envelope(orjson.dumps(doc))
@@ -96,6 +106,9 @@ def test_a_tiny_claimed_sample_rate_is_raised_to_the_floor() -> None:
     ({"vitals": {"lcp": "fast"}}, "vitals.lcp: must be a number"),
     ({"vitals": {"cls": 101}}, "vitals.cls: must be <= 100"),
     ({"nav": {"dns": True}}, "nav.dns: must be a number"),
+    ({"vitals": {"lcp_render_delay": -1}}, "vitals.lcp_render_delay: must be >= 0"),
+    ({"vitals": {"inp_processing": 120_001}}, "vitals.inp_processing: must be <= 120000"),
+    ({"attribution": {"inp_script": []}}, "attribution.inp_script: must be a string"),
     ({"attribution": {"inp_target": 7}}, "attribution.inp_target: must be a string"),
     ({"events": [{"t": "login", "success": True}, {"t": "error", "message": "x", "line": 1.5}]},
      "events[1].line: must be an integer"),
