@@ -166,6 +166,34 @@ class AlertRunner:
             await self._task
 
 
+def retire_orphans(store: Store, rule_names: set[str], now: float | None = None) -> int:
+    """Close the pending and firing alerts of rules that no longer exist.
+
+    A rules file edited (or left out: `rum serve` reopening the demo's data) would
+    otherwise leave their alerts active forever, since no evaluation reaches them. Each
+    goes back to ok, and a firing one gets an 'orphaned' history entry (no webhook: the
+    rule and its webhooks are gone). Returns how many were closed."""
+    now = time.time() if now is None else now
+    rows = store.query(
+        "SELECT rule, group_key, state, since, started_at, value, samples FROM rum.alert_state "
+        "FINAL WHERE state IN ('pending', 'firing')")
+    orphans = [r for r in rows if r["rule"] not in rule_names]
+    if not orphans:
+        return 0
+    history = [{
+        "alert_id": GroupState(r["rule"], r["group_key"], started_at=r["started_at"]).alert_id,
+        "rule": r["rule"], "group_key": r["group_key"], "kind": "orphaned", "value": r["value"],
+        "threshold": 0.0, "samples": int(r["samples"]), "at": round(now, 3)}
+        for r in orphans if r["state"] == FIRING]
+    if history:
+        store.insert("rum.alert_history", history)
+    store.insert("rum.alert_state", [_state_row(GroupState(r["rule"], r["group_key"], updated_at=now))
+                                     for r in orphans])
+    log.warning("alerts of rules no longer defined closed",
+                extra={"closed": len(orphans), "rules": sorted({r["rule"] for r in orphans})})
+    return len(orphans)
+
+
 def _state_row(state: GroupState) -> dict[str, Any]:
     row = asdict(state)
     row["group_key"] = row.pop("group")

@@ -18,7 +18,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Route
 
 from alerts.rules import load_rules
-from alerts.runner import alerts_overview
+from alerts.runner import alerts_overview, retire_orphans
 from alerts.service import start_alerting
 from collector.access import ReadAccess
 from collector.beacon_files import load_built, load_scripts
@@ -102,6 +102,11 @@ def create_app(settings: Settings, role: str = "serve") -> FastAPI:
                 consumer.start()
                 app.state.consumer = consumer
             app.state.store = store
+            # the evaluator, or `rum serve` on its own embedded store (no other evaluator can
+            # share it), closes the alerts of rules that no longer exist
+            if store is not None and (ruleset is not None or (role == "serve" and settings.embedded)):
+                await asyncio.to_thread(
+                    retire_orphans, store, {r.name for r in ruleset.rules} if ruleset else set())
             alerting = (await start_alerting(settings, store, ruleset, metrics)
                         if ruleset is not None and store is not None else None)
             # last: nothing after it can fail and leave the task running on a closed store
