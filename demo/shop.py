@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import html
 import ipaddress
+import sys
 import threading
 import time
 import urllib.error
@@ -17,6 +18,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from http.cookies import SimpleCookie
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
 
 from collector.snippet import render_snippet
 from demo.incidents import Incidents
@@ -75,12 +77,26 @@ def place_of(ip: str | None) -> Place | None:
     return None
 
 
+class QuietServer(ThreadingHTTPServer):
+    """A threading HTTP server that says nothing when a client goes away mid-reply.
+
+    A browser closing a tab (or the demo stopping it) resets its connections; the
+    standard server prints a traceback for each (BrokenPipe, ConnectionReset)."""
+
+    daemon_threads = True
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        if isinstance(sys.exc_info()[1], ConnectionError):
+            return
+        super().handle_error(request, client_address)
+
+
 @contextmanager
 def run_shop(collector: str, incidents: Incidents, elapsed: Callable[[], float],
              stats: Stats) -> Iterator[str]:
     """Serve the shop on a free loopback port until the block ends; yields its URL."""
     collector = collector.rstrip("/")
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(collector, incidents, elapsed, stats))
+    server = QuietServer(("127.0.0.1", 0), _handler(collector, incidents, elapsed, stats))
     base = f"http://127.0.0.1:{server.server_address[1]}"
     server.snippet = render_snippet(base, SITE).replace(  # type: ignore[attr-defined]
         '"endpoint"', '"login": {"url": "/api/login"}, "endpoint"')
