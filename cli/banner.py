@@ -46,11 +46,11 @@ def banner(settings: Settings, role: str) -> str:
     spool = f"; spool in {settings.data_dir.resolve() / 'spool'}" if role in ("serve", "collector") else ""
     lines.append(f"  queue      {queue}{spool}")
     if role in ("serve", "collector"):
-        if settings.geoip_db:
-            geo = f"{settings.geoip_db}"
+        if settings.city_db:
+            geo = f"{settings.city_db}"
         elif settings.geo_country_header:
             geo = f"country from the {settings.geo_country_header} header only"
         else:
-            geo = "none: visitors' countries stay empty (set RUM_GEOIP_DB to a City .mmdb)"
+            geo = "none: visitors' countries stay empty (run `rum geoip download`)"
         lines.append(f"  GeoIP      {geo}")
     return "\n".join(lines) + "\n"

@@ -210,6 +210,16 @@ def _demo_data_dir(args: argparse.Namespace) -> Path | None:
     return Path(given) if given else None
 
 
+def geoip_download(args: argparse.Namespace) -> int:
+    """Download and install a GeoIP City database; the previous one stays on any failure."""
+    from cli.geoip import GeoipError, download_cmd
+
+    try:
+        return download_cmd(_settings(args), args.url)
+    except GeoipError as exc:
+        raise CliError(f"geoip download failed (the previous database, if any, stays): {exc}") from None
+
+
 def alerts_check(args: argparse.Namespace) -> int:
     """Validate a rules file: print a summary, or raise RulesError listing each problem."""
     from pathlib import Path

@@ -62,6 +62,19 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("file", help="rules file")
     check.set_defaults(func=commands.alerts_check)
 
+    geoip = sub.add_parser("geoip", help="download a free GeoIP City database into the data dir",
+                           description="GeoIP databases for visitors' countries and regions.")
+    gsub = geoip.add_subparsers(dest="geoip_command", metavar="SUBCOMMAND", required=True)
+    fetch = gsub.add_parser(
+        "download", help="fetch DB-IP City Lite (or GeoLite2-City with RUM_MAXMIND_LICENSE_KEY)",
+        description="Download a City database into DATA_DIR/geoip/city.mmdb, verify that it "
+        "opens and answers, and only then replace the previous one; `rum serve` uses it when "
+        "RUM_GEOIP_DB is unset. Default: DB-IP's IP to City Lite (CC BY 4.0) of this month, "
+        "else of last month; with RUM_MAXMIND_LICENSE_KEY, MaxMind's GeoLite2-City.")
+    fetch.add_argument("--url", help="download from this URL instead (.mmdb, .mmdb.gz or .tar.gz)")
+    fetch.add_argument("--data-dir", help="data folder (RUM_DATA_DIR)")
+    fetch.set_defaults(func=commands.geoip_download)
+
     demo = sub.add_parser("demo", help="see the product work: traffic, incidents, alerts, dashboard",
                           description="Start the embedded collector, a demo shop with the real "
                           "snippet and visitors from around the world; plant incidents and watch "

@@ -85,7 +85,7 @@ def create_app(settings: Settings, role: str = "serve") -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         store = await asyncio.to_thread(open_store, settings) if has_store else None
-        geo = GeoLookup(settings.geoip_db, settings.geoip_asn_db)
+        geo = GeoLookup(settings.city_db, settings.geoip_asn_db)
         sink: Sink | None = None
         consumer: PipelineConsumer | None = None
         try:
@@ -186,7 +186,7 @@ def _add_routes(app: FastAPI, access: ReadAccess) -> None:
         sink: Sink | None = getattr(request.app.state, "sink", None)
         consumer: PipelineConsumer | None = getattr(request.app.state, "consumer", None)
         settings: Settings = request.app.state.settings
-        geoip = ("city_db" if settings.geoip_db
+        geoip = ("city_db" if settings.city_db
                  else "country_header" if settings.geo_country_header else "missing")
         reply: dict[str, Any] = {"status": "ok", "pending_rows": sink.pending if sink else 0, "geoip": geoip}
         if consumer is not None:

@@ -52,6 +52,8 @@ class Settings(BaseSettings):
     spool_fsync_seconds: float = Field(1.0, ge=0, le=60, description="spool fsync interval; 0 = each write")
     geoip_db: Path | None = Field(None, description="MaxMind-format City/Country .mmdb")
     geoip_asn_db: Path | None = Field(None, description="MaxMind-format ASN .mmdb")
+    maxmind_license_key: str | None = Field(
+        None, description="`rum geoip download` fetches GeoLite2-City with it (else DB-IP City Lite)")
     geo_country_header: str | None = Field(
         None, description="CDN country header (e.g. CF-IPCountry), believed from trusted proxies"
     )
@@ -156,6 +158,14 @@ class Settings(BaseSettings):
         if value and not value.startswith(("http://", "https://")):
             raise ValueError("must start with http:// or https://")
         return value or None
+
+    @property
+    def city_db(self) -> Path | None:
+        """RUM_GEOIP_DB, else the database `rum geoip download` put in the data dir, if any."""
+        if self.geoip_db is not None:
+            return self.geoip_db
+        downloaded = self.data_dir / "geoip" / "city.mmdb"
+        return downloaded if downloaded.is_file() else None
 
     @property
     def embedded(self) -> bool:

@@ -21,7 +21,7 @@ def test_banner_names_dashboard_snippet_store_and_missing_geoip(tmp_path: Path) 
     assert "dashboard  http://127.0.0.1:8123/   (read side: loopback only)" in text
     assert "curl 'http://127.0.0.1:8123/v1/snippet?site=YOUR-SITE'   (set RUM_INTAKE_URL)" in text
     assert f"embedded chDB in {tmp_path.resolve() / 'chdb'}" in text
-    assert "GeoIP      none: visitors' countries stay empty (set RUM_GEOIP_DB" in text
+    assert "GeoIP      none: visitors' countries stay empty (run `rum geoip download`)" in text
     paths = ("  store ", "  queue ")  # a long data dir makes these as long as it is
     assert all(len(line) <= 100 for line in text.splitlines() if not line.startswith(paths)), \
         "readable at 100 columns"
