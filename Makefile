@@ -36,12 +36,16 @@ dashboard: dashboard/dist/dashboard.js
 dashboard/dist/dashboard.js: $(DASHBOARD_SRC)
 	cd dashboard && npm ci --no-audit --no-fund --loglevel=error && npm run typecheck && npm run build
 
-# Debian's chromium for the real-browser tests (only installable as root).
+# Debian's chromium for the real-browser tests and docker-compose to parse the stack
+# file (only installable as root).
 system-deps:
-	@if [ ! -x /usr/bin/chromium ]; then \
+	@missing=""; \
+	[ -x /usr/bin/chromium ] || missing="$$missing chromium"; \
+	command -v docker-compose >/dev/null || missing="$$missing docker-compose"; \
+	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ]; then \
-	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) >/dev/null; \
-	  else echo "warning: /usr/bin/chromium missing and not root: browser tests will fail"; fi; \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing) >/dev/null; \
+	  else echo "warning:$$missing missing and not root: browser and compose tests will fail"; fi; \
 	fi
 
 lint: install

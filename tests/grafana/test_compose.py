@@ -7,6 +7,7 @@ are checked against the real `rum` CLI.
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -151,3 +152,51 @@ def test_grafana_provisioning_matches_the_dashboards() -> None:
         (ROOT / "grafana/provisioning/dashboards/rum.yaml").read_text())["providers"]
     mounts = [str(v) for v in SERVICES["grafana"]["volumes"]]
     assert f"./grafana/dashboards:{provider['options']['path']}:ro" in mounts
+
+
+def _compose_config(extra_env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    binary = shutil.which("docker-compose")
+    assert binary, "docker-compose missing: `make system-deps` installs Debian's package"
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("CLICKHOUSE_PASSWORD", "CLICKHOUSE_GRAFANA_PASSWORD", "GRAFANA_ADMIN_PASSWORD")}
+    return subprocess.run([binary, "-f", str(ROOT / "docker-compose.yml"), "--project-directory",
+                           str(ROOT), "config"], capture_output=True, text=True, timeout=60,
+                          env={**env, **extra_env}, cwd=ROOT)
+
+
+def test_a_real_compose_parser_accepts_the_stack_with_its_secrets_set() -> None:
+    secrets = {"CLICKHOUSE_PASSWORD": "pw1", "CLICKHOUSE_GRAFANA_PASSWORD": "pw2",
+               "GRAFANA_ADMIN_PASSWORD": "pw3"}
+    done = _compose_config(secrets)
+    assert done.returncode == 0, done.stderr
+    resolved = yaml.safe_load(done.stdout)
+    assert set(resolved["services"]) == set(SERVICES)
+    for name, service in resolved["services"].items():
+        assert "healthcheck" in service, f"{name}: every service has a healthcheck"
+        assert "build" in service or re.search(r":[\w.-]+$", service["image"]), name
+
+
+def test_a_real_compose_parser_refuses_to_start_without_the_secrets() -> None:
+    done = _compose_config({})
+    assert done.returncode != 0
+    assert "set CLICKHOUSE_PASSWORD in .env" in done.stderr
+
+
+# the ClickHouse plugin's provisioning fields (grafana-clickhouse-datasource 4.x, "Configure
+# the ClickHouse data source"): the required three, and the optional ones used here or common
+CLICKHOUSE_REQUIRED = {"host", "port", "protocol"}
+CLICKHOUSE_FIELDS = CLICKHOUSE_REQUIRED | {
+    "secure", "username", "path", "tlsSkipVerify", "tlsAuth", "tlsAuthWithCACert", "defaultDatabase",
+    "defaultTable", "dialTimeout", "queryTimeout", "validateSql", "httpHeaders", "logs", "traces"}
+
+
+def test_clickhouse_datasource_uses_the_plugins_provisioning_fields() -> None:
+    sources = yaml.safe_load(
+        (ROOT / "grafana/provisioning/datasources/datasources.yaml").read_text())["datasources"]
+    clickhouse = next(s for s in sources if s["type"] == "grafana-clickhouse-datasource")
+    fields = clickhouse["jsonData"]
+    assert CLICKHOUSE_REQUIRED <= set(fields) <= CLICKHOUSE_FIELDS, set(fields) - CLICKHOUSE_FIELDS
+    assert fields["protocol"] in ("native", "http")
+    assert (fields["protocol"], fields["port"]) in {("native", 9000), ("http", 8123)}, "port of the protocol"
+    assert set(clickhouse["secureJsonData"]) == {"password"}
+    assert clickhouse["secureJsonData"]["password"].startswith("$"), "from the environment, not the file"
