@@ -101,6 +101,8 @@ def report(args: argparse.Namespace) -> int:
     spec = get_query(args.query)
     raw = {key: getattr(args, f"param_{key}") for key in spec.params
            if getattr(args, f"param_{key}", None) is not None}
+    if getattr(args, "why", False):
+        raw["why"] = "true"
     values = spec.parse(raw)
     settings = _settings(args)
     server = _server_url(args.server) if args.server else f"http://{settings.host}:{settings.port}"

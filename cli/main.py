@@ -99,6 +99,8 @@ def build_parser() -> argparse.ArgumentParser:
     for spec in CATALOG.values():
         q = rsub.add_parser(spec.name, help=_escaped(spec.summary), description=spec.summary)
         for key, param in spec.params.items():
+            if key == "why":
+                continue  # the --why flag below sets it
             q.add_argument(f"--{key.replace('_', '-')}", dest=f"param_{key}", metavar=key.upper(),
                            help=_escaped(f"{param.help} (default {param.default!r})"))
         output = q.add_mutually_exclusive_group()

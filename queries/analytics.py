@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from queries.spec import COMMON, Param, ParamError, QuerySpec, Rows, int_param, min_count
+from queries.spec import COMMON, WHY, Param, ParamError, QuerySpec, Rows, int_param, min_count
 from queries.stats import quantile_interval, two_proportion_z
 from queries.why import attach_segments_why
 
@@ -132,7 +132,8 @@ def analytics_specs() -> dict[str, QuerySpec]:
                     "good/NI/poor shares and significance",
             params={**COMMON, "by": by,
                     "metric": Param(parse_metric, "lcp", "lcp, inp, cls, fcp or ttfb"),
-                    "min_samples": min_count("min_samples", "30", "minimum page views per segment")},
+                    "min_samples": min_count("min_samples", "30", "minimum page views per segment"),
+                    "why": WHY},
             bind=_bind_vitals, post=finish_vitals, attach=attach_segments_why),
         "failing-logins": QuerySpec(
             name="failing-logins", sql_name="failing_logins",

@@ -34,6 +34,18 @@ def parse_window(text: str) -> int:
     return seconds
 
 
+def parse_flag(name: str) -> Callable[[str], bool]:
+    """A yes/no parameter: true/false, 1/0, yes/no."""
+    def parse(text: str) -> bool:
+        value = text.strip().lower()
+        if value in ("true", "1", "yes"):
+            return True
+        if value in ("false", "0", "no", ""):
+            return False
+        raise ParamError(f"{name}: {text!r} is not true or false")
+    return parse
+
+
 def parse_site(text: str) -> str:
     if not _SITE.fullmatch(text):
         raise ParamError("site: must be 0-64 characters of A-Z a-z 0-9 _ . -")
@@ -96,7 +108,9 @@ class QuerySpec:
     rolls of a rollup, no raw events): such answers are kept (`SETTLED_KEPT` of them per
     process) and given again while the parameters are the same;
     `post` finishes the rows in Python (statistics on the few rows a query returns);
-    `attach` adds to them what another query of the store answers (e.g. `why`).
+    `attach` adds to them what another query of the store answers (e.g. `why`), only when
+    the `why` parameter asks for it (it reads raw events: the default answer keeps the
+    rollup's bound).
     """
 
     name: str
@@ -126,6 +140,7 @@ class QuerySpec:
             bound["since_ms"] = until_ms - bound.pop("window") * 1000
         if self.plan:
             bound.update(self.plan(store, bound))
+        explain = bound.pop("why", False)  # `attach` runs only when asked: it reads raw events
         settled = bound.pop("settled", False)
         sql_name = bound.pop("sql_name", self.sql_name)  # the plan may pick another SQL
         key = (id(store), sql_name, repr(sorted(bound.items()))) if settled else None
@@ -135,7 +150,7 @@ class QuerySpec:
             if key:
                 _keep_answer(key, rows)
         rows = self.post(rows, dict(values)) if self.post else rows
-        return self.attach(store, [dict(r) for r in rows], bound) if self.attach else rows
+        return self.attach(store, [dict(r) for r in rows], bound) if self.attach and explain else rows
 
 
 # Settled answers (QuerySpec.plan said `settled`): the newest SETTLED_KEPT, per process.
@@ -169,3 +184,7 @@ COMMON = {
     "window": Param(parse_window, "24h", "time window ending now: 15m, 24h, 7d ..."),
     "site": Param(parse_site, "", "site key ('' = all sites)"),
 }
+
+
+WHY = Param(parse_flag("why"), "false",
+            "also explain each flagged segment (`why`: the part of LCP/INP that grew; reads raw events)")

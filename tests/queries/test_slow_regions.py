@@ -92,7 +92,7 @@ def test_http_api(rum_server: RunningServer) -> None:
                       params={"window": "24h", "min_samples": "30"})
     assert reply.status_code == 200
     payload = reply.json()
-    assert payload["params"] == {"window": 86400, "site": "", "min_samples": 30}
+    assert payload["params"] == {"window": 86400, "site": "", "min_samples": 30, "why": False}
     assert [(r["level"], r["country"], r["region"], r["flagged"]) for r in payload["rows"]] == [
         ("country", "IN", "", 1), ("region", "IN", "KA", 1)]
     bad = httpx.get(f"{rum_server.base_url}/v1/query/slow-regions", params={"window": "x"})

@@ -37,7 +37,7 @@ def test_each_slow_country_gets_its_own_reason_and_the_fast_one_none(
         _post_views(rum_server, country, 40, rng)
     rum_server.wait_rows(120, "kind = 'pageview'")
     reply = httpx.get(f"{rum_server.base_url}/v1/query/slow-regions",
-                      params={"min_samples": "30", "window": "1h"})
+                      params={"min_samples": "30", "window": "1h", "why": "true"})
     assert reply.status_code == 200, reply.text
     rows: list[dict[str, Any]] = reply.json()["rows"]
     by_country = {r["country"]: r for r in rows if r["level"] == "country"}
@@ -55,7 +55,7 @@ def test_each_slow_country_gets_its_own_reason_and_the_fast_one_none(
     # the existing fields are still there
     assert {"lcp_p75", "slow_metrics", "samples"} <= set(by_country["IN"])
     segments = httpx.get(f"{rum_server.base_url}/v1/query/slow-segments",
-                         params={"min_samples": "30", "window": "1h", "metric": "lcp"})
+                         params={"min_samples": "30", "window": "1h", "metric": "lcp", "why": "true"})
     assert segments.status_code == 200, segments.text
     seg = {r["country"]: r for r in segments.json()["rows"]}
     assert seg["NL"]["why"] is None and seg["IN"]["flagged"] and seg["BR"]["flagged"]
@@ -63,8 +63,12 @@ def test_each_slow_country_gets_its_own_reason_and_the_fast_one_none(
     assert [r["part"] for r in seg["BR"]["why"]["reasons"]] == ["lcp_render_delay"]
     assert seg["BR"]["why"]["sentence"].startswith("LCP 3.")
     by_device = httpx.get(f"{rum_server.base_url}/v1/query/slow-segments",
-                          params={"min_samples": "30", "window": "1h", "by": "device_class"})
+                          params={"min_samples": "30", "window": "1h", "by": "device_class",
+                                  "why": "true"})
     assert all(r["why"] is None for r in by_device.json()["rows"])  # parts are per place
+    plain = httpx.get(f"{rum_server.base_url}/v1/query/slow-regions",
+                      params={"min_samples": "30", "window": "1h"}).json()["rows"]
+    assert plain and all("why" not in r for r in plain), "only when asked: it reads raw events"
 
 
 def test_no_part_grew_enough_means_no_reason() -> None:
