@@ -40,7 +40,8 @@ def test_demo_finds_the_planted_incidents(tmp_path: Path) -> None:
     flagged = [r for r in findings["slow_regions"] if r["flagged"] and r["level"] == "region"]
     assert (flagged[0]["country"], flagged[0]["region"]) == ("BR", "SP"), flagged[:3]
     logins = {r["country"]: r for r in findings["failing_logins"]}
-    assert logins["DE"]["flagged"] and not any(r["flagged"] for c, r in logins.items() if c != "DE")
+    assert logins["DE"]["flagged"] and not any(r["flagged"] for c, r in logins.items() if c != "DE"), \
+        {c: (r["flagged"], r["attempts"], r["failure_rate"]) for c, r in logins.items()}
     assert "reading 'total'" in findings["top_errors"][0]["message"]
     firing = {(d["rule"], tuple(sorted(d["group"].items()))) for d in findings["deliveries"]
               if d["state"] == "firing"}
