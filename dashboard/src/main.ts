@@ -83,6 +83,55 @@ async function geography(f: Filters, map: WorldMap): Promise<void> {
   fillTable('slow-regions', rows, `no segment with ${f.minSamples}+ samples in this window`);
 }
 
+/** Money in the site's currency: "€1,234" (or "1,234 EUR,USD" when several codes were sent). */
+function money(value: number, currency: string): string {
+  if (!Number.isFinite(value)) return '–';
+  const digits = Math.abs(value) >= 100 ? 0 : 2;
+  try {
+    return new Intl.NumberFormat('en', { style: 'currency', currency, maximumFractionDigits: digits,
+      minimumFractionDigits: digits }).format(value);
+  } catch {
+    return `${value.toLocaleString('en', { maximumFractionDigits: digits })} ${currency || ''}`.trim();
+  }
+}
+
+function placeOf(r: Row): string {
+  const country = str(r, 'country');
+  const region = str(r, 'region');
+  return region ? `${country}-${region}` : country || 'all traffic';
+}
+
+/** Revenue at risk per slow segment (both methods, each named) and from failing logins. */
+async function revenue(f: Filters): Promise<void> {
+  const rows = await query('revenue-impact', { site: f.site, window: f.window });
+  const past = rows.filter((r) => str(r, 'status') !== 'not_slow')
+    .sort((a, b) => (num(b, 'revenue_at_risk_per_30d') || 0) - (num(a, 'revenue_at_risk_per_30d') || 0));
+  $('money-note').textContent = f.device ? '(all devices: revenue is per session, not per device)' : '';
+  fillTable('revenue-impact', past.slice(0, 12).map((r) => {
+    const currency = str(r, 'currency');
+    const perDay = num(r, 'revenue_at_risk_per_day');
+    const cells = Number.isFinite(perDay) && perDay < 0
+      ? [el('td', { class: 'reason', colspan: '2' },
+        `no loss seen: converts as well as the fast places or better (${money(perDay, currency)} per day)`)]
+      : Number.isFinite(perDay)
+      ? [el('td', { class: 'num money' }, money(perDay, currency)),
+        el('td', { class: 'num money' }, money(num(r, 'revenue_at_risk_per_30d'), currency), ' ',
+          el('small', {}, `(${money(num(r, 'low_per_30d'), currency)} – ${money(num(r, 'high_per_30d'), currency)})`))]
+      : [el('td', { class: 'reason', colspan: '2' }, str(r, 'reason'))];
+    return el('tr', { 'data-place': placeOf(r), 'data-method': str(r, 'method'),
+      'data-per-30d': Number.isFinite(perDay) ? String(num(r, 'revenue_at_risk_per_30d')) : '' },
+    el('td', {}, placeOf(r)), el('td', { class: 'num' }, chip('lcp', num(r, 'p75_lcp'))),
+    el('td', {}, str(r, 'method')), ...cells);
+  }), 'no segment past the LCP threshold in this window');
+  const blocked = (await query('login-revenue-at-risk', { site: f.site, window: f.window }))
+    .filter((r) => r.flagged === true);
+  fillTable('login-revenue', blocked.slice(0, 8).map((r) => el('tr', { 'data-place': placeOf(r) },
+    el('td', {}, countryName(str(r, 'country')) || placeOf(r)),
+    el('td', { class: 'num' }, `${num(r, 'blocked').toLocaleString('en')} of ${num(r, 'login_sessions').toLocaleString('en')}`),
+    el('td', { class: 'num money' }, money(num(r, 'excess_revenue_at_risk_per_day'), str(r, 'currency'))))),
+  'no place where logins fail more than elsewhere');
+}
+
 /** The four p75 charts: one vitals-timeseries request over the window, bucketed on the server. */
 async function trends(f: Filters, charts: Map<Metric, VitalChart>): Promise<void> {
   const bucket = bucketFor(f.window);
@@ -178,7 +227,7 @@ function start(): void {
     if (running) return;
     running = true;
     const status = $('status');
-    const results = await Promise.allSettled([geography(f, map), trends(f, charts), shares(f),
+    const results = await Promise.allSettled([geography(f, map), revenue(f), trends(f, charts), shares(f),
       logins(f), errors(f), activeAlerts()]);
     const failed = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
     status.className = failed.length ? 'error' : '';

@@ -67,6 +67,8 @@ def _seed(server: RunningServer) -> None:
             events: list[dict[str, Any]] = []
             if i % 4 == 0:
                 events.append({"t": "login", "ts": 0, "success": country != "BR" or i % 8 != 0})
+            if i % 2 == 0:  # every other visit buys: revenue the slow places put at risk
+                events.append({"t": "conversion", "ts": 0, "value": 40.0, "currency": "EUR"})
             if country == "GB" and i % 10 == 0:
                 events.append({"t": "error", "ts": 0, "message": "TypeError: totals is undefined"})
             body = envelope(vitals={"lcp": lcp + 10 * i, "inp": 90 + i, "cls": 0.02, "ttfb": 300 + i},
@@ -153,8 +155,23 @@ def test_dashboard_in_a_real_browser(rum_server: RunningServer, browser: Any, tm
     assert page.locator("#failing-logins tbody tr").first.get_attribute("data-country") == "BR"
     assert "TypeError: totals is undefined" in page.inner_text("#top-errors")
     assert "no active alerts" in page.inner_text("#active-alerts")
+    # money where the decision is made: each slow place's revenue at risk as the API gives it
+    api = httpx.get(f"{rum_server.base_url}/v1/query/revenue-impact", params={"window": "1h"}).json()["rows"]
+    figures = {(f"{r['country']}-{r['region']}" if r["region"] else r["country"], r["method"]):
+               r["revenue_at_risk_per_30d"] for r in api if r["status"] != "not_slow"}
+    shown = page.eval_on_selector_all(
+        "#revenue-impact tbody tr", "els => els.map(e => [e.dataset.place, e.dataset.method, e.getAttribute('data-per-30d')])")
+    assert ("IN-MH", "modelled") in {(p, m) for p, m, _ in shown}, shown
+    for place, method, per_30d in shown:
+        want = figures[(place, method)]
+        assert (per_30d == "" and want is None) or float(per_30d) == want, (place, method, per_30d, want)
+    mumbai = page.locator("#revenue-impact tbody tr[data-place='IN-MH'][data-method='modelled']").inner_text()
+    assert "€" in mumbai, mumbai  # a figure in the site's currency, not 0 or not_slow
     assert "failed" not in page.inner_text("#status")
     page.screenshot(path=str(tmp_path / "dashboard.png"), full_page=True)
+    page.set_viewport_size({"width": 390, "height": 844})  # a phone: panels stack
+    page.screenshot(path=str(tmp_path / "dashboard-390.png"), full_page=True)
+    page.set_viewport_size({"width": 1400, "height": 1300})
 
     page.select_option("#f-device", "mobile")  # a filter refreshes the panels with it
     page.wait_for_function("() => document.getElementById('regions-title').textContent.includes('mobile')")
