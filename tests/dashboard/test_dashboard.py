@@ -159,8 +159,8 @@ def test_dashboard_in_a_real_browser(rum_server: RunningServer, browser: Any, tm
     api = httpx.get(f"{rum_server.base_url}/v1/query/revenue-impact", params={"window": "1h"}).json()["rows"]
     figures = {(f"{r['country']}-{r['region']}" if r["region"] else r["country"], r["method"]):
                r["revenue_at_risk_per_30d"] for r in api if r["status"] != "not_slow"}
-    shown = page.eval_on_selector_all(
-        "#revenue-impact tbody tr", "els => els.map(e => [e.dataset.place, e.dataset.method, e.getAttribute('data-per-30d')])")
+    shown = page.eval_on_selector_all("#revenue-impact tbody tr", "els => els.map(e => "
+                                      "[e.dataset.place, e.dataset.method, e.getAttribute('data-per-30d')])")
     assert ("IN-MH", "modelled") in {(p, m) for p, m, _ in shown}, shown
     for place, method, per_30d in shown:
         want = figures[(place, method)]
