@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import urllib.parse
 
-from collector.settings import Settings
+from collector.settings import Settings, is_loopback
 
 
 def _url(host: str, port: int) -> str:
@@ -34,9 +34,8 @@ def banner(settings: Settings, role: str) -> str:
             where = "admin listener" + (", bearer tokens" if settings.api_tokens else "")
         else:
             read = public
-            where = "bearer tokens" if settings.api_tokens else (
-                "loopback only" if settings.host.startswith("127.") or settings.host in ("localhost", "::1")
-                else "NOT PROTECTED: set RUM_API_TOKENS or RUM_ADMIN_PORT")
+            where = ("bearer tokens" if settings.api_tokens else "loopback only"
+                     if is_loopback(settings.host) else "NOT PROTECTED: set RUM_API_TOKENS")
         lines.append(f"  dashboard  {read}/   (read side: {where})")
     store = (f"ClickHouse {_without_password(settings.clickhouse_url)}" if settings.clickhouse_url
              else f"embedded chDB in {settings.data_dir.resolve() / 'chdb'}")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import ipaddress
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -29,7 +28,7 @@ from collector.metrics import Metrics
 from collector.openapi import openapi_with_beacon
 from collector.privacy import QueryAllowList
 from collector.ratelimit import TokenBuckets, ip_rate_key
-from collector.settings import Settings
+from collector.settings import Settings, is_loopback
 from collector.sites import SiteRegistry
 from collector.snippet import render_snippet
 from collector.stages import build_stages
@@ -262,7 +261,7 @@ def _add_routes(app: FastAPI, access: ReadAccess) -> None:
         base = intake_url or str(request.base_url)
         rate = known.sample_rate if known is not None else None
         text = render_snippet(base, site, attribution, rate)
-        if intake_url is None and _is_loopback(request.url.hostname or ""):
+        if intake_url is None and is_loopback(request.url.hostname or ""):
             warning = (f"this snippet points at {base.rstrip('/')}, a loopback address that visitors' "
                        "browsers cannot reach: set RUM_INTAKE_URL to the collector's public URL")
             return PlainTextResponse(f"<!-- rum: {warning} -->\n{text}", headers={"x-rum-warning": warning})
@@ -271,16 +270,6 @@ def _add_routes(app: FastAPI, access: ReadAccess) -> None:
     for script_name in ("rum.js", "rum.attribution.js"):
         _add_script_route(app, script_name)
     _add_dashboard_routes(app, access)
-
-
-def _is_loopback(host: str) -> bool:
-    """Whether a Host header names this machine only (localhost, 127.0.0.0/8, ::1)."""
-    if host.lower() in ("localhost", "localhost."):
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
 
 
 def _add_dashboard_routes(app: FastAPI, access: ReadAccess) -> None:

@@ -133,12 +133,12 @@ class Settings(BaseSettings):
     def _read_side_not_public(self) -> Settings:
         # exposing the collector must never expose the data: a public bind needs a
         # separate admin listener or tokens for the read side
-        if not _is_loopback(self.host) and self.admin_port is None and not self.api_tokens:
+        if not is_loopback(self.host) and self.admin_port is None and not self.api_tokens:
             raise ValueError(
                 f"RUM_HOST={self.host} is not loopback: set RUM_ADMIN_PORT (read side on a "
                 "separate loopback listener) or RUM_API_TOKENS (bearer tokens)"
             )
-        if self.admin_port is not None and not _is_loopback(self.admin_host) and not self.api_tokens:
+        if self.admin_port is not None and not is_loopback(self.admin_host) and not self.api_tokens:
             raise ValueError(
                 f"RUM_ADMIN_HOST={self.admin_host} is not loopback: the read side would have "
                 "no auth; set RUM_API_TOKENS (bearer tokens) or keep it on loopback"
@@ -173,7 +173,8 @@ class Settings(BaseSettings):
         return self.clickhouse_url is None
 
 
-def _is_loopback(host: str) -> bool:
+def is_loopback(host: str) -> bool:
+    """Whether an address or host name is this machine only (localhost, 127.0.0.0/8, ::1)."""
     if host == "localhost":
         return True
     try:
