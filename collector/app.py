@@ -85,6 +85,7 @@ def create_app(settings: Settings, role: str = "serve") -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         store = await asyncio.to_thread(open_store, settings) if has_store else None
         geo = GeoLookup(settings.city_db, settings.geoip_asn_db)
+        app.state.geoip_kind = geo.city_kind  # /healthz: which database (DB-IP asks for credit)
         sink: Sink | None = None
         consumer: PipelineConsumer | None = None
         try:
@@ -187,7 +188,8 @@ def _add_routes(app: FastAPI, access: ReadAccess) -> None:
         settings: Settings = request.app.state.settings
         geoip = ("city_db" if settings.city_db
                  else "country_header" if settings.geo_country_header else "missing")
-        reply: dict[str, Any] = {"status": "ok", "pending_rows": sink.pending if sink else 0, "geoip": geoip}
+        reply: dict[str, Any] = {"status": "ok", "pending_rows": sink.pending if sink else 0, "geoip": geoip,
+                                 "geoip_database": getattr(request.app.state, "geoip_kind", "")}
         if consumer is not None:
             reply["consumer"] = "connected" if consumer.ready else "connecting"
         return reply

@@ -62,6 +62,11 @@ class GeoLookup:
             pass
         return GeoInfo(country, region, city, asn, as_org)
 
+    @property
+    def city_kind(self) -> str:
+        """The City/Country database's type (e.g. 'GeoLite2-City', 'DBIP-City-Lite'); '' without one."""
+        return self._city_type
+
     def close(self) -> None:
         """Release the database files."""
         for reader in (self._city, self._asn):

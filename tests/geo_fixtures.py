@@ -26,9 +26,9 @@ def visitor_ip(country: str, region: str | None = None) -> str:
     raise KeyError(country)
 
 
-def build_city_db(path: Path) -> Path:
-    """A GeoLite2-City-shaped database of PLACES."""
-    writer = MMDBWriter(ip_version=4, database_type="GeoLite2-City", languages=["en"],
+def build_city_db(path: Path, database_type: str = "GeoLite2-City") -> Path:
+    """A GeoLite2-City-shaped database of PLACES (named `database_type`, e.g. DBIP-City-Lite)."""
+    writer = MMDBWriter(ip_version=4, database_type=database_type, languages=["en"],
                         description="rum test city db")
     for cidr, country, region, city, _, _ in PLACES:
         writer.insert_network(IPSet([cidr]), {

@@ -198,6 +198,21 @@ async function activeAlerts(): Promise<void> {
     el('td', { class: 'num' }, num(r, 'samples').toLocaleString('en')))), 'no active alerts');
 }
 
+/** GeoIP state from /healthz: a banner when there is no database (every country is
+ * unknown), DB-IP's credit when its free database is the one in use (CC BY 4.0). */
+async function geoipState(): Promise<void> {
+  const reply = await fetch('healthz');
+  if (!reply.ok) return;
+  const health = (await reply.json()) as { geoip?: string; geoip_database?: string };
+  const banner = $('geo-banner');
+  banner.hidden = health.geoip !== 'missing';
+  banner.textContent = banner.hidden ? '' : 'No GeoIP database: every visitor\'s country is unknown, so the '
+    + 'map and the per-country panels stay empty. Run `rum geoip download` (free DB-IP City Lite) '
+    + 'and restart the collector.';
+  $('credits').replaceChildren(...((health.geoip_database ?? '').startsWith('DBIP')
+    ? [el('a', { href: 'https://db-ip.com' }, 'IP geolocation by DB-IP'), ' (CC BY 4.0)'] : []));
+}
+
 function legend(): void {
   $('map-legend').replaceChildren(...(['good', 'ni', 'poor'] as const).map((b) =>
     el('li', {}, el('i', { style: `background:${COLORS[b]}` }),
@@ -227,7 +242,7 @@ function start(): void {
     if (running) return;
     running = true;
     const status = $('status');
-    const results = await Promise.allSettled([geography(f, map), revenue(f), trends(f, charts), shares(f),
+    const results = await Promise.allSettled([geoipState(), geography(f, map), revenue(f), trends(f, charts), shares(f),
       logins(f), errors(f), activeAlerts()]);
     const failed = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
     status.className = failed.length ? 'error' : '';

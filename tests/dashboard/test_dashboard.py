@@ -181,3 +181,29 @@ def test_dashboard_in_a_real_browser(rum_server: RunningServer, browser: Any, tm
                            ".some(p => p[0] === t)", arg=fast)
     assert _series(page, "lcp")[slow] == 7000
     assert problems == [] and external == []
+
+
+@needs_build
+@needs_chromium
+def test_geoip_banner_without_a_database_and_db_ip_credit_with_one(
+    server_settings: Callable[..., Settings], browser: Any, tmp_path: Path
+) -> None:
+    from tests.geo_fixtures import build_city_db
+
+    dbip = build_city_db(tmp_path / "dbip.mmdb", "DBIP-City-Lite")
+    for overrides, banner, credit in (({"geoip_db": None, "geoip_asn_db": None}, True, False),
+                                      ({"geoip_db": dbip}, False, True), ({}, False, False)):
+        server = start_server(server_settings(**overrides))
+        try:
+            page = browser.new_page()
+            page.goto(f"{server.base_url}/?refresh=0")
+            page.wait_for_function("() => Number(document.body.dataset.refreshes || 0) >= 1")
+            shown = page.locator("#geo-banner")
+            assert shown.is_visible() == banner, overrides
+            if banner:
+                assert "rum geoip download" in shown.inner_text()
+                page.screenshot(path=str(tmp_path / "no-geoip.png"))
+            assert ("IP geolocation by DB-IP" in page.inner_text("#credits")) == credit, overrides
+            page.close()
+        finally:
+            stop_server(server)
