@@ -28,6 +28,8 @@ from collector.metrics import Metrics
 from collector.openapi import openapi_with_beacon
 from collector.privacy import QueryAllowList
 from collector.ratelimit import TokenBuckets, ip_rate_key
+from collector.receivers.boomerang import BoomerangIntake
+from collector.receivers.faro import FaroIntake
 from collector.settings import Settings, is_loopback
 from collector.sites import SiteRegistry
 from collector.snippet import render_snippet
@@ -71,8 +73,12 @@ def create_app(settings: Settings, role: str = "serve") -> FastAPI:
     ip_buckets = TokenBuckets(settings.rate_limit_ip, settings.rate_burst_ip, key=ip_rate_key)
     site_buckets = TokenBuckets(settings.rate_limit_site, settings.rate_burst_site)
     allow = QueryAllowList(settings.keep_query_params)
-    intake = BeaconIntake(settings.max_body_bytes, TrustedProxies(settings.trusted_proxies),
-                          cors, metrics, settings.geo_country_header, ip_buckets)
+    intake_args = (settings.max_body_bytes, TrustedProxies(settings.trusted_proxies), cors, metrics,
+                   settings.geo_country_header, ip_buckets)
+    intake = BeaconIntake(*intake_args)
+    # the receivers of other agents' formats (docs/agents.md): one pipeline after decoding
+    receivers = {"/collect": FaroIntake(*intake_args, registry=registry),
+                 "/v1/boomerang": BoomerangIntake(*intake_args, registry=registry)}
     access = ReadAccess(settings)
     ruleset = (load_rules(settings.alert_rules)
                if settings.alert_rules and role in ("serve", "alerts") else None)
@@ -94,7 +100,9 @@ def create_app(settings: Settings, role: str = "serve") -> FastAPI:
             if takes_beacons:
                 sink = open_sink(settings, store, metrics)
                 sink.start()
-                intake.bind(build_stages(geo, registry, site_buckets, allow), sink)
+                stages = build_stages(geo, registry, site_buckets, allow)
+                for each in (intake, *receivers.values()):
+                    each.bind(stages, sink)
                 app.state.sink = sink
             if consumes:
                 assert store is not None
@@ -140,6 +148,8 @@ def create_app(settings: Settings, role: str = "serve") -> FastAPI:
     app.state.dashboard = load_built(settings.dashboard_dir or DASHBOARD_DIR, DASHBOARD_FILES)
     if takes_beacons:
         app.router.routes.append(Route("/v1/beacon", intake, methods=["POST", "OPTIONS"]))
+        for path, receiver in receivers.items():
+            app.router.routes.append(Route(path, receiver, methods=[*receiver.methods, "OPTIONS"]))
     _add_error_handlers(app, access)
     _add_routes(app, access)
     return app

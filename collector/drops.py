@@ -31,6 +31,10 @@ class EventDropReason(StrEnum):
 
     STALE_TIMESTAMP = "stale_timestamp"        # more than a day before the receive time
     FUTURE_TIMESTAMP = "future_timestamp"      # later than the beacon was sent
+    # the agents' receivers (collector/receivers/): a timing outside the protocol's range
+    # is left out of the row; an error list that does not decode is left out whole
+    OUT_OF_RANGE = "out_of_range"
+    MALFORMED_ERRORS = "malformed_errors"
 
 
 STATUS = {

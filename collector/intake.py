@@ -18,7 +18,7 @@ from typing import Any
 import orjson
 
 from collector.clientip import TrustedProxies
-from collector.drops import Dropped, DropReason
+from collector.drops import Dropped, DropReason, EventDropReason
 from collector.metrics import Metrics
 from collector.protocol import Envelope
 from collector.ratelimit import TokenBuckets
@@ -77,17 +77,20 @@ class Cors:
 class Parsed:
     """What a request carries: a v1 body (decoded by the 'decode' stage), or an Envelope a
     receiver made from another agent's format, with its batch key (part of the event ids:
-    a batch resent with the same key makes the same rows)."""
+    a batch resent with the same key makes the same rows), and what its translation left out."""
 
     body: bytes = b""
     envelope: Envelope | None = None
     batch: str = ""
+    dropped: tuple[EventDropReason, ...] = ()
 
 
 class BeaconIntake:
     """The ASGI app behind /v1/beacon; `stages` and `sink` are bound at startup."""
 
     methods: tuple[str, ...] = ("POST",)
+    # the body types taken (the first two are the v1 protocol's)
+    content_types: tuple[bytes, ...] = _TEXT_TYPES
     # the request headers a CORS preflight may ask for
     allow_headers = b"Content-Type, Content-Encoding"
 
@@ -206,6 +209,7 @@ class BeaconIntake:
                         gpc=headers.get(b"sec-gpc", b"").strip() == b"1", batch=parsed.batch)
         if parsed.envelope is not None:
             beacon.envelope = parsed.envelope
+            beacon.dropped_events.extend(parsed.dropped)
         if self._untimed:
             self._untimed = (self._untimed + 1) % STAGE_TIMING_SAMPLE
             for _, stage in self.stages:
@@ -231,9 +235,9 @@ class BeaconIntake:
 
     async def _read_body(self, headers: dict[bytes, bytes], receive: Receive) -> bytes:
         ctype = headers.get(b"content-type", b"").split(b";")[0].strip().lower()
-        if ctype not in _TEXT_TYPES:
-            raise BodyError(Dropped(DropReason.UNSUPPORTED_MEDIA_TYPE,
-                                    "Content-Type must be text/plain or application/json"))
+        if ctype not in self.content_types:
+            names = " or ".join(t.decode() for t in self.content_types)
+            raise BodyError(Dropped(DropReason.UNSUPPORTED_MEDIA_TYPE, f"Content-Type must be {names}"))
         charset = headers.get(b"content-type", b"").lower().partition(b"charset=")[2].strip()
         if charset and charset.strip(b'"') not in (b"utf-8", b"utf8"):
             raise BodyError(Dropped(DropReason.UNSUPPORTED_MEDIA_TYPE, "charset must be UTF-8"))

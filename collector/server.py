@@ -136,11 +136,11 @@ class GuardedHttpProtocol(HttpToolsProtocol):
         if not self._too_large:
             super().send_400_response(msg)
             return
-        msg = "request header fields too large"
+        body = b'{"error":"headers_too_large","detail":"request line and headers too large"}'
         self.transport.write(b"".join([
-            STATUS_LINE[431], b"content-type: text/plain; charset=utf-8\r\n",
-            b"content-length: " + str(len(msg)).encode() + b"\r\n",
-            b"connection: close\r\n\r\n", msg.encode()]))
+            STATUS_LINE[431], b"content-type: application/json\r\n",
+            b"content-length: " + str(len(body)).encode() + b"\r\n",
+            b"connection: close\r\n\r\n", body]))
         self.transport.close()
 
     def connection_lost(self, exc: Exception | None) -> None:

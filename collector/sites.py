@@ -27,6 +27,8 @@ class Site:
     sample_rate: float = 1.0
     honor_gpc: bool = False
     rate_limit: float | None = None
+    # keys an agent may send instead of the site key (Faro's X-Api-Key, Boomerang's h.key)
+    api_keys: frozenset[str] = frozenset()
 
     def allows_origin(self, origin: str | None) -> bool:
         """Browser requests must come from a listed origin; non-browser ones carry none."""
@@ -39,10 +41,15 @@ class SiteRegistry:
     def __init__(self, sites: dict[str, Site]) -> None:
         self.sites = sites
         self.all_origins = frozenset(o for s in sites.values() for o in s.origins)
+        self.api_keys = {k: s for s in sites.values() for k in s.api_keys}
 
     def get(self, key: str) -> Site | None:
         """The site for a key, or None when unknown."""
         return self.sites.get(key)
+
+    def by_api_key(self, key: str) -> Site | None:
+        """The site an agent's API key stands for, or None when unknown."""
+        return self.api_keys.get(key)
 
     @classmethod
     def load(cls, path: Path) -> SiteRegistry:
@@ -54,7 +61,15 @@ class SiteRegistry:
         raw_sites = data.get("sites")
         if not isinstance(raw_sites, dict) or not raw_sites:
             raise SiteRegistryError(f"{path}: needs at least one [sites.KEY] table")
-        return cls({key: _site(key, value) for key, value in raw_sites.items()})
+        sites = {key: _site(key, value) for key, value in raw_sites.items()}
+        seen: dict[str, str] = {}
+        for site in sites.values():
+            for api_key in site.api_keys:
+                if api_key in seen:
+                    raise SiteRegistryError(f"sites.{site.key}.api_keys: {api_key!r} is also "
+                                            f"sites.{seen[api_key]}'s")
+                seen[api_key] = site.key
+        return cls(sites)
 
 
 def _site(key: str, value: Any) -> Site:
@@ -63,7 +78,7 @@ def _site(key: str, value: Any) -> Site:
         raise SiteRegistryError(f"{where}: key must be 1-64 characters of A-Z a-z 0-9 _ . -")
     if not isinstance(value, dict):
         raise SiteRegistryError(f"{where}: must be a table")
-    unknown = set(value) - {"origins", "sample_rate", "honor_gpc", "rate_limit"}
+    unknown = set(value) - {"origins", "sample_rate", "honor_gpc", "rate_limit", "api_keys"}
     if unknown:
         raise SiteRegistryError(f"{where}: unknown field(s) {', '.join(sorted(unknown))}")
     origins = value.get("origins", [])
@@ -78,5 +93,8 @@ def _site(key: str, value: Any) -> Site:
     limit = value.get("rate_limit")
     if limit is not None and (not isinstance(limit, (int, float)) or limit < 0):
         raise SiteRegistryError(f"{where}.rate_limit: must be a number >= 0")
+    keys = value.get("api_keys", [])
+    if not isinstance(keys, list) or not all(isinstance(k, str) and k for k in keys):
+        raise SiteRegistryError(f"{where}.api_keys: must be a list of non-empty strings")
     return Site(key, frozenset(o.rstrip("/") for o in origins), float(rate), gpc,
-                None if limit is None else float(limit))
+                None if limit is None else float(limit), frozenset(keys))
