@@ -12,8 +12,8 @@ application/x-www-form-urlencoded body (sendBeacon, POST). It becomes one v1 Env
   (`c.cls`: the page-load beacon's CLS is only the CLS so far, so it is not stored);
 - a soft navigation (`http.initiator=spa`) -> a page view of type `soft` (load = `t_done`);
 - a failed XHR/fetch beacon (`http.initiator=xhr` with `http.errno`) -> an api event;
-- `err` (JSURL, plugins/errors.js) -> error events, each repeated as often as Boomerang
-  counted it (`n`), within the protocol's 100 events;
+- `err` (plugins/errors.js: JSURL, or JSON without the compression plugin) -> error
+  events, each repeated as often as Boomerang counted it (`n`), within 100 events;
 - `restiming` and the other plugins' parameters are not stored.
 Boomerang sends no send time: the newest client timestamp in the beacon stands for it.
 """
@@ -23,6 +23,8 @@ from __future__ import annotations
 import time
 from typing import Any
 from urllib.parse import parse_qsl
+
+import orjson
 
 from collector.drops import Dropped, DropReason, EventDropReason
 from collector.intake import BeaconIntake, BodyError, Parsed, Receive, Scope, Send, _reply
@@ -138,8 +140,9 @@ def _errors(text: str, page_url: str, notes: Notes) -> list[dict[str, Any]]:
     """The `err` parameter's errors as protocol error events; one that does not decode is
     left out whole (noted as malformed_errors)."""
     try:
-        errors = jsurl.loads(text)
-    except jsurl.JsurlError:
+        # JSURL with Boomerang's compression plugin, JSON without it
+        errors = jsurl.loads(text) if text.startswith("~") else _json(text)
+    except (jsurl.JsurlError, ValueError):
         notes.dropped.append(EventDropReason.MALFORMED_ERRORS)
         return []
     if not isinstance(errors, list):
@@ -158,6 +161,12 @@ def _errors(text: str, page_url: str, notes: Notes) -> list[dict[str, Any]]:
         if len(out) >= MAX_EVENTS:
             break
     return out
+
+
+def _json(text: str) -> Any:
+    if len(text) > jsurl.MAX_ITEMS * 64:
+        raise ValueError("err is too long")
+    return orjson.loads(text)
 
 
 def _error_event(error: dict[str, Any], origin: str) -> dict[str, Any]:
