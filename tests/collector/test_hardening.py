@@ -110,6 +110,13 @@ def test_bad_registry_fails_fast(tmp_path: Path) -> None:
     path.write_text('[sites.shop]\norigins = ["https://a"]\nsample_rate = 2\n')
     with pytest.raises(SiteRegistryError, match="sites.shop.sample_rate"):
         SiteRegistry.load(path)
+    path.write_text('[sites.shop]\norigins = ["https://a"]\napi_keys = "k1"\n')
+    with pytest.raises(SiteRegistryError, match="sites.shop.api_keys"):
+        SiteRegistry.load(path)
+    path.write_text('[sites.a]\norigins = ["*"]\napi_keys = ["k1"]\n'
+                    '[sites.b]\norigins = ["*"]\napi_keys = ["k1"]\n')
+    with pytest.raises(SiteRegistryError, match="sites.b.api_keys: 'k1' is also sites.a's"):
+        SiteRegistry.load(path)
 
 
 def test_slow_header_client_is_cut_off_while_others_succeed(server_with) -> None:  # type: ignore[no-untyped-def]
