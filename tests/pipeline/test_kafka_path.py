@@ -128,3 +128,20 @@ def test_a_full_spool_answers_503_with_retry_after_and_loses_nothing_accepted(
     finally:
         kafka_broker.proxy.restore()
         stop_server(server)
+
+
+def test_faro_and_boomerang_beacons_take_the_kafka_path(kafka_server: RunningServer) -> None:
+    """The receivers feed the same records: through the spool, Kafka and the pipeline, a
+    recorded Faro batch (retried once with its Idempotency-Key) and Boomerang beacon land once."""
+    from tests.collector.test_receivers import replay, samples
+
+    faro = [s for s in samples("faro") if s["method"] == "POST"]
+    boomerang = [s for s in samples("boomerang") if s["method"] == "POST"]
+    for sample in faro + faro[:1] + boomerang:  # the first Faro batch twice: a retry
+        assert replay(kafka_server, sample).status_code == sample["status"]
+    # page views: Faro 5 batches with vitals or timing, Boomerang 3 beacons; errors 3 + 6
+    expected = {"pageview": 5 + 3, "error": 3 + 6, "custom": 1}
+    try:
+        wait_until(lambda: stored(kafka_server, "site = 'shop'") == expected, timeout=20)
+    except AssertionError:
+        raise AssertionError(stored(kafka_server, "site = 'shop'")) from None
