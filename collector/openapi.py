@@ -1,4 +1,5 @@
-"""The OpenAPI document, including /v1/beacon (a raw ASGI route FastAPI cannot describe)."""
+"""The OpenAPI document, including /v1/beacon and the agents' receivers (raw ASGI routes
+FastAPI cannot describe)."""
 
 from __future__ import annotations
 
@@ -30,6 +31,21 @@ _ENVELOPE: dict[str, Any] = {
                            "ts": _NUMBER}}},
     },
 }
+_FARO: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "meta": {"type": "object", "properties": {
+            "app": {"type": "object", "properties": {"name": {"type": "string"}}},
+            "session": {"type": "object", "properties": {"id": {"type": "string"}}},
+            "page": {"type": "object", "properties": {"url": {"type": "string"}}}}},
+        **{k: {"type": "array", "maxItems": 200, "items": {"type": "object"}}
+           for k in ("events", "measurements", "exceptions")},
+    },
+}
+_BOOMERANG: dict[str, Any] = {
+    "type": "object",
+    "properties": {k: {"type": "string"} for k in ("rt.si", "pid", "n", "u", "pt.lcp", "err")},
+}
 _ERROR = {"description": "refused; nothing written",
           "content": {"application/json": {"schema": {
               "type": "object", "properties": {"error": {"type": "string"},
@@ -50,5 +66,23 @@ def openapi_with_beacon(app: FastAPI) -> dict[str, Any]:
                           **{code: _ERROR for code in ("400", "403", "413", "415", "422",
                                                        "429", "503")}},
         }}
+        refusals = {code: _ERROR for code in ("400", "403", "413", "415", "422", "429", "503")}
+        schema["paths"]["/collect"] = {"post": {
+            "summary": "Grafana Faro batches, as Alloy's faro.receiver (docs/agents.md)",
+            "operationId": "post_faro",
+            "requestBody": {"required": True, "content": {"application/json": {"schema": _FARO}}},
+            "responses": {"202": {"description": "accepted"}, **refusals},
+        }}
+        boomerang: dict[str, Any] = {
+            "parameters": [{"name": "site", "in": "query", "schema": {"type": "string"}}],
+            "responses": {"204": {"description": "accepted"}, **refusals}}
+        schema["paths"]["/v1/boomerang"] = {
+            "get": {"summary": "Boomerang image beacon, parameters in the query (docs/agents.md)",
+                    "operationId": "get_boomerang", **boomerang},
+            "post": {"summary": "Boomerang sendBeacon, form-encoded parameters (docs/agents.md)",
+                     "operationId": "post_boomerang", **boomerang,
+                     "requestBody": {"required": True, "content": {
+                         "application/x-www-form-urlencoded": {"schema": _BOOMERANG}}}},
+        }
         app.openapi_schema = schema
     return app.openapi_schema
