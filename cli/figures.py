@@ -15,7 +15,10 @@ DIMENSIONS = ("country", "region", "city", "asn", "device_class", "browser", "os
 # milliseconds
 MS = {"lcp_p75", "lcp_p95", "inp_p75", "inp_p95", "ttfb_p75", "ttfb_p95", "p50", "p75", "p95",
       "p75_ci_low", "p75_ci_high", "p75_lcp", "excess_ms", "mean_lcp", "lcp_p50",
-      "p75_duration", "lcp_from_ms", "lcp_to_ms", "plateau_ends_ms"}
+      "p75_duration", "lcp_from_ms", "lcp_to_ms", "plateau_ends_ms",
+      # one page view's timings (page-views, page-view)
+      "lcp", "inp", "fcp", "ttfb", "load", "dns", "connect", "tls", "request", "response",
+      "dom_interactive", "dom_complete"}
 # shares and rates, 0-1
 RATES = {"good", "needs_improvement", "poor", "above_good_rest", "failure_rate", "baseline_rate",
          "conversion_rate", "ci_low", "ci_high", "conversion_from_previous",
@@ -27,8 +30,8 @@ MONEY = {"avg_order_value", "revenue_per_session", "revenue_at_risk_per_day",
          "revenue_at_risk_per_30d", "low_per_30d", "high_per_30d",
          "excess_revenue_at_risk_per_day", "excess_revenue_at_risk_per_30d"}
 # scores and unitless values, two decimals
-SCORES = {"apdex", "apdex_ci_low", "apdex_ci_high", "z", "cls_p75"}
-TIMES = {"first_seen", "last_seen", "t"}  # UTC text ('2026-12-03 10:19:47.706') or epoch s
+SCORES = {"apdex", "apdex_ci_low", "apdex_ci_high", "z", "cls_p75", "cls"}
+TIMES = {"first_seen", "last_seen", "t", "started", "ts"}  # UTC text ('2026-12-03 10:19:47.706') or epoch s
 PER_SECOND = {"slope_per_s"}  # conversion-rate points per second of LCP
 
 

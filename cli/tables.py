@@ -127,6 +127,19 @@ def default_columns(name: str, values: Mapping[str, Any]) -> list[Col]:
                 fig("baseline_share", "elsewhere"), fig("p_value", "p"), flagged,
                 kept(fig("excess_revenue_at_risk_per_day", "excess/day")),
                 fig("excess_revenue_at_risk_per_30d", "excess/30 d")]
+    if name == "slow-pages":
+        return [kept(_text("page_group", "page group", 32)), fig("samples", "views"),
+                kept(fig("lcp_p75", "LCP p75")), fig("inp_p75", "INP p75"), fig("cls_p75", "CLS p75"),
+                fig("errors", "errors"), _text("lcp_element", "LCP element", 28)]
+    if name == "page-views":
+        # the page view id is what `rum report page-view --pageview` takes: never left out
+        return [kept(fig("started", "started")), kept(_text("page_path", "page", 28)),
+                kept(fig("lcp", "LCP")), fig("inp", "INP"), fig("cls", "CLS"), fig("errors", "errors"),
+                kept(fig("pageview_id", "page view")), Col("place", _place)]
+    if name == "page-view":
+        return [kept(fig("ts", "time")), kept(fig("kind", "kind")), fig("lcp", "LCP"),
+                fig("inp", "INP"), fig("ttfb", "TTFB"), fig("load", "load"),
+                kept(_text("message", "what", 48))]
     if name == "vitals-timeseries":
         return [kept(fig("t", "from")), fig("samples", "views"), kept(fig("lcp_p75", "LCP p75")),
                 fig("inp_p75", "INP p75"), fig("cls_p75", "CLS p75"), fig("ttfb_p75", "TTFB p75"),

@@ -9,6 +9,7 @@ from pipeline.rollup import coverage
 from pipeline.store import Store
 from queries.analytics import analytics_specs
 from queries.experience import experience_specs
+from queries.pages import page_specs
 from queries.revenue import revenue_specs
 from queries.spec import COMMON, WHY, ParamError, QuerySpec, min_count, parse_window
 from queries.timeseries import timeseries_specs
@@ -31,6 +32,7 @@ CATALOG: dict[str, QuerySpec] = {
     ),
     **analytics_specs(),
     **experience_specs(),
+    **page_specs(),
     **revenue_specs(),
     **timeseries_specs(),
 }

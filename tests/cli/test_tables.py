@@ -21,9 +21,13 @@ ROWS: dict[str, list[dict[str, Any]]] = json.loads(
     (Path(__file__).parent / "report_rows.json").read_text())
 
 
+# the parameters a report is shown with (page-view needs its page view)
+SHOWN_WITH = {"revenue-impact": {"by": "country,region"}, "page-view": {"pageview": "p-BR-9-checkout"}}
+
+
 def render(name: str, width: int, wide: bool = False) -> str:
     spec = get_query(name)
-    values = spec.parse({"by": "country,region"} if name == "revenue-impact" else {})
+    values = spec.parse(SHOWN_WITH.get(name, {}))
     out = io.StringIO()
     print_table(name, ROWS[name], values, wide, Console(file=out, width=width))
     return out.getvalue()
@@ -41,7 +45,7 @@ def test_no_header_is_cut(name: str, width: int) -> None:
     assert max(len(line) for line in lines) <= width
     header = next(line for line in lines if line.startswith("┃"))
     shown = [cell.strip() for cell in header.strip("┃").split("┃")]
-    values = get_query(name).parse({"by": "country,region"} if name == "revenue-impact" else {})
+    values = get_query(name).parse(SHOWN_WITH.get(name, {}))
     expected = [c.header for c in default_columns(name, values)]
     assert shown and all(h in expected for h in shown), (shown, expected)
     assert "…" not in header

@@ -1,0 +1,44 @@
+-- page_views: recent page views of a place and page group, one row each.
+--
+-- Answers: the newest page views (the drill-down's samples), each with its page, place,
+-- browser and device, its vitals and load time (from whichever flush carried them), its
+-- LCP element and the JS errors it had.
+--
+-- Parameters:
+--   site String ('' = all), since_ms Int64, until_ms Int64 (window, epoch ms),
+--   country, region, page_group, device String ('' = any),
+--   limit UInt32: how many page views.
+--
+-- Output, newest first: pageview_id, session_id, started (UTC text: its first event),
+--   page_path, page_group, country, region, browser, device_class, lcp, inp, fcp, ttfb,
+--   load (ms), cls (unitless), lcp_element, errors (error events).
+-- Bots are excluded; each event counts once (the view reads FINAL).
+SELECT
+    pageview_id,
+    any(session_id) AS session_id,
+    toString(min(ts)) AS started,
+    any(page_path) AS page_path,
+    any(page_group) AS page_group,
+    any(country) AS country,
+    any(region) AS region,
+    any(browser) AS browser,
+    any(device_class) AS device_class,
+    max(lcp) AS lcp, max(inp) AS inp, max(cls) AS cls, max(fcp) AS fcp, max(ttfb) AS ttfb,
+    max(load) AS load,
+    anyIf(lcp_element, lcp_element != '') AS lcp_element,
+    countIf(kind = 'error') AS errors
+FROM
+(
+    SELECT *
+    FROM rum.segmented_events(site = {site:String}, since_ms = {since_ms:Int64},
+        until_ms = {until_ms:Int64}, d1 = '', d2 = '')
+    WHERE kind IN ('pageview', 'error') AND pageview_id != ''
+      AND ({country:String} = '' OR country = {country:String})
+      AND ({region:String} = '' OR region = {region:String})
+      AND ({page_group:String} = '' OR page_group = {page_group:String})
+      AND ({device:String} = '' OR device_class = {device:String})
+)
+GROUP BY pageview_id
+HAVING countIf(kind = 'pageview') > 0
+ORDER BY min(ts) DESC, pageview_id
+LIMIT {limit:UInt32}

@@ -1,0 +1,61 @@
+"""The drill-down questions: slow pages of a place, sample page views, one page view."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+from queries.spec import COMMON, Param, ParamError, QuerySpec, int_param, min_count
+from queries.timeseries import parse_device
+
+_PLACE = re.compile(r"^[A-Za-z0-9\-]{0,8}\Z")
+_IDENT = re.compile(r"^[A-Za-z0-9_\-]{1,64}\Z")
+
+
+def parse_place(name: str) -> Callable[[str], str]:
+    """A country (ISO 3166-1 alpha-2) or region (ISO 3166-2 subdivision) code, '' = any."""
+    def parse(text: str) -> str:
+        if not _PLACE.fullmatch(text):
+            raise ParamError(f"{name}: a code such as BR or SP (up to 8 of A-Z 0-9 -), or empty")
+        return text.upper()
+    return parse
+
+
+def parse_page_group(text: str) -> str:
+    """A page group as stored (/product/:id), '' = any."""
+    if len(text) > 256 or any(ord(c) < 32 for c in text):
+        raise ParamError("page_group: up to 256 characters, no control characters")
+    return text
+
+
+def parse_pageview(text: str) -> str:
+    """A page view id."""
+    if not _IDENT.fullmatch(text):
+        raise ParamError("pageview: 1-64 characters of A-Z a-z 0-9 _ -")
+    return text
+
+
+def page_specs() -> dict[str, QuerySpec]:
+    """slow-pages, page-views and page-view, by name."""
+    place = {"country": Param(parse_place("country"), "", "country code ('' = any)"),
+             "region": Param(parse_place("region"), "", "region code within the country ('' = any)")}
+    device = Param(parse_device, "", "device class ('' = all)")
+    return {
+        "slow-pages": QuerySpec(
+            name="slow-pages", sql_name="slow_pages",
+            summary="p75 LCP/INP/CLS/TTFB per page group, with its LCP element; in a place or site-wide",
+            params={**COMMON, **place, "device": device,
+                    "min_samples": min_count("min_samples", "5", "minimum page views with LCP per group"),
+                    "limit": Param(int_param("limit", 1, 1000), "20", "how many page groups")}),
+        "page-views": QuerySpec(
+            name="page-views", sql_name="page_views",
+            summary="the newest page views of a place and page group, with their vitals and errors",
+            params={**COMMON, **place, "device": device,
+                    "page_group": Param(parse_page_group, "", "page group ('' = any)"),
+                    "limit": Param(int_param("limit", 1, 500), "20", "how many page views")}),
+        "page-view": QuerySpec(
+            name="page-view", sql_name="page_view",
+            summary="every event one page view sent: timings, vitals, errors, API calls",
+            params={**COMMON, "pageview": Param(parse_pageview, "",
+                                                "the page view id, from page-views (required)")}),
+    }
