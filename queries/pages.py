@@ -3,22 +3,11 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 
-from queries.spec import COMMON, Param, ParamError, QuerySpec, int_param, min_count
+from queries.spec import COMMON, Param, ParamError, QuerySpec, int_param, min_count, parse_place
 from queries.timeseries import parse_device
 
-_PLACE = re.compile(r"^[A-Za-z0-9\-]{0,8}\Z")
 _IDENT = re.compile(r"^[A-Za-z0-9_\-]{1,64}\Z")
-
-
-def parse_place(name: str) -> Callable[[str], str]:
-    """A country (ISO 3166-1 alpha-2) or region (ISO 3166-2 subdivision) code, '' = any."""
-    def parse(text: str) -> str:
-        if not _PLACE.fullmatch(text):
-            raise ParamError(f"{name}: a code such as BR or SP (up to 8 of A-Z 0-9 -), or empty")
-        return text.upper()
-    return parse
 
 
 def parse_page_group(text: str) -> str:

@@ -52,6 +52,18 @@ def parse_site(text: str) -> str:
     return text
 
 
+_PLACE = re.compile(r"^[A-Za-z0-9\-]{0,8}\Z")
+
+
+def parse_place(name: str) -> Callable[[str], str]:
+    """A country (ISO 3166-1 alpha-2) or region (ISO 3166-2 subdivision) code, '' = any."""
+    def parse(text: str) -> str:
+        if not _PLACE.fullmatch(text):
+            raise ParamError(f"{name}: a code such as BR or SP (up to 8 of A-Z 0-9 -), or empty")
+        return text.upper()
+    return parse
+
+
 def int_param(name: str, low: int, high: int) -> Callable[[str], int]:
     def parse(text: str) -> int:
         try:

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from queries.analytics import THRESHOLDS
-from queries.spec import COMMON, Param, ParamError, QuerySpec
+from queries.spec import COMMON, Param, ParamError, QuerySpec, parse_place
 
 # a week of 5-minute buckets: the default bucket serves every window up to 7d
 MAX_POINTS = 7 * 24 * 12
@@ -77,6 +77,8 @@ def timeseries_specs() -> dict[str, QuerySpec]:
                     "bucket": Param(parse_bucket, DEFAULT_BUCKET,
                                     f"bucket length: 10s ... 1d, at most {MAX_POINTS} per window"),
                     "device": Param(parse_device, "",
-                                    f"device class: {', '.join(DEVICES)} ('' = all)")},
+                                    f"device class: {', '.join(DEVICES)} ('' = all)"),
+                    "country": Param(parse_place("country"), "", "country code ('' = any)"),
+                    "region": Param(parse_place("region"), "", "region code ('' = any)")},
             bind=_bind),
     }

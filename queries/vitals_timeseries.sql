@@ -20,6 +20,8 @@
 --   site String ('' = all), since_ms Int64, until_ms Int64 (window, epoch ms),
 --   bucket_s UInt32: bucket length in seconds (10-86400),
 --   device String: device_class to keep (desktop | mobile | tablet; '' = all),
+--   country, region String: the place to keep ('' = any; the dashboard's overlay of the
+--     drill-down's place on the site-wide line),
 --   good Float64, poor Float64: the LCP thresholds (2500, 4000 ms),
 --   lcp_cap, inp_cap, cls_cap, ttfb_cap Float64: values above are outliers, left out.
 --
@@ -58,6 +60,8 @@ FROM
         until_ms = {until_ms:Int64}, d1 = '', d2 = '')
     WHERE kind = 'pageview'
       AND ({device:String} = '' OR device_class = {device:String})
+      AND ({country:String} = '' OR country = {country:String})
+      AND ({region:String} = '' OR region = {region:String})
 )
 GROUP BY t
 ORDER BY t

@@ -9,10 +9,15 @@ export function el<K extends keyof HTMLElementTagNameMap>(
   return node;
 }
 
-/** Replace a table body's rows; `empty` is shown when there are none. */
+/** Replace a table body's rows (the table by id); `empty` is shown when there are none. */
 export function fillTable(table: string, rows: HTMLTableRowElement[], empty: string): void {
-  const body = document.querySelector(`#${table} tbody`) as HTMLTableSectionElement;
-  const columns = document.querySelectorAll(`#${table} thead th`).length;
+  fillRows(document.getElementById(table) as HTMLTableElement, rows, empty);
+}
+
+/** Replace a table body's rows; `empty` is shown when there are none. */
+export function fillRows(table: HTMLTableElement, rows: HTMLTableRowElement[], empty: string): void {
+  const body = table.querySelector('tbody') as HTMLTableSectionElement;
+  const columns = table.querySelectorAll('thead th').length;
   body.replaceChildren(...(rows.length ? rows
     : [el('tr', {}, el('td', { colspan: String(columns), class: 'empty' }, empty))]));
 }

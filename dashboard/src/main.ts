@@ -3,10 +3,11 @@
 
 import { alerts, num, query, str, type Row } from './api';
 import { band, COLORS, format, LABELS, METRICS, type Metric } from './bands';
-import { VitalChart } from './charts';
+import { type Mark, VitalChart } from './charts';
+import { drill, go, readPlace, writePlace, type Place } from './drill';
 import { el, fillTable, pct } from './dom';
 import { countryName, WorldMap, type CountryValue } from './map';
-import { bucketFor, pointsOf } from './series';
+import { bucketFor, pointsOf, windowSeconds } from './series';
 import { sharesOf } from './shares';
 
 interface Filters {
@@ -31,8 +32,9 @@ function readFilters(): Filters {
 }
 
 function writeFilters(f: Filters): void {
-  const q = new URLSearchParams({ site: f.site, window: f.window, device: f.device,
-    refresh: String(f.refresh), min_samples: f.minSamples });
+  const q = new URLSearchParams(location.search); // the drill-down's place stays
+  for (const [key, value] of Object.entries({ site: f.site, window: f.window, device: f.device,
+    refresh: String(f.refresh), min_samples: f.minSamples })) q.set(key, value);
   history.replaceState(null, '', `?${q}`);
 }
 
@@ -45,7 +47,7 @@ function chip(metric: Metric, value: number): HTMLElement {
 }
 
 /** Map + slow-regions table. */
-async function geography(f: Filters, map: WorldMap): Promise<void> {
+async function geography(f: Filters, map: WorldMap, move: (p: Place) => void): Promise<void> {
   const base = { site: f.site, window: f.window };
   const byCountry = await query('slow-segments', { ...base, metric: 'lcp', min_samples: '5',
     by: f.device ? 'country,device_class' : 'country' });
@@ -72,7 +74,8 @@ async function geography(f: Filters, map: WorldMap): Promise<void> {
     rows = all.filter((r) => str(r, 'level') === 'region' || !withRegions.has(str(r, 'country')))
       .slice(0, 12).map((r) => {
         const place = str(r, 'region') ? `${str(r, 'country')}-${str(r, 'region')}` : str(r, 'country');
-        const name = el('td', {}, place, ' ', el('small', {}, countryName(str(r, 'country'))));
+        const link = go({ country: str(r, 'country'), region: str(r, 'region'), page: '', pv: '' }, place, move);
+        const name = el('td', {}, link, ' ', el('small', {}, countryName(str(r, 'country'))));
         return el('tr', { 'data-place': place, 'data-flagged': String(num(r, 'flagged')) }, name,
           el('td', { class: 'num' }, chip('lcp', num(r, 'lcp_p75'))),
           el('td', { class: 'num' }, chip('inp', num(r, 'inp_p75'))),
@@ -132,14 +135,33 @@ async function revenue(f: Filters): Promise<void> {
   'no place where logins fail more than elsewhere');
 }
 
-/** The four p75 charts: one vitals-timeseries request over the window, bucketed on the server. */
-async function trends(f: Filters, charts: Map<Metric, VitalChart>): Promise<void> {
+/** Alert transitions as chart marks (the history's times are UTC text). */
+function marksOf(recent: Row[]): Mark[] {
+  return recent.map((r) => ({ t: Date.parse(`${str(r, 'at').replace(' ', 'T')}Z`) / 1000, kind: str(r, 'kind'),
+    label: `${str(r, 'rule')} ${str(r, 'group_key') || 'all traffic'} at ${str(r, 'at').slice(0, 19)} UTC` }))
+    .filter((m) => Number.isFinite(m.t));
+}
+
+/** The four p75 charts over the whole window: the site-wide line (one vitals-timeseries
+ * request, bucketed on the server), the drill-down's place beside it when one is chosen,
+ * and the alerts' firing / resolved moments. */
+async function trends(f: Filters, charts: Map<Metric, VitalChart>, place: Place): Promise<void> {
   const bucket = bucketFor(f.window);
-  const rows = await query('vitals-timeseries', { site: f.site, window: f.window,
-    bucket: bucket.label, device: f.device });
+  const base = { site: f.site, window: f.window, bucket: bucket.label, device: f.device };
+  const [rows, placeRows, history] = await Promise.all([
+    query('vitals-timeseries', base),
+    place.country ? query('vitals-timeseries', { ...base, country: place.country, region: place.region }) : null,
+    alerts().catch(() => ({ active: [], recent: [] })),
+  ]);
+  const to = Date.now() / 1000;
+  const from = to - windowSeconds(f.window);
   const points = pointsOf(rows, bucket);
-  for (const chart of charts.values()) chart.update(points);
-  $('trend-note').textContent = `(p75 of each ${bucket.label} bucket)`;
+  const placePoints = placeRows ? pointsOf(placeRows, bucket) : null;
+  const marks = marksOf(history.recent);
+  for (const chart of charts.values()) chart.update(points, from, to, placePoints, marks);
+  const where = place.region ? `${place.country}-${place.region}` : place.country ? countryName(place.country) : '';
+  $('trend-note').textContent = `(p75 of each ${bucket.label} bucket; blue: all traffic`
+    + `${where ? `, pink: ${where}` : ''}; lines: alerts firing (solid) and resolved (dashed))`;
 }
 
 /** Good / needs improvement / poor shares of each vital over the whole window. */
@@ -232,7 +254,21 @@ function start(): void {
   }
   form.refresh.value = String(f.refresh);
   legend();
-  const map = new WorldMap($('map'));
+  let place = readPlace();
+  const scope = (): { site: string; window: string; device: string } =>
+    ({ site: f.site, window: f.window, device: f.device });
+  const showDrill = async (): Promise<void> => {
+    await drill(scope(), place, move);
+    document.body.dataset.drills = String(Number(document.body.dataset.drills ?? 0) + 1);
+  };
+  const move = (p: Place): void => {
+    place = p;
+    writePlace(p);
+    void showDrill().catch((e: unknown) => { $('status').textContent = `drill-down failed: ${String(e)}`; });
+    void trends(f, charts, place).catch(() => undefined); // the place's line beside the site's
+    $('drill').scrollIntoView({ behavior: 'smooth', block: 'start' });
+  };
+  const map = new WorldMap($('map'), (country) => move({ country, region: '', page: '', pv: '' }));
   const charts = new Map(METRICS.map((m) => [m, new VitalChart($(`chart-${m}`), m)] as const));
   let timer: number | undefined;
   let running = false;
@@ -242,7 +278,7 @@ function start(): void {
     if (running) return;
     running = true;
     const status = $('status');
-    const results = await Promise.allSettled([geoipState(), geography(f, map), revenue(f), trends(f, charts), shares(f),
+    const results = await Promise.allSettled([geoipState(), geography(f, map, move), showDrill(), revenue(f), trends(f, charts, place), shares(f),
       logins(f), errors(f), activeAlerts()]);
     const failed = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
     status.className = failed.length ? 'error' : '';

@@ -63,7 +63,8 @@ interface Country {
 export class WorldMap {
   private countries: Country[] = [];
 
-  constructor(container: HTMLElement) {
+  /** `onSelect` is called with a country's code when it is clicked (one with data). */
+  constructor(container: HTMLElement, onSelect?: (alpha2: string) => void) {
     const topology = world as unknown as Topology<{ countries: GeometryCollection<{ name: string }> }>;
     const shapes = feature(topology, topology.objects.countries) as FeatureCollection<Geometry, { name: string }>;
     const svg = document.createElementNS(SVG, 'svg');
@@ -78,6 +79,9 @@ export class WorldMap {
       path.dataset.country = code;
       const title = document.createElementNS(SVG, 'title');
       path.append(title);
+      if (onSelect && code) {
+        path.addEventListener('click', () => { if (path.dataset.band !== 'none') onSelect(code); });
+      }
       svg.append(path);
       this.countries.push({ alpha2: code, name: shape.properties.name, path, title });
     }

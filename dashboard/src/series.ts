@@ -26,7 +26,7 @@ const MAX_POINTS = 200;
 const UNIT_SECONDS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86400 };
 
 /** Seconds of a window like '15m', '24h' or '7d'; NaN when it is not one. */
-function windowSeconds(window: string): number {
+export function windowSeconds(window: string): number {
   const match = /^(\d+)([smhd])$/.exec(window.trim());
   return match ? Number(match[1]) * UNIT_SECONDS[match[2]] : NaN;
 }

@@ -52,6 +52,12 @@ def test_drill_down_from_a_country_to_one_page_view(rum_server: RunningServer) -
     site_wide = {p["page_group"]: p for p in run(rum_server, "slow-pages")}
     assert site_wide["/checkout"]["samples"] == 24
 
+    # the dashboard's overlay: the place's p75 line (Brazil's half-slow traffic vs India's fast)
+    brazil = run(rum_server, "vitals-timeseries", country="BR", bucket="1h")
+    india = run(rum_server, "vitals-timeseries", country="IN", region="MH", bucket="1h")
+    assert sum(r["samples"] for r in brazil) == 24 and sum(r["samples"] for r in india) == 12
+    assert min(r["lcp_p75"] for r in brazil) > 4000 > max(r["lcp_p75"] for r in india)
+
     views = run(rum_server, "page-views", country="BR", page_group="/checkout", limit="5")
     assert len(views) == 5 and all(v["page_path"] == "/checkout" for v in views)
     assert [v["started"] for v in views] == sorted((v["started"] for v in views), reverse=True)

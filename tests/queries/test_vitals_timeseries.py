@@ -170,7 +170,8 @@ def test_parameter_validation(raw: dict[str, str], message: str) -> None:
 
 def test_defaults_and_the_largest_allowed_bucket_count() -> None:
     spec = get_query("vitals-timeseries")
-    assert spec.parse({}) == {"window": 86400, "site": "", "bucket": 300, "device": ""}
+    assert spec.parse({}) == {"window": 86400, "site": "", "bucket": 300, "device": "",
+                              "country": "", "region": ""}
     assert spec.parse({"window": "7d"})["bucket"] == 300  # 2016 points: the limit
     assert spec.parse({"window": "15m", "bucket": "10s"})["bucket"] == 10  # the dashboard's
 

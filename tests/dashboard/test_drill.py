@@ -1,0 +1,119 @@
+"""The dashboard's drill-down in a real browser: from the map to a country, its regions and
+slowest pages, a page group's page views, and one page view; every step in the URL, so a
+shared link opens the same view."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+from tests.conftest import RunningServer
+from tests.dashboard.test_dashboard import browser, needs_build, needs_chromium  # noqa: F401
+from tests.queries.test_pages import plant
+
+
+def level(page: Any) -> str:
+    return str(page.get_attribute("#drill", "data-level"))
+
+
+def wait_level(page: Any, want: str) -> None:
+    page.wait_for_function("w => document.getElementById('drill').dataset.level === w", arg=want,
+                           timeout=15_000)
+
+
+@needs_build
+@needs_chromium
+def test_drill_down_from_the_map_to_one_page_view(rum_server: RunningServer, browser: Any,  # noqa: F811
+                                                  tmp_path: Path) -> None:
+    plant(rum_server)  # Brazil (SP): /checkout slow with a hero image, /product/:id fast; India fast
+    shots = Path(os.environ.get("RUM_SCREENSHOTS", tmp_path))
+    page = browser.new_page(viewport={"width": 1440, "height": 1300})
+    problems: list[str] = []
+    page.on("pageerror", lambda exc: problems.append(str(exc)))
+    page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+    page.goto(f"{rum_server.base_url}/?window=1h&refresh=0&min_samples=5")
+    # every panel drawn (the map's colours too: a grey country does not take clicks)
+    page.wait_for_function("() => Number(document.body.dataset.refreshes || 0) >= 1", timeout=30_000)
+    # the top level is the Pages view: the slowest page groups site-wide
+    assert level(page) == "top"
+    pages = page.eval_on_selector_all("#drill-pages tbody tr", "els => els.map(e => e.dataset.page)")
+    assert pages[0] == "/checkout", pages
+
+    page.click("#map path[data-country=BR]")
+    wait_level(page, "country")
+    assert "country=BR" in page.url
+    regions = page.eval_on_selector_all("#drill-regions tbody tr", "els => els.map(e => e.dataset.region)")
+    assert regions == ["SP"]
+    first = page.locator("#drill-pages tbody tr").first
+    assert first.get_attribute("data-page") == "/checkout"
+    assert "main>img.hero" in first.inner_text()  # the LCP element the attribution build sent
+    assert "Brazil" in page.inner_text("#drill-trail")
+    page.screenshot(path=str(shots / "drill-country-1440.png"), full_page=True)
+
+    page.click("#drill-pages tbody tr[data-page='/checkout'] a")
+    wait_level(page, "page")
+    views = page.locator("#drill-views tbody tr")
+    assert views.count() == 12  # Brazil's 12 checkout views, not India's
+    assert "page=%2Fcheckout" in page.url
+    with_error = page.eval_on_selector_all(
+        "#drill-views tbody tr", "els => els.filter(e => e.lastElementChild.textContent === '1')"
+        ".map(e => e.dataset.pv)")
+    assert len(with_error) == 4, with_error  # every third checkout view had an error
+    page.click(f"#drill-views tbody tr[data-pv='{with_error[0]}'] a")
+    wait_level(page, "pageview")
+    assert f"pv={with_error[0]}" in page.url
+    facts = page.inner_text("#drill-facts")
+    assert "/checkout" in facts and "BR-SP" in facts and "main>img.hero" in facts
+    assert page.locator("#drill-facts [data-timing=lcp]").inner_text().endswith("s")
+    events = page.eval_on_selector_all("#drill-events tbody tr", "els => els.map(e => e.dataset.kind)")
+    assert events == ["error"]
+    assert "TypeError: x is undefined" in page.inner_text("#drill-events")
+    page.screenshot(path=str(shots / "drill-pageview-1440.png"), full_page=True)
+
+    shared = page.url  # a link opens the same view
+    other = browser.new_page(viewport={"width": 390, "height": 844})
+    other.goto(shared)
+    wait_level(other, "pageview")
+    other.wait_for_function("() => Number(document.body.dataset.refreshes || 0) >= 1", timeout=30_000)
+    assert "TypeError: x is undefined" in other.inner_text("#drill-events")
+    other.screenshot(path=str(shots / "drill-pageview-390.png"), full_page=True)
+    assert other.evaluate("() => document.documentElement.scrollWidth") <= 390
+    # up the trail: the crumb of the country goes back to its regions
+    page.click("#drill-trail a:has-text('Brazil')")
+    wait_level(page, "country")
+    assert "pv=" not in page.url and "page=" not in page.url
+    assert problems == []
+
+
+@needs_build
+@needs_chromium
+def test_charts_span_the_window_mark_alerts_and_overlay_the_place(
+        rum_server: RunningServer, browser: Any, tmp_path: Path) -> None:  # noqa: F811
+    plant(rum_server)
+    now = time.time()
+    rum_server.store.insert("rum.alert_history", [
+        {"alert_id": "a1", "rule": "slow-lcp", "group_key": "country=BR", "kind": "firing", "value": 4580.0,
+         "threshold": 4000.0, "samples": 12, "at": round(now - 20 * 60, 3)},
+        {"alert_id": "a1", "rule": "slow-lcp", "group_key": "country=BR", "kind": "resolved", "value": 2100.0,
+         "threshold": 4000.0, "samples": 12, "at": round(now - 5 * 60, 3)},
+        {"alert_id": "a0", "rule": "slow-lcp", "group_key": "country=IN", "kind": "firing", "value": 4100.0,
+         "threshold": 4000.0, "samples": 12, "at": round(now - 3 * 3600, 3)}])
+    shots = Path(os.environ.get("RUM_SCREENSHOTS", tmp_path))
+    page = browser.new_page(viewport={"width": 1440, "height": 1300})
+    for window, seconds, marks in (("15m", 900, ["resolved"]), ("1h", 3600, ["firing", "resolved"]),
+                                   ("24h", 86400, ["firing", "firing", "resolved"])):
+        page.goto(f"{rum_server.base_url}/?window={window}&refresh=0&country=BR")
+        page.wait_for_function("() => Number(document.body.dataset.refreshes || 0) >= 1", timeout=30_000)
+        start, end = json.loads(page.get_attribute("#chart-lcp", "data-range") or "[]")
+        assert abs((end - start) - seconds) < 1 and abs(end - time.time()) < 120, (window, start, end)
+        shown = json.loads(page.get_attribute("#chart-lcp", "data-marks") or "[]")
+        assert sorted(kind for _, kind in shown) == marks, (window, shown)
+        # Brazil's line beside the site's: its checkout views make its p75 the slower one
+        place = [y for _, y in json.loads(page.get_attribute("#chart-lcp", "data-place") or "[]")]
+        site = [y for _, y in json.loads(page.get_attribute("#chart-lcp", "data-series") or "[]")]
+        assert place and site and max(place) >= max(site), (place, site)
+        assert "pink: Brazil" in page.inner_text("#trend-note")
+        page.locator("#trends").screenshot(path=str(shots / f"trends-{window}.png"))
