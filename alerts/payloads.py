@@ -19,8 +19,10 @@ NAMES = {"error_rate": "JS error rate", "login_failure_rate": "login failure rat
          "api_failure_rate": "API failure rate", "apdex": "Apdex"}
 RATE_METRICS = ("error_rate", "login_failure_rate", "api_failure_rate")
 # group_by dimension -> the dashboard's URL parameter (dashboard/src/main.ts reads these)
+# a group's dimension -> the dashboard's URL parameter (country and region open the
+# drill-down at that place, page_group at that page group's page views)
 DASHBOARD_PARAMS = {"country": "country", "region": "region", "device_class": "device",
-                    "page_group": "page_group"}
+                    "page_group": "page"}
 
 
 def shown_value(metric: str, value: float) -> str:

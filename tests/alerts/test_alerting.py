@@ -13,7 +13,7 @@ import pytest
 from alerts.delivery import Deliverer
 from alerts.evaluator import FIRING, OK, PENDING, GroupState, step
 from alerts.outbox import Outbox
-from alerts.payloads import sign, verify
+from alerts.payloads import dashboard_link, sign, verify
 from alerts.rules import Rule, RuleSet, Webhook
 from alerts.runner import AlertRunner, alerts_overview
 from pipeline.store import Store
@@ -160,6 +160,10 @@ def test_payload_carries_group_users_and_link(chdb_store: Store) -> None:
     assert payload["samples"] == 200 and payload["affected_sessions"] == 7
     assert payload["affected_users"] == ["cust-1", "cust-2"]
     assert payload["link"] == "http://rum.test/?site=shop-eu&window=15m&country=IN"
+    # the link opens the dashboard's drill-down at the group: its URL parameters
+    link = dashboard_link("http://rum.test", rule(), {"country": "BR", "region": "SP",
+                                                      "page_group": "/checkout", "device_class": "mobile"})
+    assert link.endswith("&country=BR&region=SP&page=%2Fcheckout&device=mobile"), link
     assert payload["summary"] == ("FIRING: slow-lcp (country=IN): p75 LCP 5,000 ms > 4,000 ms, "
                                   "200 samples over 15m")
     # 7 sessions, none converting, no revenue: the reason in words instead of a figure
