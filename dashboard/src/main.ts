@@ -56,7 +56,17 @@ async function geography(f: Filters, map: WorldMap, move: (p: Place) => void): P
     if (f.device && str(r, 'device_class') !== f.device) continue;
     values.set(str(r, 'country'), { p75: num(r, 'p75'), samples: num(r, 'samples') });
   }
+  // slow-regions has no device dimension: with a device filter the map is per country only
+  const all = f.device ? [] : await query('slow-regions', { ...base, min_samples: f.minSamples });
+  for (const r of all.filter((x) => str(x, 'level') === 'region')) {
+    const country = values.get(str(r, 'country'));
+    if (country && (!country.worst || num(r, 'lcp_p75') > country.worst.p75)) {
+      country.worst = { region: str(r, 'region'), p75: num(r, 'lcp_p75'), samples: num(r, 'samples') };
+    }
+  }
   map.update(values);
+  $('geo-title').textContent = f.device ? `p75 LCP by country (${f.device})`
+    : `p75 LCP by country, or its worst region with ${f.minSamples}+ page views`;
 
   let rows: HTMLTableRowElement[];
   if (f.device) {
@@ -69,7 +79,6 @@ async function geography(f: Filters, map: WorldMap, move: (p: Place) => void): P
         el('td', { class: 'num' }, '–'), el('td', { class: 'num' }, num(r, 'samples').toLocaleString('en'))));
   } else {
     $('regions-title').textContent = 'Slow regions';
-    const all = await query('slow-regions', { ...base, min_samples: f.minSamples });
     const withRegions = new Set(all.filter((r) => str(r, 'level') === 'region').map((r) => str(r, 'country')));
     rows = all.filter((r) => str(r, 'level') === 'region' || !withRegions.has(str(r, 'country')))
       .slice(0, 12).map((r) => {

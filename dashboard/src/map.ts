@@ -1,5 +1,6 @@
 // The world map: Natural Earth 1:110m countries (world-atlas, public domain data) drawn as
-// SVG with the Natural Earth projection, each country filled by its p75 LCP band.
+// SVG with the Natural Earth projection, each country filled by the p75 LCP band of the
+// country or of its worst region with enough page views, whichever is slower.
 
 import { whereAlpha2, whereNumeric } from 'iso-3166-1';
 import { feature } from 'topojson-client';
@@ -14,6 +15,8 @@ const SVG = 'http://www.w3.org/2000/svg';
 export interface CountryValue {
   p75: number;
   samples: number;
+  // its slowest region with enough page views, when that region is slower than the country
+  worst?: { region: string; p75: number; samples: number };
 }
 
 /** d3's geoNaturalEarth1Raw (Šavrič et al. 2011): radians in, unit plane out. */
@@ -99,11 +102,16 @@ export class WorldMap {
         c.title.textContent = `${c.name}: no data`;
         continue;
       }
-      const b = band('lcp', value.p75);
+      // a country is as slow as its worst region: a slow state is not averaged away
+      const shown = value.worst && value.worst.p75 > value.p75 ? value.worst.p75 : value.p75;
+      const b = band('lcp', shown);
       c.path.setAttribute('fill', COLORS[b]);
       c.path.dataset.band = b;
-      c.title.textContent = `${c.name}: p75 LCP ${format('lcp', value.p75)} (${LABELS[b]}), `
-        + `${value.samples.toLocaleString('en')} samples`;
+      c.title.textContent = `${c.name}: p75 LCP ${format('lcp', value.p75)}, `
+        + `${value.samples.toLocaleString('en')} samples`
+        + (value.worst && value.worst.p75 > value.p75
+          ? `; worst region ${value.worst.region}: ${format('lcp', value.worst.p75)} `
+            + `(${LABELS[b]}, ${value.worst.samples.toLocaleString('en')} samples)` : ` (${LABELS[b]})`);
     }
   }
 }

@@ -10,8 +10,12 @@ import time
 from pathlib import Path
 from typing import Any
 
+import httpx
+
+from tests.beacons import envelope
 from tests.conftest import RunningServer
 from tests.dashboard.test_dashboard import browser, needs_build, needs_chromium  # noqa: F401
+from tests.geo_fixtures import visitor_ip
 from tests.queries.test_pages import plant
 
 
@@ -117,3 +121,25 @@ def test_charts_span_the_window_mark_alerts_and_overlay_the_place(
         assert place and site and max(place) >= max(site), (place, site)
         assert "pink: Brazil" in page.inner_text("#trend-note")
         page.locator("#trends").screenshot(path=str(shots / f"trends-{window}.png"))
+
+
+@needs_build
+@needs_chromium
+def test_map_colours_a_country_by_its_worst_region(rum_server: RunningServer, browser: Any) -> None:  # noqa: F811
+    """India: 60 fast views in Karnataka, 20 slow ones in Maharashtra. The country's p75 is
+    good; the map shows it poor, as its worst region with 20+ page views is."""
+    for i in range(80):
+        region, lcp = ("MH", 5000 + i) if i < 20 else ("KA", 1200 + i)
+        reply = rum_server.post(envelope(vitals={"lcp": lcp}),
+                                headers={"x-forwarded-for": visitor_ip("IN", region)})
+        assert reply.status_code == 202
+    rum_server.wait_rows(80, "kind = 'pageview'")
+    country = httpx.get(f"{rum_server.base_url}/v1/query/slow-segments",
+                        params={"window": "1h", "by": "country", "min_samples": "5"}).json()["rows"]
+    assert country[0]["p75"] < 2500  # the country alone would be green
+    page = browser.new_page()
+    page.goto(f"{rum_server.base_url}/?window=1h&refresh=0&min_samples=20")
+    page.wait_for_function("() => Number(document.body.dataset.refreshes || 0) >= 1", timeout=30_000)
+    india = page.locator("#map path[data-country=IN]")
+    assert india.get_attribute("data-band") == "poor"
+    assert "worst region MH" in (india.locator("title").text_content() or "")
