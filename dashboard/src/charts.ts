@@ -78,7 +78,9 @@ export class VitalChart {
     this.to = to;
     this.marks = marks.filter((m) => m.t >= from && m.t <= to);
     // one x axis for both series: the union of their bucket starts
-    const xs = [...new Set([...points.map((p) => p.t), ...(place ?? []).map((p) => p.t)])].sort((a, b) => a - b);
+    // (and the window's edges, so the threshold lines span the window)
+    const xs = [...new Set([from, ...points.map((p) => p.t), ...(place ?? []).map((p) => p.t), to])]
+      .sort((a, b) => a - b);
     const at = (series: Point[]): (number | null)[] => {
       const byT = new Map(series.map((p) => [p.t, p.values[this.metric]]));
       return xs.map((t) => byT.get(t) ?? null);

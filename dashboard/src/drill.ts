@@ -134,7 +134,8 @@ async function pages(base: Record<string, string>, p: Place, onMove: (p: Place) 
   const rows = await query('slow-pages', { ...base, country: p.country, region: p.region, min_samples: '3', limit: '15' });
   const t = table('drill-pages', ['page group', 'p75 LCP', 'p75 INP', 'p75 CLS', 'LCP element', 'page views', 'errors'], [5, 6]);
   fillRows(t, rows.map((r) => el('tr', { 'data-page': str(r, 'page_group') },
-    el('td', {}, go({ ...p, page: str(r, 'page_group'), pv: '' }, str(r, 'page_group'), onMove)),
+    el('td', {}, str(r, 'page_group') ? go({ ...p, page: str(r, 'page_group'), pv: '' }, str(r, 'page_group'), onMove)
+      : el('small', {}, '(no page recorded)')),
     el('td', { class: 'num' }, chip('lcp', num(r, 'lcp_p75'))),
     el('td', { class: 'num' }, chip('inp', num(r, 'inp_p75'))),
     el('td', { class: 'num' }, chip('cls', num(r, 'cls_p75'))),

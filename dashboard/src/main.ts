@@ -4,9 +4,11 @@
 import { alerts, num, query, str, type Row } from './api';
 import { band, COLORS, format, LABELS, METRICS, type Metric } from './bands';
 import { type Mark, VitalChart } from './charts';
+import { conversionBySpeed } from './conversion';
 import { drill, go, readPlace, writePlace, type Place } from './drill';
 import { el, fillTable, pct } from './dom';
 import { countryName, WorldMap, type CountryValue } from './map';
+import { money } from './money';
 import { bucketFor, pointsOf, windowSeconds } from './series';
 import { sharesOf } from './shares';
 
@@ -93,18 +95,6 @@ async function geography(f: Filters, map: WorldMap, move: (p: Place) => void): P
       });
   }
   fillTable('slow-regions', rows, `no segment with ${f.minSamples}+ samples in this window`);
-}
-
-/** Money in the site's currency: "€1,234" (or "1,234 EUR,USD" when several codes were sent). */
-function money(value: number, currency: string): string {
-  if (!Number.isFinite(value)) return '–';
-  const digits = Math.abs(value) >= 100 ? 0 : 2;
-  try {
-    return new Intl.NumberFormat('en', { style: 'currency', currency, maximumFractionDigits: digits,
-      minimumFractionDigits: digits }).format(value);
-  } catch {
-    return `${value.toLocaleString('en', { maximumFractionDigits: digits })} ${currency || ''}`.trim();
-  }
 }
 
 function placeOf(r: Row): string {
@@ -287,7 +277,7 @@ function start(): void {
     if (running) return;
     running = true;
     const status = $('status');
-    const results = await Promise.allSettled([geoipState(), geography(f, map, move), showDrill(), revenue(f), trends(f, charts, place), shares(f),
+    const results = await Promise.allSettled([geoipState(), geography(f, map, move), showDrill(), revenue(f), conversionBySpeed(f), trends(f, charts, place), shares(f),
       logins(f), errors(f), activeAlerts()]);
     const failed = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
     status.className = failed.length ? 'error' : '';

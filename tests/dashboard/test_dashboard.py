@@ -167,10 +167,19 @@ def test_dashboard_in_a_real_browser(rum_server: RunningServer, browser: Any, tm
         assert (per_30d == "" and want is None) or float(per_30d) == want, (place, method, per_30d, want)
     mumbai = page.locator("#revenue-impact tbody tr[data-place='IN-MH'][data-method='modelled']").inner_text()
     assert "€" in mumbai, mumbai  # a figure in the site's currency, not 0 or not_slow
+    # conversion by speed: one bar per LCP bucket, each the API's rate
+    speed = httpx.get(f"{rum_server.base_url}/v1/query/conversion-by-speed",
+                      params={"window": "1h"}).json()["rows"]
+    want = {r["bucket"]: r["conversion_rate"] for r in speed if r["sessions"]}
+    bars = dict(page.eval_on_selector_all("#speed-bars .speed-col",
+                                          "els => els.map(e => [e.dataset.bucket, Number(e.dataset.rate)])"))
+    assert bars == want and len(bars) >= 3, (bars, want)
+    assert "€" in page.inner_text("#speed-bars")  # revenue per session in the site's currency
     assert "failed" not in page.inner_text("#status")
-    page.screenshot(path=str(tmp_path / "dashboard.png"), full_page=True)
+    shots = Path(os.environ.get("RUM_SCREENSHOTS", tmp_path))
+    page.screenshot(path=str(shots / "dashboard.png"), full_page=True)
     page.set_viewport_size({"width": 390, "height": 844})  # a phone: panels stack
-    page.screenshot(path=str(tmp_path / "dashboard-390.png"), full_page=True)
+    page.screenshot(path=str(shots / "dashboard-390.png"), full_page=True)
     page.set_viewport_size({"width": 1400, "height": 1300})
 
     page.select_option("#f-device", "mobile")  # a filter refreshes the panels with it
