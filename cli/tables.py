@@ -127,6 +127,9 @@ def default_columns(name: str, values: Mapping[str, Any]) -> list[Col]:
                 fig("baseline_share", "elsewhere"), fig("p_value", "p"), flagged,
                 kept(fig("excess_revenue_at_risk_per_day", "excess/day")),
                 fig("excess_revenue_at_risk_per_30d", "excess/30 d")]
+    if name == "sites":
+        return [kept(fig("site", "site")), kept(fig("pageviews", "page views")), fig("sessions", "sessions"),
+                fig("events", "events"), fig("last_seen", "last seen")]
     if name == "slow-pages":
         return [kept(_text("page_group", "page group", 32)), fig("samples", "views"),
                 kept(fig("lcp_p75", "LCP p75")), fig("inp_p75", "INP p75"), fig("cls_p75", "CLS p75"),

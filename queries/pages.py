@@ -1,4 +1,5 @@
-"""The drill-down questions: slow pages of a place, sample page views, one page view."""
+"""The dashboard's navigation questions: the sites seen, and the drill-down (slow pages of
+a place, sample page views, one page view)."""
 
 from __future__ import annotations
 
@@ -30,6 +31,10 @@ def page_specs() -> dict[str, QuerySpec]:
              "region": Param(parse_place("region"), "", "region code within the country ('' = any)")}
     device = Param(parse_device, "", "device class ('' = all)")
     return {
+        "sites": QuerySpec(
+            name="sites", sql_name="sites",
+            summary="the sites that sent data in the window, busiest first",
+            params=COMMON),
         "slow-pages": QuerySpec(
             name="slow-pages", sql_name="slow_pages",
             summary="p75 LCP/INP/CLS/TTFB per page group, with its LCP element; in a place or site-wide",

@@ -219,6 +219,15 @@ async function activeAlerts(): Promise<void> {
     el('td', { class: 'num' }, num(r, 'samples').toLocaleString('en')))), 'no active alerts');
 }
 
+/** The site picker: the sites seen in the window, busiest first (empty = all sites). */
+async function sitesSeen(f: Filters): Promise<void> {
+  const rows = await query('sites', { window: f.window });
+  $('site-list').replaceChildren(...rows.map((r) => el('option', { value: str(r, 'site'),
+    label: `${num(r, 'pageviews').toLocaleString('en')} page views` })));
+  $('f-site').title = rows.length ? `sites seen in this window: ${rows.map((r) => str(r, 'site')).join(', ')}`
+    : 'no site sent data in this window';
+}
+
 /** GeoIP state from /healthz: a banner when there is no database (every country is
  * unknown), DB-IP's credit when its free database is the one in use (CC BY 4.0). */
 async function geoipState(): Promise<void> {
@@ -277,7 +286,7 @@ function start(): void {
     if (running) return;
     running = true;
     const status = $('status');
-    const results = await Promise.allSettled([geoipState(), geography(f, map, move), showDrill(), revenue(f), conversionBySpeed(f), trends(f, charts, place), shares(f),
+    const results = await Promise.allSettled([geoipState(), sitesSeen(f), geography(f, map, move), showDrill(), revenue(f), conversionBySpeed(f), trends(f, charts, place), shares(f),
       logins(f), errors(f), activeAlerts()]);
     const failed = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
     status.className = failed.length ? 'error' : '';

@@ -143,3 +143,23 @@ def test_map_colours_a_country_by_its_worst_region(rum_server: RunningServer, br
     india = page.locator("#map path[data-country=IN]")
     assert india.get_attribute("data-band") == "poor"
     assert "worst region MH" in (india.locator("title").text_content() or "")
+
+
+@needs_build
+@needs_chromium
+def test_site_picker_lists_the_sites_seen_and_filters(rum_server: RunningServer, browser: Any) -> None:  # noqa: F811
+    plant(rum_server)  # shop-eu: 36 page views
+    for _ in range(5):
+        assert rum_server.post(envelope(site="blog")).status_code == 202
+    rum_server.wait_rows(5, "site = 'blog'")
+    page = browser.new_page()
+    page.goto(f"{rum_server.base_url}/?window=1h&refresh=0")
+    page.wait_for_function("() => Number(document.body.dataset.refreshes || 0) >= 1", timeout=30_000)
+    options = page.eval_on_selector_all("#site-list option", "els => els.map(e => [e.value, e.label])")
+    assert options == [["shop-eu", "36 page views"], ["blog", "5 page views"]]
+    page.fill("#f-site", "blog")
+    page.dispatch_event("#f-site", "change")
+    page.wait_for_function("() => Number(document.body.dataset.refreshes || 0) >= 2", timeout=30_000)
+    assert "site=blog" in page.url
+    pages = page.eval_on_selector_all("#drill-pages tbody tr", "els => els.map(e => e.dataset.page)")
+    assert pages == ["/product/:id"]  # blog's only page group: shop-eu's /checkout is gone

@@ -87,3 +87,13 @@ def test_bad_drill_down_parameters_are_named(name: str, raw: dict[str, str]) -> 
 def test_drill_down_over_http_answers_400_for_a_missing_page_view(rum_server: RunningServer) -> None:
     reply = httpx.get(f"{rum_server.base_url}/v1/query/page-view", params={"window": "1h"}, timeout=10)
     assert reply.status_code == 400 and reply.json()["error"] == "invalid_parameter"
+
+
+def test_sites_seen_over_http(rum_server: RunningServer) -> None:
+    url = f"{rum_server.base_url}/v1/query/sites"
+    assert httpx.get(url, params={"window": "1h"}, timeout=10).json()["rows"] == []  # nothing yet
+    bad = httpx.get(url, params={"window": "soon"}, timeout=10)
+    assert bad.status_code == 400 and bad.json()["error"] == "invalid_parameter"
+    plant(rum_server)
+    rows = httpx.get(url, params={"window": "1h"}, timeout=10).json()["rows"]
+    assert [(r["site"], r["pageviews"], r["sessions"]) for r in rows] == [("shop-eu", 36, 24)]
