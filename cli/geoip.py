@@ -42,8 +42,10 @@ def installed_path(settings: Settings) -> Path:
 
 
 def candidate_urls(settings: Settings, today: dt.date | None = None) -> list[str]:
-    """The URLs to try, in order: GeoLite2 with a licence key, else DB-IP this month, then last month
-    (DB-IP publishes on the first days of a month)."""
+    """The URLs to try, in order: RUM_GEOIP_URL alone when set; GeoLite2 with a licence key; else
+    DB-IP this month, then last month (DB-IP publishes on the first days of a month)."""
+    if settings.geoip_url:
+        return [settings.geoip_url]
     if settings.maxmind_license_key:
         return [GEOLITE_URL.format(key=urllib.parse.quote(settings.maxmind_license_key))]
     today = today or dt.datetime.now(dt.UTC).date()
@@ -140,7 +142,7 @@ def download_cmd(settings: Settings, url: str | None) -> int:
         meta = reader.metadata()
         built = dt.datetime.fromtimestamp(meta.build_epoch, dt.UTC).date()
     print(f"installed {meta.database_type} ({built}, {path.stat().st_size / 1e6:,.1f} MB) at {path}")
-    if not settings.maxmind_license_key and not url:
+    if not settings.maxmind_license_key and not url and not settings.geoip_url:
         print(f"show this where the data is used: {ATTRIBUTION}")
     if settings.geoip_db:
         print(f"note: RUM_GEOIP_DB={settings.geoip_db} is set and wins over the downloaded database")

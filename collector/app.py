@@ -23,6 +23,7 @@ from collector.access import ReadAccess
 from collector.beacon_files import load_built, load_scripts
 from collector.clientip import TrustedProxies
 from collector.geo import GeoLookup
+from collector.geo_refresh import start_geo_refresh
 from collector.intake import BeaconIntake, Cors
 from collector.metrics import Metrics
 from collector.openapi import openapi_with_beacon
@@ -91,7 +92,7 @@ def create_app(settings: Settings, role: str = "serve") -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         store = await asyncio.to_thread(open_store, settings) if has_store else None
         geo = GeoLookup(settings.city_db, settings.geoip_asn_db)
-        app.state.geoip_kind = geo.city_kind  # /healthz: which database (DB-IP asks for credit)
+        app.state.geo = geo  # /healthz: which database (DB-IP asks for credit)
         sink: Sink | None = None
         consumer: PipelineConsumer | None = None
         try:
@@ -117,6 +118,8 @@ def create_app(settings: Settings, role: str = "serve") -> FastAPI:
                     retire_orphans, store, {r.name for r in ruleset.rules} if ruleset else set())
             alerting = (await start_alerting(settings, store, ruleset, metrics)
                         if ruleset is not None and store is not None else None)
+            refreshing = start_geo_refresh(settings, geo) if takes_beacons else None
+            app.state.geo_refresh = refreshing
             # last: nothing after it can fail and leave the task running on a closed store
             rolling = (start_rollups(store, settings, metrics)
                        if store is not None and rolls and settings.rollup_interval > 0 else None)
@@ -125,6 +128,8 @@ def create_app(settings: Settings, role: str = "serve") -> FastAPI:
                 "kafka": settings.kafka_bootstrap or "none",
                 "data_dir": str(settings.data_dir)})
             yield
+            if refreshing is not None:
+                await refreshing.close()
             if alerting is not None:
                 await alerting.close()
             if rolling is not None:
@@ -198,8 +203,9 @@ def _add_routes(app: FastAPI, access: ReadAccess) -> None:
         settings: Settings = request.app.state.settings
         geoip = ("city_db" if settings.city_db
                  else "country_header" if settings.geo_country_header else "missing")
+        geo: GeoLookup | None = getattr(request.app.state, "geo", None)
         reply: dict[str, Any] = {"status": "ok", "pending_rows": sink.pending if sink else 0, "geoip": geoip,
-                                 "geoip_database": getattr(request.app.state, "geoip_kind", "")}
+                                 "geoip_database": geo.city_kind if geo is not None else ""}
         if consumer is not None:
             reply["consumer"] = "connected" if consumer.ready else "connecting"
         return reply

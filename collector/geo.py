@@ -62,6 +62,17 @@ class GeoLookup:
             pass
         return GeoInfo(country, region, city, asn, as_org)
 
+    def reload_city(self, city_db: Path) -> None:
+        """Switch to a new City/Country database (a refreshed download) without a restart:
+        the new file opens first, so a bad one leaves the old one in use (and raises). Call it
+        on the thread that runs the lookups (the event loop): the old reader closes here."""
+        reader = geoip2.database.Reader(str(city_db))
+        old, self._city = self._city, reader
+        self._city_type = reader.metadata().database_type
+        self.lookup.cache_clear()
+        if old is not None:
+            old.close()
+
     @property
     def city_kind(self) -> str:
         """The City/Country database's type (e.g. 'GeoLite2-City', 'DBIP-City-Lite'); '' without one."""

@@ -54,6 +54,11 @@ class Settings(BaseSettings):
     geoip_asn_db: Path | None = Field(None, description="MaxMind-format ASN .mmdb")
     maxmind_license_key: str | None = Field(
         None, description="`rum geoip download` fetches GeoLite2-City with it (else DB-IP City Lite)")
+    geoip_refresh_days: float = Field(
+        0, ge=0, le=365, description="`rum serve` re-downloads the data dir's GeoIP database when it is "
+        "this many days old (0 = never; only when RUM_GEOIP_DB is unset)")
+    geoip_url: str | None = Field(
+        None, description="download the GeoIP database from this URL (a mirror) instead of DB-IP/MaxMind")
     geo_country_header: str | None = Field(
         None, description="CDN country header (e.g. CF-IPCountry), believed from trusted proxies"
     )
