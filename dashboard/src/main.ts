@@ -203,8 +203,13 @@ async function logins(f: Filters): Promise<void> {
 
 async function errors(f: Filters): Promise<void> {
   const rows = await query('top-errors', { site: f.site, window: f.window, limit: '8' });
-  fillTable('top-errors', rows.map((r: Row) => el('tr', {},
-    el('td', { title: str(r, 'top_frame') }, str(r, 'message').slice(0, 120)),
+  // the page groups and browsers a fingerprint was seen on (up to 5 each)
+  const names = (r: Row, key: string): string => (Array.isArray(r[key]) ? (r[key] as string[]) : [])
+    .map((x) => x || '(no page)').join(', ');
+  fillTable('top-errors', rows.map((r: Row) => el('tr', { 'data-fingerprint': str(r, 'fingerprint') },
+    el('td', {}, str(r, 'message').slice(0, 120),
+      str(r, 'top_frame') ? el('small', { class: 'frame' }, str(r, 'top_frame')) : ''),
+    el('td', { class: 'where' }, names(r, 'page_groups'), el('small', {}, names(r, 'browsers'))),
     el('td', { class: 'num' }, num(r, 'pageviews').toLocaleString('en')),
     el('td', { class: 'num' }, num(r, 'sessions').toLocaleString('en')),
     el('td', {}, str(r, 'last_seen')))), 'no JS errors in this window');

@@ -45,6 +45,10 @@ def test_drill_down_from_the_map_to_one_page_view(rum_server: RunningServer, bro
     assert level(page) == "top"
     pages = page.eval_on_selector_all("#drill-pages tbody tr", "els => els.map(e => e.dataset.page)")
     assert pages[0] == "/checkout", pages
+    # the errors panel: each fingerprint with where it is thrown, its pages and browsers
+    error = page.locator("#top-errors tbody tr").first.inner_text()
+    assert "TypeError: x is undefined" in error and "at buy (app.js" in error, error
+    assert "/checkout" in error and "Chrome" in error, error
 
     page.click("#map path[data-country=BR]")
     wait_level(page, "country")
