@@ -55,6 +55,8 @@ def test_drill_down_from_the_map_to_one_page_view(rum_server: RunningServer, bro
     assert "country=BR" in page.url
     regions = page.eval_on_selector_all("#drill-regions tbody tr", "els => els.map(e => e.dataset.region)")
     assert regions == ["SP"]
+    why = page.inner_text("#drill-regions tbody tr[data-region=SP] td.why")
+    assert "render delay" in why, why  # the planted part, in the explanation's words
     first = page.locator("#drill-pages tbody tr").first
     assert first.get_attribute("data-page") == "/checkout"
     assert "main>img.hero" in first.inner_text()  # the LCP element the attribution build sent

@@ -29,7 +29,10 @@ def plant(server: RunningServer) -> None:
             slug = path.strip("/").replace("/", "-")
             body = envelope(sid=f"s-{country}-{i}", pid=f"p-{country}-{i}-{slug}",
                             url=f"https://shop.example.com{path}?q=1",
-                            vitals={"lcp": lcp, "inp": 80, "cls": 0.02, "fcp": 800, "ttfb": 200},
+                            # LCP's parts: the time past 600 ms is render delay (the scripts)
+                            vitals={"lcp": lcp, "inp": 80, "cls": 0.02, "fcp": 800, "ttfb": 200,
+                                    "lcp_ttfb": 200, "lcp_load_delay": 100, "lcp_load_time": 300,
+                                    "lcp_render_delay": lcp - 600},
                             attribution={"lcp_element": "main>img.hero" if path == "/checkout"
                                          else "h1", "lcp_resource": "https://cdn.example.com/hero.jpg?w=1"},
                             events=all_event_kinds()[:1] if path == "/checkout" and i % 3 == 0 else [])
