@@ -12,8 +12,11 @@ export async function conversionBySpeed(f: { site: string; window: string }): Pr
   const rows = (await query('conversion-by-speed', { site: f.site, window: f.window }))
     .filter((r) => num(r, 'sessions') > 0);
   const chart = document.getElementById('speed-bars') as HTMLElement;
-  if (!rows.length) {
-    chart.replaceChildren(el('p', { class: 'empty' }, 'no sessions with an LCP in this window'));
+  if (!rows.length || rows.every((r) => !num(r, 'converted'))) {
+    chart.replaceChildren(el('p', { class: 'empty' }, rows.length
+      ? 'no session converted in this window: send rum(\'conversion\', {value, currency}) from the order '
+        + 'confirmation page (js-beacon/README.md) to see how speed moves conversion'
+      : 'no sessions with an LCP in this window'));
     return;
   }
   const top = Math.max(...rows.map((r) => num(r, 'ci_high') || num(r, 'conversion_rate') || 0), 0.01);

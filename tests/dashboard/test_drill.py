@@ -61,6 +61,8 @@ def test_drill_down_from_the_map_to_one_page_view(rum_server: RunningServer, bro
     assert first.get_attribute("data-page") == "/checkout"
     assert "main>img.hero" in first.inner_text()  # the LCP element the attribution build sent
     assert "Brazil" in page.inner_text("#drill-trail")
+    # no session converted: the chart says how to feed it instead of drawing 0% bars
+    assert "no session converted" in page.inner_text("#speed-bars")
     page.screenshot(path=str(shots / "drill-country-1440.png"), full_page=True)
 
     page.click("#drill-pages tbody tr[data-page='/checkout'] a")
