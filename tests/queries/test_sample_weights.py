@@ -59,6 +59,8 @@ def test_infinite_weights_stored_before_are_bounded_and_every_query_answers(
             raw = {"site": "inf"}
             if "steps" in spec.params:
                 raw["steps"] = "/,/checkout"
+            if "pageview" in spec.params:
+                raw["pageview"] = "p-1"
             rows = spec.run(store, spec.parse(raw))
             assert isinstance(rows, list), name
             assert "inf" not in orjson.dumps(rows, option=orjson.OPT_SERIALIZE_NUMPY).decode(), name
