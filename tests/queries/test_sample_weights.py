@@ -63,7 +63,8 @@ def test_infinite_weights_stored_before_are_bounded_and_every_query_answers(
                 raw["pageview"] = "p-1"
             rows = spec.run(store, spec.parse(raw))
             assert isinstance(rows, list), name
-            assert "inf" not in orjson.dumps(rows, option=orjson.OPT_SERIALIZE_NUMPY).decode(), name
+            figures = [{k: v for k, v in r.items() if k != "site"} for r in rows]  # the site is 'inf'
+            assert "inf" not in orjson.dumps(figures, option=orjson.OPT_SERIALIZE_NUMPY).decode(), name
     finally:
         store.close()
 
