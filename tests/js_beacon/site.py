@@ -21,12 +21,38 @@ PAGE = """<!doctype html>
 """
 
 
+class QuietHandler(BaseHTTPRequestHandler):
+    """A test server's handler: `_reply` sends a whole response; no access log."""
+
+    def _reply(self, status: int, body: bytes, ctype: str) -> None:
+        self.send_response(status)
+        self.send_header("content-type", ctype)
+        self.send_header("content-length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@contextmanager
+def serve(handler: type[BaseHTTPRequestHandler], port: int = 0) -> Iterator[str]:
+    """Serve `handler` on 127.0.0.1:port (0: a free one) in a thread; yields the base URL."""
+    server = ThreadingHTTPServer(("127.0.0.1", port), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
 @contextmanager
 def run_shop(port: int, snippet: str) -> Iterator[str]:
     """Serve the shop on 127.0.0.1:port; every GET returns the page (any path: an SPA)."""
     logins = {"count": 0}
 
-    class Handler(BaseHTTPRequestHandler):
+    class Handler(QuietHandler):
         def do_GET(self) -> None:  # noqa: N802
             if self.path.startswith("/slow-server"):
                 time.sleep(0.4)  # a slow origin: TTFB must show it
@@ -44,20 +70,5 @@ def run_shop(port: int, snippet: str) -> Iterator[str]:
             else:
                 self._reply(404, b"{}", "application/json")
 
-        def _reply(self, status: int, body: bytes, ctype: str) -> None:
-            self.send_response(status)
-            self.send_header("content-type", ctype)
-            self.send_header("content-length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args: object) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with serve(Handler, port) as url:
+        yield url

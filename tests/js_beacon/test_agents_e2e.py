@@ -4,19 +4,18 @@ change a user makes: their vitals, errors and sessions land as rows."""
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
-from tests.conftest import RunningServer, free_port, wait_until
+from tests.conftest import RunningServer, wait_until
 from tests.geo_fixtures import visitor_ip
+from tests.js_beacon.site import QuietHandler, serve
 from tests.js_beacon.test_browser_e2e import browser  # noqa: F401  (the module's browser fixture)
 
 MODULES = Path(__file__).resolve().parents[2] / "js-beacon" / "node_modules"
@@ -63,7 +62,7 @@ def agent_site(collector: str) -> Iterator[str]:
     pages = {"/faro/": FARO_PAGE.format(collector=collector, body=BODY),
              "/boomerang/": BOOMERANG_PAGE.format(collector=collector, body=BODY, plugins=plugins)}
 
-    class Handler(BaseHTTPRequestHandler):
+    class Handler(QuietHandler):
         def do_GET(self) -> None:  # noqa: N802
             path = self.path.split("?")[0]
             if path in pages:
@@ -82,23 +81,8 @@ def agent_site(collector: str) -> Iterator[str]:
             else:
                 self._reply(503, b'{"error":"down"}', "application/json")
 
-        def _reply(self, status: int, body: bytes, ctype: str) -> None:
-            self.send_response(status)
-            self.send_header("content-type", ctype)
-            self.send_header("content-length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args: object) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", free_port()), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with serve(Handler) as url:
+        yield url
 
 
 @contextmanager
@@ -106,7 +90,7 @@ def proxy(collector: str, client_ip: str) -> Iterator[str]:
     """A reverse proxy in front of the collector (trusted from loopback) that says the
     browser's address is `client_ip`, as a load balancer's X-Forwarded-For does."""
 
-    class Handler(BaseHTTPRequestHandler):
+    class Handler(QuietHandler):
         def _forward(self) -> None:
             body = self.rfile.read(int(self.headers.get("content-length") or 0))
             headers = {k: v for k, v in self.headers.items()
@@ -123,16 +107,8 @@ def proxy(collector: str, client_ip: str) -> Iterator[str]:
 
         do_GET = do_POST = do_OPTIONS = _forward  # noqa: N815
 
-        def log_message(self, *args: object) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", free_port()), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with serve(Handler) as url:
+        yield url
 
 
 def visit(browser: Any, url: str, ready: str) -> None:  # noqa: F811

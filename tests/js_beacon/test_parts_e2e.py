@@ -9,12 +9,10 @@ from __future__ import annotations
 import os
 import random
 import struct
-import threading
 import time
 import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import httpx
@@ -22,6 +20,7 @@ import pytest
 
 from queries.why import PARTS, explain
 from tests.conftest import RunningServer, free_port, wait_until
+from tests.js_beacon.site import QuietHandler, serve
 from tests.js_beacon.test_browser_e2e import CHROMIUM, browser, rows  # noqa: F401 (fixture)
 
 pytestmark = pytest.mark.skipif(not os.path.exists(CHROMIUM) and not os.environ.get("CI"),
@@ -67,42 +66,30 @@ def run_parts_shop(port: int, snippet: str) -> Iterator[str]:
     visit clicks the button whose handler works 300 ms)."""
     image = _png(300, 200)
 
-    class Handler(BaseHTTPRequestHandler):
+    class Handler(QuietHandler):
         def do_GET(self) -> None:  # noqa: N802
             if self.path.startswith("/img/"):
                 if "slow" in self.path:
                     time.sleep(0.8)
-                self._reply(image, "image/png")
+                self._reply(200, image, "image/png")
                 return
             if self.path.startswith("/slow.js"):
                 time.sleep(0.8)
-                self._reply(b"/* render-blocking */", "text/javascript")
+                self._reply(200, b"/* render-blocking */", "text/javascript")
                 return
             if self.path.startswith("/slow-ttfb"):
                 time.sleep(0.6)
             page = PAGE.format(snippet=snippet,
                                img_query="?slow" if self.path.startswith("/slow-img") else "",
                                head=BLOCK if self.path.startswith("/blocking") else "")
-            self._reply(page.encode(), "text/html; charset=utf-8")
+            self._reply(200, page.encode(), "text/html; charset=utf-8")
 
-        def _reply(self, body: bytes, ctype: str) -> None:
-            self.send_response(200)
-            self.send_header("content-type", ctype)
+        def end_headers(self) -> None:
             self.send_header("cache-control", "no-store")
-            self.send_header("content-length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
+            super().end_headers()
 
-        def log_message(self, *args: object) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with serve(Handler, port) as url:
+        yield url
 
 
 SEEN_SLOW_EVENT = """() => Promise.race([
