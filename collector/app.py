@@ -16,7 +16,8 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Route
 
-from alerts.rules import load_rules
+from alerts.payloads import describe
+from alerts.rules import RuleSet, load_rules
 from alerts.runner import alerts_overview, retire_orphans
 from alerts.service import start_alerting
 from collector.access import ReadAccess
@@ -156,7 +157,7 @@ def create_app(settings: Settings, role: str = "serve") -> FastAPI:
         for path, receiver in receivers.items():
             app.router.routes.append(Route(path, receiver, methods=[*receiver.methods, "OPTIONS"]))
     _add_error_handlers(app, access)
-    _add_routes(app, access)
+    _add_routes(app, access, ruleset)
     return app
 
 
@@ -195,7 +196,7 @@ def _add_error_handlers(app: FastAPI, access: ReadAccess) -> None:
         return _error(500, "internal_error", "unexpected error; see the server log")
 
 
-def _add_routes(app: FastAPI, access: ReadAccess) -> None:
+def _add_routes(app: FastAPI, access: ReadAccess, ruleset: RuleSet | None) -> None:
     @app.get("/healthz")
     async def healthz(request: Request) -> dict[str, Any]:
         sink: Sink | None = getattr(request.app.state, "sink", None)
@@ -233,6 +234,11 @@ def _add_routes(app: FastAPI, access: ReadAccess) -> None:
             overview = await asyncio.to_thread(alerts_overview, request.app.state.store)
         except StoreError:
             return _error(503, "store_unavailable", "the store could not answer; retry later")
+        # the value in words and units against the threshold, for the rules this process knows
+        rules = {r.name: r for r in ruleset.rules} if ruleset is not None else {}
+        for row in (*overview["active"], *overview["recent"]):
+            rule = rules.get(row["rule"])
+            row["text"] = describe(rule, row["value"]) if rule is not None else None
         return JSONResponse(overview)
 
     @app.get("/v1/query/{name}")

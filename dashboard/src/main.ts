@@ -220,7 +220,9 @@ async function activeAlerts(): Promise<void> {
   fillTable('active-alerts', active.map((r) => el('tr', {},
     el('td', {}, str(r, 'rule')), el('td', {}, str(r, 'group_key') || 'all traffic'),
     el('td', { class: `state-${str(r, 'state')}` }, str(r, 'state')),
-    el('td', { class: 'num' }, Number.isFinite(num(r, 'value')) ? num(r, 'value').toPrecision(3) : '–'),
+    // the value in words and units ('p75 LCP 4,920 ms > 4,000 ms') when the collector knows the rule
+    el('td', { class: str(r, 'text') ? '' : 'num' }, str(r, 'text')
+      || (Number.isFinite(num(r, 'value')) ? num(r, 'value').toLocaleString('en', { maximumSignificantDigits: 4 }) : '–')),
     el('td', { class: 'num' }, num(r, 'samples').toLocaleString('en')))), 'no active alerts');
 }
 

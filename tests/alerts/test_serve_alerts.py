@@ -46,6 +46,9 @@ webhooks:
             assert message["blocks"][0]["type"] == "section"
             overview = httpx.get(f"{server.base_url}/v1/alerts").json()
             assert [a["group_key"] for a in overview["active"]] == ["country=IN"]
+            # the value in words and units, as the dashboard shows it
+            assert overview["active"][0]["text"].startswith("p75 LCP 5,2"), overview["active"]
+            assert overview["active"][0]["text"].endswith(" ms > 4,000 ms")
             metrics = httpx.get(f"{server.base_url}/metrics").text
             assert 'rum_webhook_deliveries_total{outcome="delivered",webhook="ops"} 1.0' in metrics
             assert "rum_alert_evaluations_total" in metrics and "rum_webhook_outbox_depth" in metrics
