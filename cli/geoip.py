@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import gzip
+import http.client
 import io
 import os
 import shutil
@@ -77,15 +78,20 @@ def _fetch(url: str, progress: Callable[[int, int | None], None] | None) -> byte
         with urllib.request.urlopen(url, timeout=60) as reply:  # noqa: S310 - http(s) checked above
             total = int(reply.headers.get("content-length") or 0) or None
             chunks = io.BytesIO()
-            while chunk := reply.read(1 << 20):
+            while chunk := reply.read1(1 << 20):  # what has arrived
                 chunks.write(chunk)
                 if chunks.tell() > MAX_BYTES:
                     raise GeoipError(f"{shown}: more than {MAX_BYTES >> 20} MB, not a City database")
                 if progress is not None:
                     progress(chunks.tell(), total)
+            # a connection closed before its content-length (else seen later, as a damaged gzip)
+            if total is not None and chunks.tell() < total:
+                raise GeoipError(f"{shown}: the connection closed after {chunks.tell():,} of {total:,} bytes")
             return chunks.getvalue()
     except urllib.error.HTTPError as exc:
         raise GeoipError(f"{shown} answered {exc.code}") from None
+    except http.client.HTTPException as exc:  # e.g. IncompleteRead: the connection closed early
+        raise GeoipError(f"cannot download {shown}: {type(exc).__name__}") from None
     except (urllib.error.URLError, OSError) as exc:
         raise GeoipError(f"cannot download {shown}: {getattr(exc, 'reason', exc)}") from None
 

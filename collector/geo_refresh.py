@@ -35,7 +35,7 @@ def fetch(settings: Settings) -> bool:
     logged, when that fails (the installed file is then untouched)."""
     try:
         download(settings, candidate_urls(settings))
-    except GeoipError as exc:
+    except (GeoipError, OSError) as exc:  # a download, or the data dir's file
         log.warning("geoip refresh failed; the database in use is kept",
                     extra={"error": str(exc)[:300]})
         return False
@@ -46,7 +46,7 @@ def switch(settings: Settings, geo: GeoLookup) -> bool:
     """Point the lookup at the installed database (on the thread that runs the lookups)."""
     try:
         geo.reload_city(installed_path(settings))
-    except (OSError, ValueError) as exc:  # maxminddb's InvalidDatabaseError is a ValueError
+    except (OSError, ValueError, RuntimeError) as exc:  # maxminddb's InvalidDatabaseError: RuntimeError
         log.warning("geoip refresh failed; the database in use is kept",
                     extra={"error": str(exc)[:300]})
         return False

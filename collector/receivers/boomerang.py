@@ -47,12 +47,15 @@ _CLOCKS = ("rt.end", "rt.tstart", "nt_load_end", "nt_domcomp", "c.lb")
 
 def params(query: str) -> dict[str, str] | Dropped:
     """A beacon's parameters (the last of a repeated name wins)."""
+    # restiming is most of a page-load beacon and is not stored: cut before decoding
+    if "restiming=" in query:
+        query = "&".join(p for p in query.split("&") if not p.startswith("restiming="))
     try:
         pairs = parse_qsl(query, keep_blank_values=True, max_num_fields=MAX_PARAMS,
                           errors="strict")
     except (ValueError, UnicodeDecodeError) as exc:
         return Dropped(DropReason.MALFORMED_JSON, f"not a Boomerang beacon: {str(exc)[:120]}")
-    return {k: v for k, v in pairs if k != "restiming"}
+    return dict(pairs)
 
 
 def boomerang_document(p: dict[str, str], notes: Notes, site: str | None = None,

@@ -15,9 +15,10 @@ from netaddr import IPSet
 
 from collector.settings import Settings
 from tests.beacons import envelope
-from tests.cli.test_geoip import files  # noqa: F401  (the local HTTP server fixture)
+from tests.cli.test_geoip import files, rum  # noqa: F401  (the local HTTP server fixture)
 from tests.conftest import RunningServer, start_server, stop_server, wait_until
 from tests.geo_fixtures import build_city_db, visitor_ip
+from tests.js_beacon.site import QuietHandler, serve
 
 MUMBAI = visitor_ip("IN", "MH")
 
@@ -49,7 +50,7 @@ def country_of_next_visit(server: RunningServer, sid: str) -> str:
     return str(server.store.query(f"SELECT country FROM rum.events WHERE session_id = '{sid}'")[0]["country"])
 
 
-def serve(server_settings: Callable[..., Settings], tmp_path: Path, url: str) -> RunningServer:
+def serve_with_refresh(server_settings: Callable[..., Settings], tmp_path: Path, url: str) -> RunningServer:
     data_dir = tmp_path / "data"
     old_install(data_dir, tmp_path)
     return start_server(server_settings(data_dir=data_dir, geoip_db=None, geoip_asn_db=None,
@@ -60,7 +61,7 @@ def test_an_old_database_is_refreshed_and_used_without_a_restart(
         server_settings: Callable[..., Settings], tmp_path: Path, files: tuple[Path, str]) -> None:  # noqa: F811
     root, base = files
     (root / "city.mmdb.gz").write_bytes(gzip.compress(moved_db(tmp_path / "new.mmdb").read_bytes()))
-    server = serve(server_settings, tmp_path, f"{base}/city.mmdb.gz")
+    server = serve_with_refresh(server_settings, tmp_path, f"{base}/city.mmdb.gz")
     try:
         refresher = server.app.state.geo_refresh
         wait_until(lambda: refresher.attempts >= 1, timeout=30)
@@ -77,7 +78,7 @@ def test_a_corrupt_download_keeps_the_database_in_use(
     root, base = files
     good = gzip.compress(moved_db(tmp_path / "new.mmdb").read_bytes())
     (root / "truncated.mmdb.gz").write_bytes(good[: len(good) // 2])
-    server = serve(server_settings, tmp_path, f"{base}/truncated.mmdb.gz")
+    server = serve_with_refresh(server_settings, tmp_path, f"{base}/truncated.mmdb.gz")
     try:
         refresher = server.app.state.geo_refresh
         wait_until(lambda: refresher.attempts >= 1, timeout=30)
@@ -94,5 +95,32 @@ def test_no_refresh_unless_asked_or_with_rum_geoip_db(server_settings: Callable[
         server = start_server(server_settings(**overrides))
         try:
             assert server.app.state.geo_refresh is None
+        finally:
+            stop_server(server)
+
+
+class _Cut(QuietHandler):
+    """Promises 10 MB, sends 1 kB and closes the connection."""
+
+    def do_GET(self) -> None:  # noqa: N802
+        self.send_response(200)
+        self.send_header("content-length", str(10 << 20))
+        self.send_header("connection", "close")
+        self.end_headers()
+        self.wfile.write(b"\x1f\x8b" + bytes(1022))
+
+
+def test_a_connection_cut_short_is_one_line_and_keeps_the_database(
+        server_settings: Callable[..., Settings], tmp_path: Path) -> None:
+    with serve(_Cut) as base:
+        failed = rum("geoip", "download", "--url", f"{base}/city.mmdb.gz", data_dir=tmp_path / "cli")
+        assert failed.returncode != 0 and "closed after 1,024 of 10,485,760 bytes" in failed.stderr
+        assert len(failed.stderr.strip().splitlines()) == 1, failed.stderr
+        server = serve_with_refresh(server_settings, tmp_path, f"{base}/city.mmdb.gz")
+        try:
+            refresher = server.app.state.geo_refresh
+            wait_until(lambda: refresher.attempts >= 1, timeout=30)
+            assert refresher.refreshes == 0
+            assert country_of_next_visit(server, "after-cut") == "IN"
         finally:
             stop_server(server)
