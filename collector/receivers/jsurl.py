@@ -98,22 +98,15 @@ class _Parser:
         self.pos = stop
         if "*" not in raw and "!" not in raw:
             return raw
-        out: list[str] = []
-        i = 0
-        while i < len(raw):
-            ch = raw[i]
-            if ch == "!":
-                out.append("$")
-                i += 1
-            elif ch == "*":
-                wide = raw.startswith("**", i)
-                width, start = (4, i + 2) if wide else (2, i + 1)
-                code = raw[start:start + width]
-                if len(code) != width or not all(c in "0123456789abcdefABCDEF" for c in code):
-                    raise JsurlError(f"bad escape {raw[i:i + width + 2]!r}")
-                out.append(chr(int(code, 16)))
-                i = start + width
-            else:
-                out.append(ch)
-                i += 1
-        return "".join(out)
+        if "*" in _ESCAPE.sub("", raw):  # a '*' that starts no valid escape
+            raise JsurlError(f"bad escape in {raw[:20]!r}")
+        return _ESCAPE.sub(_unescape, raw)
+
+
+# `**XXXX` (4 hex), `*XX` (2 hex), `!` ($)
+_ESCAPE = re.compile(r"\*\*([0-9a-fA-F]{4})|\*([0-9a-fA-F]{2})|!")
+
+
+def _unescape(found: re.Match[str]) -> str:
+    code = found.group(1) or found.group(2)
+    return chr(int(code, 16)) if code else "$"
