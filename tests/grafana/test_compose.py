@@ -200,3 +200,23 @@ def test_clickhouse_datasource_uses_the_plugins_provisioning_fields() -> None:
     assert (fields["protocol"], fields["port"]) in {("native", 9000), ("http", 8123)}, "port of the protocol"
     assert set(clickhouse["secureJsonData"]) == {"password"}
     assert clickhouse["secureJsonData"]["password"].startswith("$"), "from the environment, not the file"
+
+
+def test_the_public_proxy_routes_every_intake_and_no_read_path() -> None:
+    """deploy/nginx/nginx.conf forwards the public side to the collectors: each intake route
+    the app serves (the v1 beacon and the agents' receivers among them), and nothing of the
+    read side."""
+    from collector.app import create_app
+    from collector.settings import load_settings
+
+    conf = (ROOT / "deploy" / "nginx" / "nginx.conf").read_text()
+    found = re.search(r"location ~ (\^/\(.*\)\$) \{", conf)
+    assert found, "no public location in nginx.conf"
+    public = re.compile(found.group(1))
+    app = create_app(load_settings(None), role="collector")
+    intake = {r.path for r in app.router.routes if r.path in ("/v1/beacon", "/collect", "/v1/boomerang")}
+    assert intake == {"/v1/beacon", "/collect", "/v1/boomerang"}
+    for path in (*intake, "/v1/snippet", "/rum.js", "/rum.attribution.js", "/healthz"):
+        assert public.match(path), path
+    for path in ("/", "/metrics", "/v1/query/slow-regions", "/v1/alerts", "/v1/openapi.json"):
+        assert not public.match(path), path
