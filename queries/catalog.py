@@ -11,7 +11,7 @@ from queries.analytics import analytics_specs
 from queries.experience import experience_specs
 from queries.pages import page_specs
 from queries.revenue import revenue_specs
-from queries.spec import COMMON, WHY, ParamError, QuerySpec, min_count, parse_window
+from queries.spec import COMMON, WHY, ParamError, Plan, QuerySpec, min_count, parse_window
 from queries.timeseries import timeseries_specs
 from queries.why import attach_regions_why
 
@@ -27,7 +27,7 @@ CATALOG: dict[str, QuerySpec] = {
             "min_samples": min_count("min_samples", "30", "minimum page views with LCP per segment"),
             "why": WHY,
         },
-        plan=lambda store, bound: coverage(store, bound.pop("since_ms"), bound["until_ms"]),
+        plan=lambda store, bound: Plan(coverage(store, bound.pop("since_ms"), bound["until_ms"])),
         attach=attach_regions_why,
     ),
     **analytics_specs(),

@@ -13,7 +13,7 @@ from typing import Any
 from pipeline.rollup import SESSION_LCP_CAP, SESSIONS, SNAP_WINDOW_MS, coverage
 from pipeline.store import Store
 from queries.analytics import ALPHA, SESSION_DIMENSIONS, THRESHOLDS, named, parse_session_dimensions
-from queries.spec import COMMON, Param, QuerySpec, Rows, float_param, min_count
+from queries.spec import COMMON, Param, Plan, QuerySpec, Rows, float_param, min_count
 from queries.stats import Z95, two_proportion_z, weighted_slope, what_if_gain, wilson_interval
 
 BUCKETS = 7  # LCP 0-1 s, 1-2 s, ..., 5-6 s, 6 s+ (a session's LCP: p75 of its page views)
@@ -320,7 +320,7 @@ def _bind(values: dict[str, Any]) -> dict[str, Any]:
     return bound
 
 
-def _plan(store: Store, bound: dict[str, Any]) -> dict[str, Any]:
+def _plan(store: Store, bound: dict[str, Any]) -> Plan:
     """What the session rollup answers: it holds countries and regions, LCPs up to its cap.
 
     A window of `SNAP_WINDOW_MS` or more that the rollup covers up to at most
@@ -341,9 +341,8 @@ def _plan(store: Store, bound: dict[str, Any]) -> dict[str, Any]:
     if plan["rolls"] and not rest:
         # no raw rest: the sums alone answer, and only rows of the named rolls are read, so
         # the answer is the same until a roll changes them: it is kept (QuerySpec.run)
-        plan["sql_name"] = "revenue_by_speed_rolled"
-        plan["settled"] = True
-    return plan
+        return Plan(plan, sql_name="revenue_by_speed_rolled", settled=True)
+    return Plan(plan)
 
 
 def _bind_logins(values: dict[str, Any]) -> dict[str, Any]:

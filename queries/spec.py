@@ -110,15 +110,27 @@ Rows = list[dict[str, Any]]
 
 
 @dataclass(frozen=True)
+class Plan:
+    """What a QuerySpec's `plan` read from the store before the question runs: the SQL
+    parameters it adds (e.g. what a rollup covers), the .sql file to run instead of the
+    spec's (None: the spec's; same output), and whether the answer may be kept
+    (`settled`: it depends only on rows that never change under these parameters)."""
+
+    params: Mapping[str, Any]
+    sql_name: str | None = None
+    settled: bool = False
+
+
+@dataclass(frozen=True)
 class QuerySpec:
     """A question: its .sql file, the parameters users may pass, and how answers are finished.
 
     `bind` turns the parsed values into the SQL's parameters (beyond the window);
-    `plan` adds parameters read from the store first (e.g. what a rollup covers), may
-    name another .sql file for them (`sql_name`, same output), and says `settled` True
-    when the answer depends only on rows that never change under those parameters (named
-    rolls of a rollup, no raw events): such answers are kept (`SETTLED_KEPT` of them per
-    process) and given again while the parameters are the same;
+    `plan` reads the store first and returns a Plan: parameters (e.g. what a rollup
+    covers), maybe another .sql file for them (same output), and `settled` when the answer
+    depends only on rows that never change under those parameters (named rolls of a
+    rollup, no raw events): such answers are kept (`SETTLED_KEPT` of them per process) and
+    given again while the parameters are the same;
     `post` finishes the rows in Python (statistics on the few rows a query returns);
     `attach` adds to them what another query of the store answers (e.g. `why`), only when
     the `why` parameter asks for it (it reads raw events: the default answer keeps the
@@ -131,7 +143,7 @@ class QuerySpec:
     params: Mapping[str, Param]
     bind: Callable[[dict[str, Any]], dict[str, Any]] | None = None
     post: Callable[[Rows, dict[str, Any]], Rows] | None = None
-    plan: Callable[[Store, dict[str, Any]], dict[str, Any]] | None = None
+    plan: Callable[[Store, dict[str, Any]], Plan] | None = None
     attach: Callable[[Store, Rows, dict[str, Any]], Rows] | None = None
 
     def parse(self, raw: Mapping[str, str]) -> dict[str, Any]:
@@ -150,11 +162,12 @@ class QuerySpec:
             until_ms = int((time.time() if now is None else now) * 1000)
             bound["until_ms"] = until_ms
             bound["since_ms"] = until_ms - bound.pop("window") * 1000
+        sql_name, settled = self.sql_name, False
         if self.plan:
-            bound.update(self.plan(store, bound))
+            planned = self.plan(store, bound)
+            bound.update(planned.params)
+            sql_name, settled = planned.sql_name or sql_name, planned.settled
         explain = bound.pop("why", False)  # `attach` runs only when asked: it reads raw events
-        settled = bound.pop("settled", False)
-        sql_name = bound.pop("sql_name", self.sql_name)  # the plan may pick another SQL
         key = (id(store), sql_name, repr(sorted(bound.items()))) if settled else None
         rows = _settled_answer(key) if key else None
         if rows is None:

@@ -147,19 +147,21 @@ def test_a_long_window_ends_at_a_recent_roll(chdb_store: Store, dims: tuple[str,
     Roller(chdb_store).cycle(now=now)
     until = int(now * 1000) + 30_000
     bound = {"d1": dims[0], "d2": dims[1], "cap": 60_000.0}
-    plan = _plan(chdb_store, {**bound, "since_ms": until - 86_400_000, "until_ms": until})
+    planned = _plan(chdb_store, {**bound, "since_ms": until - 86_400_000, "until_ms": until})
+    plan = dict(planned.params)
     assert plan["until_ms"] == plan["rolled_until_ms"] > until - SESSION_MAX_LAG_MS
     params = {**bound, "site": "shop", "threshold": 2500.0}
     sql = load_sql("revenue_by_speed")
     raw = chdb_store.query(sql, {**params, **coverage(chdb_store, until - 86_400_000, plan["until_ms"],
                                                       None), "until_ms": plan["until_ms"]})
-    assert plan.pop("settled") is True
-    assert plan.pop("sql_name") == "revenue_by_speed_rolled"
+    assert planned.settled is True
+    assert planned.sql_name == "revenue_by_speed_rolled"
     same(raw, chdb_store.query(load_sql("revenue_by_speed_rolled"), {**params, **plan}))
     same(raw, chdb_store.query(sql, {**params, **plan}))
     late = until + SESSION_MAX_LAG_MS
-    assert "sql_name" not in _plan(chdb_store, {**bound, "since_ms": late - 86_400_000, "until_ms": late})
-    assert "sql_name" not in _plan(chdb_store, {**bound, "since_ms": until - 2 * HOUR_MS, "until_ms": until})
+    for since, end in ((late - 86_400_000, late), (until - 2 * HOUR_MS, until)):
+        other = _plan(chdb_store, {**bound, "since_ms": since, "until_ms": end})
+        assert other.sql_name is None and not other.settled
 
 
 class CountingStore(FaultInjectedStore):
@@ -263,9 +265,10 @@ def test_a_session_ends_at_midnight_utc(chdb_store: Store) -> None:
     assert sum(r["sessions"] for r in raw) == 40
     same(raw, rolled)
     until = int(now * 1000)
-    plan = _plan(chdb_store, {"d1": "country", "d2": "", "cap": 60_000.0,
-                              "since_ms": until - window_ms, "until_ms": until})
-    assert plan.pop("sql_name") == "revenue_by_speed_rolled" and plan.pop("settled")
+    planned = _plan(chdb_store, {"d1": "country", "d2": "", "cap": 60_000.0,
+                                 "since_ms": until - window_ms, "until_ms": until})
+    assert planned.sql_name == "revenue_by_speed_rolled" and planned.settled
+    plan = dict(planned.params)
     params = {"site": "shop", "d1": "country", "d2": "", "cap": 60_000.0, "threshold": 2500.0}
     lean = chdb_store.query(load_sql("revenue_by_speed_rolled"), {**params, **plan})
     assert sum(r["sessions"] for r in lean) == 40
