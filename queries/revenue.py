@@ -213,8 +213,9 @@ def _modelled(base: dict[str, Any], daily_sessions: float, site_rps: float,
     if excess_s <= 0 or site_rps <= 0:
         status = "not_slow" if excess_s <= 0 else "no_revenue"
         reason = _not_past(base, values) if excess_s <= 0 else (
-            "no revenue: no conversion value on the site in the window "
-            "(give --revenue-per-session)")
+            "no revenue: no conversion value on the site in the window (send conversions "
+            "with their value, or give a revenue per session: revenue_per_session, "
+            "--revenue-per-session)")
         row.update(status=status, **_money(None), low_per_30d=None, high_per_30d=None,
                    flagged=False, reason=reason, basis="")
         return row
