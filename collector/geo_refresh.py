@@ -13,8 +13,8 @@ import contextlib
 import logging
 import time
 
-from cli.geoip import GeoipError, candidate_urls, download, installed_path
 from collector.geo import GeoLookup
+from collector.geoip_download import GeoipError, candidate_urls, download, installed_path
 from collector.settings import Settings
 
 log = logging.getLogger(__name__)
