@@ -51,5 +51,9 @@ def banner(settings: Settings, role: str) -> str:
             geo = f"country from the {settings.geo_country_header} header only"
         else:
             geo = "none: visitors' countries stay empty (run `rum geoip download`)"
+        if role == "serve" and settings.geoip_db is None and settings.geoip_refresh_days > 0:
+            days = f"{settings.geoip_refresh_days:g} days"
+            geo = (f"{settings.city_db} (downloaded again when {days} old)" if settings.city_db
+                   else f"none yet: downloading it now, and again when {days} old")
         lines.append(f"  GeoIP      {geo}")
     return "\n".join(lines) + "\n"

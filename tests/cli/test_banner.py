@@ -38,6 +38,9 @@ def test_banner_of_a_scaled_setup_hides_the_password(tmp_path: Path) -> None:
     assert "dashboard  http://127.0.0.1:9090/   (read side: admin listener, bearer tokens)" in text
     assert "curl 'https://rum.example.com/v1/snippet?site=YOUR-SITE'\n" in text
     assert f"GeoIP      {city}" in text
+    # the refresh, when asked for and the data dir's database is the one served
+    refreshed = banner(load_settings(data_dir=tmp_path, geoip_refresh_days=30), "serve")
+    assert "GeoIP      none yet: downloading it now, and again when 30 days old" in refreshed
 
 
 def test_serve_prints_the_banner_on_a_terminal_only(tmp_path: Path) -> None:
