@@ -57,20 +57,26 @@ def serve_with_refresh(server_settings: Callable[..., Settings], tmp_path: Path,
                                         geoip_refresh_days=2, geoip_url=url))
 
 
+def after_one_refresh(server_settings: Callable[..., Settings], tmp_path: Path, url: str,
+                      sid: str) -> tuple[int, str, str]:
+    """Serve an old data-dir database with the refresh on, wait for its first attempt:
+    (refreshes made, the country of a visit from Mumbai after it, the database's type)."""
+    server = serve_with_refresh(server_settings, tmp_path, url)
+    try:
+        refresher = server.app.state.geo_refresh
+        wait_until(lambda: refresher.attempts >= 1, timeout=30)
+        return refresher.refreshes, country_of_next_visit(server, sid), server.app.state.geo.city_kind
+    finally:
+        stop_server(server)
+
+
 def test_an_old_database_is_refreshed_and_used_without_a_restart(
         server_settings: Callable[..., Settings], tmp_path: Path, files: tuple[Path, str]) -> None:  # noqa: F811
     root, base = files
     (root / "city.mmdb.gz").write_bytes(gzip.compress(moved_db(tmp_path / "new.mmdb").read_bytes()))
-    server = serve_with_refresh(server_settings, tmp_path, f"{base}/city.mmdb.gz")
-    try:
-        refresher = server.app.state.geo_refresh
-        wait_until(lambda: refresher.attempts >= 1, timeout=30)
-        assert refresher.refreshes == 1
-        assert country_of_next_visit(server, "after-refresh") == "BD"
-        health = server.app.state.geo.city_kind
-        assert health == "DBIP-City-Lite"
-    finally:
-        stop_server(server)
+    # one refresh, Mumbai's address now in Bangladesh, the new database's type in /healthz
+    assert after_one_refresh(server_settings, tmp_path, f"{base}/city.mmdb.gz", "after-refresh") == (
+        1, "BD", "DBIP-City-Lite")
 
 
 def test_a_corrupt_download_keeps_the_database_in_use(
@@ -78,14 +84,9 @@ def test_a_corrupt_download_keeps_the_database_in_use(
     root, base = files
     good = gzip.compress(moved_db(tmp_path / "new.mmdb").read_bytes())
     (root / "truncated.mmdb.gz").write_bytes(good[: len(good) // 2])
-    server = serve_with_refresh(server_settings, tmp_path, f"{base}/truncated.mmdb.gz")
-    try:
-        refresher = server.app.state.geo_refresh
-        wait_until(lambda: refresher.attempts >= 1, timeout=30)
-        assert refresher.refreshes == 0
-        assert country_of_next_visit(server, "after-failure") == "IN"  # the old database still serves
-    finally:
-        stop_server(server)
+    # no refresh: the old database still serves
+    assert after_one_refresh(server_settings, tmp_path, f"{base}/truncated.mmdb.gz", "after-failure") == (
+        0, "IN", "GeoLite2-City")
 
 
 def test_no_refresh_unless_asked_or_with_rum_geoip_db(server_settings: Callable[..., Settings],
@@ -116,11 +117,5 @@ def test_a_connection_cut_short_is_one_line_and_keeps_the_database(
         failed = rum("geoip", "download", "--url", f"{base}/city.mmdb.gz", data_dir=tmp_path / "cli")
         assert failed.returncode != 0 and "closed after 1,024 of 10,485,760 bytes" in failed.stderr
         assert len(failed.stderr.strip().splitlines()) == 1, failed.stderr
-        server = serve_with_refresh(server_settings, tmp_path, f"{base}/city.mmdb.gz")
-        try:
-            refresher = server.app.state.geo_refresh
-            wait_until(lambda: refresher.attempts >= 1, timeout=30)
-            assert refresher.refreshes == 0
-            assert country_of_next_visit(server, "after-cut") == "IN"
-        finally:
-            stop_server(server)
+        assert after_one_refresh(server_settings, tmp_path, f"{base}/city.mmdb.gz", "after-cut") == (
+            0, "IN", "GeoLite2-City")
