@@ -80,9 +80,9 @@ function crumbs(p: Place, onMove: (p: Place) => void): (Node | string)[] {
   return out;
 }
 
-/** Render the drill-down for place `p`; `onMove` is called with the place a link asks for. */
 let generation = 0; // the newest drill() call: an older one that ends later draws nothing
 
+/** Render the drill-down for place `p`; `onMove` is called with the place a link asks for. */
 export async function drill(s: Scope, p: Place, onMove: (p: Place) => void): Promise<void> {
   const mine = ++generation;
   const base = { site: s.site, window: s.window };
