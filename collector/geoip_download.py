@@ -39,7 +39,7 @@ class GeoipError(Exception):
 
 def installed_path(settings: Settings) -> Path:
     """Where `rum serve` looks for a downloaded database when RUM_GEOIP_DB is unset."""
-    return settings.data_dir / "geoip" / "city.mmdb"
+    return settings.downloaded_city_db
 
 
 def candidate_urls(settings: Settings, today: dt.date | None = None) -> list[str]:

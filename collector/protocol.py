@@ -33,12 +33,14 @@ MAX_SAMPLE_WEIGHT = 1 / MIN_SAMPLE_RATE
 
 # \Z, not $: `$` also matches before a trailing newline
 Site = Annotated[str, Meta(pattern=r"^[A-Za-z0-9_.\-]{1,64}\Z")]
-Ident = Annotated[str, Meta(pattern=r"^[A-Za-z0-9_\-]{1,64}\Z")]
+IDENT_PATTERN = r"^[A-Za-z0-9_\-]{1,64}\Z"  # session and page view ids (the receivers' too)
+Ident = Annotated[str, Meta(pattern=IDENT_PATTERN)]
 Currency = Annotated[str, Meta(pattern=r"^[A-Za-z]{3}\Z")]
 Timing = Annotated[float, Meta(ge=0.0, le=MAX_TIMING_MS)]
 Epoch = Annotated[float, Meta(ge=0.0, le=1e14)]
 Count = Annotated[float, Meta(ge=0.0, le=100_000.0)]
-Line = Annotated[int, Meta(ge=0, le=10_000_000)]
+MAX_LINE = 10_000_000
+Line = Annotated[int, Meta(ge=0, le=MAX_LINE)]
 NavType = Literal["navigate", "reload", "back_forward", "prerender", "restore", "soft"]
 NetType = Literal["slow-2g", "2g", "3g", "4g"]
 PropValue = str | bool | int | float

@@ -169,8 +169,13 @@ class Settings(BaseSettings):
         """RUM_GEOIP_DB, else the database `rum geoip download` put in the data dir, if any."""
         if self.geoip_db is not None:
             return self.geoip_db
-        downloaded = self.data_dir / "geoip" / "city.mmdb"
+        downloaded = self.downloaded_city_db
         return downloaded if downloaded.is_file() else None
+
+    @property
+    def downloaded_city_db(self) -> Path:
+        """Where `rum geoip download` and the refresh install the City database."""
+        return self.data_dir / "geoip" / "city.mmdb"
 
     @property
     def embedded(self) -> bool:

@@ -27,11 +27,19 @@ from urllib.parse import unquote_plus
 import orjson
 
 from collector.drops import Dropped, DropReason, EventDropReason
-from collector.intake import BeaconIntake, BodyError, Parsed, Receive, Scope, Send, _reply
+from collector.intake import BodyError, Parsed, Receive, Scope, Send, _reply
 from collector.protocol import MAX_EVENTS
 from collector.receivers import jsurl
-from collector.receivers.common import MAX_FRAMES, Notes, as_number, envelope, ident, site_for_key
-from collector.sites import SiteRegistry
+from collector.receivers.common import (
+    MAX_FRAMES,
+    Notes,
+    ReceiverIntake,
+    as_number,
+    envelope,
+    frame_line,
+    ident,
+    source_line,
+)
 
 # a beacon's parameters; Boomerang's biggest (restiming) is dropped unread
 MAX_PARAMS = 500
@@ -188,14 +196,8 @@ def _error_event(error: dict[str, Any], origin: str) -> dict[str, Any]:
     text = f"{kind}: {message}" if message else kind
     frames = [f for f in error.get("f") or [] if isinstance(f, dict)][:MAX_FRAMES] \
         if isinstance(error.get("f"), list) else []
-    lines = [text]
-    for frame in frames:
-        where = _text(frame.get("w")) or (origin + _text(frame.get("wo")) if frame.get("wo") else "")
-        line, col = as_number(frame.get("l")), as_number(frame.get("c"))
-        if line is not None:
-            where += f":{int(line)}" + (f":{int(col)}" if col is not None else "")
-        lines.append(f"    at {_text(frame.get('f')) or '?'} ({where})")
-    event: dict[str, Any] = {"t": "error", "message": text, "stack": "\n".join(lines)}
+    lines = [frame_line(_text(f.get("f")), _frame_file(f, origin), f.get("l"), f.get("c")) for f in frames]
+    event: dict[str, Any] = {"t": "error", "message": text, "stack": "\n".join([text, *lines])}
     stamp = _text(error.get("d"))
     try:
         ts = int(stamp, 36) if stamp else None
@@ -205,12 +207,17 @@ def _error_event(error: dict[str, Any], origin: str) -> dict[str, Any]:
         event["ts"] = float(ts)
     if frames:
         top = frames[0]
-        event["source"] = _text(top.get("w")) or (origin + _text(top.get("wo")) if top.get("wo") else "")
+        event["source"] = _frame_file(top, origin)
         for key, short in (("line", "l"), ("col", "c")):
-            value = as_number(top.get(short))
-            if value is not None and 0 <= value <= 10_000_000:
-                event[key] = int(value)
+            value = source_line(top.get(short))
+            if value is not None:
+                event[key] = value
     return event
+
+
+def _frame_file(frame: dict[str, Any], origin: str) -> str:
+    """A frame's file: `w`, or the page's origin + `wo` (a file of the page's own origin)."""
+    return _text(frame.get("w")) or (origin + _text(frame.get("wo")) if frame.get("wo") else "")
 
 
 def _text(value: Any) -> str:
@@ -222,15 +229,11 @@ def _origin(url: str) -> str:
     return f"{scheme}://{rest.split('/', 1)[0]}" if sep else ""
 
 
-class BoomerangIntake(BeaconIntake):
+class BoomerangIntake(ReceiverIntake):
     """The ASGI app behind /v1/boomerang: GET (image beacon) and POST (sendBeacon)."""
 
     methods = ("GET", "POST")
     content_types = (b"application/x-www-form-urlencoded", b"text/plain")
-
-    def __init__(self, *args: Any, registry: SiteRegistry | None = None, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.registry = registry
 
     async def read(self, scope: Scope, headers: dict[bytes, bytes], receive: Receive) -> bytes:
         if scope["method"] == "GET":
@@ -253,7 +256,7 @@ class BoomerangIntake(BeaconIntake):
         if not p.get("rt.si") and not p.get("pid"):
             return Dropped(DropReason.INVALID_ENVELOPE,
                            "not a Boomerang beacon: no session (rt.si) or page view (pid)")
-        site = site_for_key(self.registry, p.get("h.key"))
+        site = self.site_for_key(p.get("h.key"))
         if isinstance(site, Dropped):
             return site
         notes = Notes()

@@ -10,10 +10,18 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from collector.drops import Dropped, DropReason, EventDropReason
-from collector.protocol import MAX_TIMING_MS, Envelope, InvalidEnvelope, validate_envelope
+from collector.intake import BeaconIntake
+from collector.protocol import (
+    IDENT_PATTERN,
+    MAX_LINE,
+    MAX_TIMING_MS,
+    Envelope,
+    InvalidEnvelope,
+    validate_envelope,
+)
 from collector.sites import SiteRegistry
 
-_IDENT = re.compile(r"[A-Za-z0-9_\-]{1,64}")
+_IDENT = re.compile(IDENT_PATTERN)
 # more frames than this add nothing a person reads (the stack is cut at 4 KB anyway)
 MAX_FRAMES = 50
 
@@ -55,9 +63,23 @@ def ident(value: str | None) -> str:
     """An agent's id as the protocol's Ident: kept when it fits, else a stable digest of it."""
     if not value:
         return ""
-    if _IDENT.fullmatch(value):
+    if _IDENT.match(value):
         return value
     return hashlib.md5(value.encode("utf-8", "replace")).hexdigest()[:32]
+
+
+def source_line(value: Any) -> int | None:
+    """A line or column number the protocol takes (0-10,000,000), or None."""
+    number = as_number(value)
+    return int(number) if number is not None and 0 <= number <= MAX_LINE else None
+
+
+def frame_line(function: str, file: str, line: Any, col: Any) -> str:
+    """One line of a stack as the browser writes it: '    at buy (https://x/app.js:10:5)'."""
+    where, line_no, col_no = file, as_number(line), as_number(col)
+    if line_no is not None:
+        where += f":{int(line_no)}" + (f":{int(col_no)}" if col_no is not None else "")
+    return f"    at {function or '?'} ({where})"
 
 
 def digest(*parts: str) -> str:
@@ -65,15 +87,23 @@ def digest(*parts: str) -> str:
     return hashlib.md5("\x1f".join(parts).encode("utf-8", "replace")).hexdigest()[:16]
 
 
-def site_for_key(registry: SiteRegistry | None, key: str | None) -> str | None | Dropped:
-    """The site an agent's API key stands for: None when no key was sent (or there is no
-    registry to map it), a Dropped when the registry does not know the key."""
-    if not key or registry is None:
-        return None
-    site = registry.by_api_key(key)
-    if site is None:
-        return Dropped(DropReason.UNKNOWN_SITE, "API key is not registered")
-    return site.key
+class ReceiverIntake(BeaconIntake):
+    """An intake of another agent's format: its `parse` makes the Envelope; the registry
+    maps the agent's API key to a site."""
+
+    def __init__(self, *args: Any, registry: SiteRegistry | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.registry = registry
+
+    def site_for_key(self, key: str | None) -> str | None | Dropped:
+        """The site an agent's API key stands for: None when no key was sent (or there is
+        no registry to map it), a Dropped when the registry does not know the key."""
+        if not key or self.registry is None:
+            return None
+        site = self.registry.by_api_key(key)
+        if site is None:
+            return Dropped(DropReason.UNKNOWN_SITE, "API key is not registered")
+        return site.key
 
 
 def envelope(doc: dict[str, Any]) -> Envelope | Dropped:

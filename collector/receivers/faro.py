@@ -28,10 +28,19 @@ import msgspec
 from msgspec import Meta, Struct
 
 from collector.drops import Dropped, DropReason
-from collector.intake import BeaconIntake, Parsed, Scope
-from collector.protocol import MAX_EVENTS, PROP_KEY_MAX
-from collector.receivers.common import MAX_FRAMES, Notes, as_number, digest, envelope, ident, site_for_key
-from collector.sites import SiteRegistry
+from collector.intake import Parsed, Scope
+from collector.protocol import MAX_EVENTS, MAX_TIMING_MS, PROP_KEY_MAX
+from collector.receivers.common import (
+    MAX_FRAMES,
+    Notes,
+    ReceiverIntake,
+    as_number,
+    digest,
+    envelope,
+    frame_line,
+    ident,
+    source_line,
+)
 
 # Faro's batches are small (a page's data over 3-6 of them); more than this is not Faro
 MAX_ITEMS = 200
@@ -187,8 +196,7 @@ def _put_vitals(measurement: _Measurement, vitals: dict[str, float], attribution
     values = measurement.values
     for key, field in _VITALS.items():
         if key in values:
-            limit = 100.0 if key == "cls" else None
-            value = notes.timing(values[key], limit) if limit else notes.timing(values[key])
+            value = notes.timing(values[key], 100.0 if key == "cls" else MAX_TIMING_MS)
             if value is not None:
                 vitals[field] = value
     parts = _LCP_PARTS if "lcp" in values else _INP_PARTS if "inp" in values else {}
@@ -229,25 +237,15 @@ def _nav(attributes: dict[str, Scalar], url: str, notes: Notes) -> dict[str, Any
 def _error_event(exc: _Exception, ts: float | None) -> dict[str, Any]:
     frames = exc.stacktrace.frames[:MAX_FRAMES] if exc.stacktrace else []
     message = f"{exc.type}: {exc.value}" if exc.type and exc.value else exc.type or exc.value
+    lines = [frame_line(f.function, f.filename, f.lineno, f.colno) for f in frames]
     event: dict[str, Any] = {"t": "error", "message": message or "(no message)", "ts": ts,
-                             "stack": "\n".join([message, *(_frame_line(f) for f in frames)])}
+                             "stack": "\n".join([message, *lines])}
     if frames:
         top = frames[0]  # Faro lists the innermost frame first, as the browser's stack does
         event["source"] = top.filename
-        event["line"] = _line(top.lineno)
-        event["col"] = _line(top.colno)
+        event["line"] = source_line(top.lineno)
+        event["col"] = source_line(top.colno)
     return event
-
-
-def _frame_line(frame: _Frame) -> str:
-    where = frame.filename
-    if frame.lineno is not None:
-        where += f":{frame.lineno}" + (f":{frame.colno}" if frame.colno is not None else "")
-    return f"    at {frame.function or '?'} ({where})"
-
-
-def _line(value: int | None) -> int | None:
-    return value if value is not None and 0 <= value <= 10_000_000 else None
 
 
 def _custom_event(name: str, attributes: dict[str, Scalar], ts: float | None) -> dict[str, Any]:
@@ -287,15 +285,11 @@ def _flag(value: Scalar) -> bool | None:
     return True if text in _TRUE else False if text in _FALSE else None
 
 
-class FaroIntake(BeaconIntake):
+class FaroIntake(ReceiverIntake):
     """The ASGI app behind /collect."""
 
     allow_headers = (b"Content-Type, Content-Encoding, X-Faro-Session-Id, Idempotency-Key, "
                      b"Traceparent, X-Api-Key")
-
-    def __init__(self, *args: Any, registry: SiteRegistry | None = None, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.registry = registry
 
     def parse(self, body: bytes, scope: Scope, headers: dict[bytes, bytes]) -> Parsed | Dropped:
         if not body:
@@ -303,7 +297,7 @@ class FaroIntake(BeaconIntake):
         batch = decode_faro(body)
         if isinstance(batch, Dropped):
             return batch
-        site = site_for_key(self.registry, headers.get(b"x-api-key", b"").decode("latin-1"))
+        site = self.site_for_key(headers.get(b"x-api-key", b"").decode("latin-1"))
         if isinstance(site, Dropped):
             return site
         notes = Notes()
