@@ -2,6 +2,8 @@
 // palette (told apart with the common colour-vision deficiencies), always paired with a
 // text label so colour is never the only cue.
 
+import { el } from './dom';
+
 export type Metric = 'lcp' | 'inp' | 'cls' | 'ttfb';
 export type Band = 'good' | 'ni' | 'poor';
 
@@ -18,6 +20,13 @@ export const LABELS: Record<Band, string> = { good: 'good', ni: 'needs improveme
 export function band(metric: Metric, value: number): Band {
   const [good, poor] = THRESHOLDS[metric];
   return value <= good ? 'good' : value <= poor ? 'ni' : 'poor';
+}
+
+/** A value as a coloured chip of its band, the band named in its title ('–' without one). */
+export function chip(metric: Metric, value: number): HTMLElement {
+  if (!Number.isFinite(value)) return el('span', {}, '–');
+  const b = band(metric, value);
+  return el('span', { class: `chip ${b}`, title: LABELS[b] }, format(metric, value));
 }
 
 /** '2,480 ms' or '0.12' (CLS is unitless). */

@@ -1,5 +1,8 @@
 // Small DOM helpers: every value reaches the page as text, never as HTML.
 
+/** The element with this id. */
+export const $ = <T extends HTMLElement>(id: string): T => document.getElementById(id) as T;
+
 export function el<K extends keyof HTMLElementTagNameMap>(
   tag: K, attrs: Record<string, string> = {}, ...children: (Node | string)[]
 ): HTMLElementTagNameMap[K] {

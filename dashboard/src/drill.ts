@@ -5,8 +5,8 @@
 // pv) beside the filters, so a link opens the same view.
 
 import { num, query, str, type Row } from './api';
-import { band, format, LABELS, type Metric } from './bands';
-import { el, fillRows } from './dom';
+import { chip, type Metric } from './bands';
+import { $, el, fillRows } from './dom';
 import { countryName } from './map';
 
 export interface Place {
@@ -30,32 +30,24 @@ export function readPlace(): Place {
     pv: q.get('pv') ?? '' };
 }
 
-/** The place into the URL, the filters' parameters kept. */
-export function writePlace(p: Place): void {
+/** The page's query string with place `p`, the filters' parameters kept. */
+function queryAt(p: Place): string {
   const q = new URLSearchParams(location.search);
   for (const key of KEYS) {
     if (p[key]) q.set(key, p[key]);
     else q.delete(key);
   }
-  history.replaceState(null, '', `?${q}`);
+  return `?${q}`;
 }
 
-const $ = (id: string): HTMLElement => document.getElementById(id) as HTMLElement;
-
-function chip(metric: Metric, value: number): HTMLElement {
-  if (!Number.isFinite(value)) return el('span', {}, '–');
-  const b = band(metric, value);
-  return el('span', { class: `chip ${b}`, title: LABELS[b] }, format(metric, value));
+/** The place into the URL, the filters' parameters kept. */
+export function writePlace(p: Place): void {
+  history.replaceState(null, '', queryAt(p));
 }
 
 /** A link that moves the drill-down (a real link: it can be opened in a new tab). */
 export function go(to: Place, label: string, onMove: (p: Place) => void): HTMLAnchorElement {
-  const q = new URLSearchParams(location.search);
-  for (const key of KEYS) {
-    if (to[key]) q.set(key, to[key]);
-    else q.delete(key);
-  }
-  const link = el('a', { href: `?${q}` }, label);
+  const link = el('a', { href: queryAt(to) }, label);
   link.addEventListener('click', (e) => {
     if (e.ctrlKey || e.metaKey || e.shiftKey) return;
     e.preventDefault();

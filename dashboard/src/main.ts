@@ -1,12 +1,12 @@
 // The dashboard: filters in the URL, one refresh that reads every panel from the query
 // API, and auto-refresh. Panels fail independently: one refused query leaves the others.
 
-import { alerts, num, query, str, type Row } from './api';
-import { band, COLORS, format, LABELS, METRICS, type Metric } from './bands';
+import { alerts, num, query, str, type AlertsReply, type Row } from './api';
+import { chip, COLORS, LABELS, METRICS, type Metric } from './bands';
 import { type Mark, VitalChart } from './charts';
 import { conversionBySpeed } from './conversion';
 import { drill, go, readPlace, writePlace, type Place } from './drill';
-import { el, fillTable, pct } from './dom';
+import { $, el, fillTable, pct } from './dom';
 import { countryName, WorldMap, type CountryValue } from './map';
 import { money } from './money';
 import { bucketFor, pointsOf, windowSeconds } from './series';
@@ -40,13 +40,6 @@ function writeFilters(f: Filters): void {
   history.replaceState(null, '', `?${q}`);
 }
 
-const $ = <T extends HTMLElement>(id: string): T => document.getElementById(id) as T;
-
-function chip(metric: Metric, value: number): HTMLElement {
-  if (!Number.isFinite(value)) return el('span', {}, '–');
-  const b = band(metric, value);
-  return el('span', { class: `chip ${b}`, title: LABELS[b] }, format(metric, value));
-}
 
 /** Map + slow-regions table. */
 async function geography(f: Filters, map: WorldMap, move: (p: Place) => void): Promise<void> {
@@ -144,13 +137,14 @@ function marksOf(recent: Row[]): Mark[] {
 /** The four p75 charts over the whole window: the site-wide line (one vitals-timeseries
  * request, bucketed on the server), the drill-down's place beside it when one is chosen,
  * and the alerts' firing / resolved moments. */
-async function trends(f: Filters, charts: Map<Metric, VitalChart>, place: Place): Promise<void> {
+async function trends(f: Filters, charts: Map<Metric, VitalChart>, place: Place,
+  overview: Promise<AlertsReply>): Promise<void> {
   const bucket = bucketFor(f.window);
   const base = { site: f.site, window: f.window, bucket: bucket.label, device: f.device };
   const [rows, placeRows, history] = await Promise.all([
     query('vitals-timeseries', base),
     place.country ? query('vitals-timeseries', { ...base, country: place.country, region: place.region }) : null,
-    alerts().catch(() => ({ active: [], recent: [] })),
+    overview.catch(() => ({ active: [], recent: [] })),
   ]);
   const to = Date.now() / 1000;
   const from = to - windowSeconds(f.window);
@@ -215,8 +209,8 @@ async function errors(f: Filters): Promise<void> {
     el('td', {}, str(r, 'last_seen')))), 'no JS errors in this window');
 }
 
-async function activeAlerts(): Promise<void> {
-  const { active } = await alerts();
+async function activeAlerts(overview: Promise<AlertsReply>): Promise<void> {
+  const { active } = await overview;
   fillTable('active-alerts', active.map((r) => el('tr', {},
     el('td', {}, str(r, 'rule')), el('td', {}, str(r, 'group_key') || 'all traffic'),
     el('td', { class: `state-${str(r, 'state')}` }, str(r, 'state')),
@@ -280,7 +274,7 @@ function start(): void {
     place = p;
     writePlace(p);
     void showDrill().catch((e: unknown) => { $('status').textContent = `drill-down failed: ${String(e)}`; });
-    void trends(f, charts, place).catch(() => undefined); // the place's line beside the site's
+    void trends(f, charts, place, alerts()).catch(() => undefined); // the place's line beside the site's
     $('drill').scrollIntoView({ behavior: 'smooth', block: 'start' });
   };
   const map = new WorldMap($('map'), (country) => move({ country, region: '', page: '', pv: '' }));
@@ -293,8 +287,10 @@ function start(): void {
     if (running) return;
     running = true;
     const status = $('status');
-    const results = await Promise.allSettled([geoipState(), sitesSeen(f), geography(f, map, move), showDrill(), revenue(f), conversionBySpeed(f), trends(f, charts, place), shares(f),
-      logins(f), errors(f), activeAlerts()]);
+    const overview = alerts(); // one request serves the charts' marks and the alerts panel
+    const results = await Promise.allSettled([geoipState(), sitesSeen(f), geography(f, map, move), showDrill(),
+      revenue(f), conversionBySpeed(f), trends(f, charts, place, overview), shares(f), logins(f), errors(f),
+      activeAlerts(overview)]);
     const failed = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
     status.className = failed.length ? 'error' : '';
     status.textContent = failed.length ? `some panels failed: ${String(failed[0].reason?.message ?? failed[0].reason)}`
