@@ -32,6 +32,7 @@ COPY pyproject.toml README.md ./
 COPY collector/ collector/
 COPY pipeline/ pipeline/
 COPY queries/ queries/
+COPY rollups/ rollups/
 COPY alerts/ alerts/
 COPY cli/ cli/
 COPY grafana/ grafana/

@@ -49,7 +49,7 @@ system-deps:
 	fi
 
 lint: install
-	$(BIN)/ruff check collector pipeline queries cli alerts grafana demo tests bench
+	$(BIN)/ruff check collector pipeline queries rollups cli alerts grafana demo tests bench
 
 typecheck: install
 	$(BIN)/mypy

@@ -26,10 +26,11 @@ sys.path.insert(0, str(ROOT))
 
 from grafana import sql as grafana_sql  # noqa: E402
 from pipeline.chdb_store import ChdbStore  # noqa: E402
-from pipeline.rollup import ROLLUPS, Roller  # noqa: E402
 from pipeline.schema import migrate  # noqa: E402
 from queries.catalog import get_query, parse_window  # noqa: E402
 from queries.spec import forget_settled  # noqa: E402
+from rollups.scheduler import Roller  # noqa: E402
+from rollups.tables import ROLLUPS  # noqa: E402
 
 COUNTRIES = "['US','DE','IN','BR','GB','FR','JP','NL','SE','MX','ES','IT','CA','AU','PL','TR','ID','NG','ZA','AR','KR','VN','PH','EG','TH','CO','CL','PE','RO','CZ','PT','GR','HU','AT','CH','BE','DK','FI','NO','IE']"  # noqa: E501
 

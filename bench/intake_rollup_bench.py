@@ -28,8 +28,9 @@ sys.path.insert(0, str(ROOT))
 from bench.analytics_bench import load  # noqa: E402
 from bench.intake_bench import lua_script, run_wrk, start, stop, wait_up  # noqa: E402
 from pipeline.chdb_store import ChdbStore  # noqa: E402
-from pipeline.rollup import ROLLUPS, Roller  # noqa: E402
 from pipeline.schema import migrate  # noqa: E402
+from rollups.scheduler import Roller  # noqa: E402
+from rollups.tables import ROLLUPS  # noqa: E402
 from tests.geo_fixtures import build_city_db  # noqa: E402
 
 CONNECTIONS = 32

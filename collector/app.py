@@ -37,12 +37,12 @@ from collector.sites import SiteRegistry
 from collector.snippet import render_snippet
 from collector.stages import build_stages
 from pipeline.consumer import PipelineConsumer
-from pipeline.rollup import start_rollups
 from pipeline.schema import migrate
 from pipeline.sinks import Sink, open_sink
 from pipeline.store import Store, StoreError, open_store
 from queries.catalog import ParamError, get_query, unknown_site, unknown_site_text
 from queries.spec import parse_site
+from rollups.scheduler import start_rollups
 
 log = logging.getLogger(__name__)
 

@@ -8,7 +8,7 @@ from alerts.delivery import DeliveryHooks
 from alerts.runner import EvalHooks
 from pipeline.consumer import ConsumeHooks
 from pipeline.kafka import ProduceHooks
-from pipeline.rollup import RollupHooks
+from rollups.scheduler import RollupHooks
 
 _FAST_BUCKETS = (0.00001, 0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.01, 0.05)
 
@@ -89,7 +89,7 @@ class Metrics(ConsumeHooks, ProduceHooks, EvalHooks, DeliveryHooks, RollupHooks)
             "rum_dlq_messages_total", "Messages or rows sent to the dead-letter topic, by reason",
             ["reason"], registry=r,
         )
-        # rollups (pipeline/rollup.py)
+        # rollups (rollups/scheduler.py)
         self.rollup_seconds = Histogram(
             "rum_rollup_seconds", "Time of one rollup cycle", registry=r,
             buckets=(0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60),

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from pipeline.rollup import coverage
 from pipeline.store import Store
 from queries.analytics import analytics_specs
 from queries.experience import experience_specs
@@ -14,6 +13,7 @@ from queries.revenue import revenue_specs
 from queries.spec import COMMON, WHY, ParamError, Plan, QuerySpec, min_count, parse_window
 from queries.timeseries import timeseries_specs
 from queries.why import attach_regions_why
+from rollups.coverage import coverage
 
 __all__ = ["CATALOG", "ParamError", "QuerySpec", "get_query", "parse_window", "unknown_site"]
 

@@ -10,11 +10,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from pipeline.rollup import SESSION_LCP_CAP, SESSIONS, SNAP_WINDOW_MS, coverage
 from pipeline.store import Store
 from queries.analytics import ALPHA, SESSION_DIMENSIONS, THRESHOLDS, named, parse_session_dimensions
 from queries.spec import COMMON, Param, Plan, QuerySpec, Rows, float_param, min_count
 from queries.stats import Z95, two_proportion_z, weighted_slope, what_if_gain, wilson_interval
+from rollups.coverage import coverage
+from rollups.tables import SESSION_LCP_CAP, SESSIONS, SNAP_WINDOW_MS
 
 BUCKETS = 7  # LCP 0-1 s, 1-2 s, ..., 5-6 s, 6 s+ (a session's LCP: p75 of its page views)
 BUCKET_LABELS = tuple(f"{b}-{b + 1} s" for b in range(BUCKETS - 1)) + (f"{BUCKETS - 1} s+",)

@@ -15,8 +15,10 @@
 --   cap Float64: LCP values past it (ms) are outliers, left out,
 --   first_ms, rolled_until_ms Int64, rolls Array(UInt64): the part of the window the
 --     session rollup answers, [first_ms, rolled_until_ms), and the roll to read for each
---     of its hours (pipeline/rollup.py `coverage` with SESSIONS; first_ms =
+--     of its hours (rollups/coverage.py `coverage` with SESSIONS; first_ms =
 --     rolled_until_ms and [] = none; only for d1, d2 among '', country, region).
+--   grid_ratio Float64, grid_last UInt16: the histogram grid (rollups/grid.py PARAMS, which
+--     `coverage` adds).
 --
 -- Output, one row per segment and bucket: g1, g2, bucket (0-6: LCP from bucket * 1000 ms),
 --   sessions (sessions with an LCP), converted (sessions with a conversion), orders
@@ -34,8 +36,8 @@
 -- edges (only its events inside count), and counts, whole, in the segment of its earliest
 -- event in the window (ties broken by event id).
 --
--- Page views' p75 and share past the threshold come from histograms of 600 buckets, 2%
--- wide (as slow-regions; unweighted): p75 within 1% of quantileExact, the threshold's
+-- Page views' p75 and share past the threshold come from histograms on the grid of
+-- rollups/grid.py (as slow-regions; unweighted): p75 within 1% of quantileExact, the threshold's
 -- own bucket split in proportion to where the threshold falls in it.
 -- Whole hours come from the rollup rum.sessions_hourly where it has rolled them
 -- (migration 0090): per hour, signed sums that hold each session once as a window
@@ -150,14 +152,16 @@ WITH
     ),
     views AS (
         -- each segment's page views by LCP: rolled histograms, and the raw rest bucketed
-        -- as pipeline/rollup.py does
+        -- as rollups/sql/sessions_roll.sql does
         SELECT g1, g2, sumForEach(counts) AS h, arrayCumSum(h) AS cum, cum[-1] AS pageviews,
                toUInt64(floor(0.75 * pageviews)) + 1 AS rank,
                arrayFirstIndex(c -> c >= rank, cum) AS at,
                -- the threshold's bucket (1-based index into h) and the share of it past
                -- the threshold
-               toUInt32(least(599, 1 + floor(log({threshold:Float64}) / log(1.02)))) + 1 AS tb,
-               (pow(1.02, tb - 1) - {threshold:Float64}) / (pow(1.02, tb - 1) - pow(1.02, tb - 2))
+               toUInt32(least({grid_last:UInt16}, 1 + floor(log({threshold:Float64}) / log({grid_ratio:Float64}))))
+                   + 1 AS tb,
+               (pow({grid_ratio:Float64}, tb - 1) - {threshold:Float64})
+                   / (pow({grid_ratio:Float64}, tb - 1) - pow({grid_ratio:Float64}, tb - 2))
                    AS share
         FROM (
             SELECT g1, g2, counts FROM rolled WHERE part = 'views'
@@ -165,12 +169,13 @@ WITH
             SELECT g1, g2,
                    arrayConcat(arrayWithConstant(filled.1[1], toUInt32(0)),
                                arrayMap(x -> toUInt32(x), filled.2),
-                               arrayWithConstant(599 - filled.1[-1], toUInt32(0))) AS counts
+                               arrayWithConstant({grid_last:UInt16} - filled.1[-1], toUInt32(0))) AS counts
             FROM (
                 SELECT g1, g2, mapPopulateSeries(groupArray(bucket), groupArray(c)) AS filled
                 FROM (
                     SELECT g1, g2,
-                           least(599, if(lcp < 1, 0, toUInt16(1 + floor(log(lcp) / log(1.02)))))
+                           least({grid_last:UInt16},
+                                 if(lcp < 1, 0, toUInt16(1 + floor(log(lcp) / log({grid_ratio:Float64})))))
                                AS bucket,
                            count() AS c
                     FROM rest
@@ -191,7 +196,8 @@ SELECT
     -- p75 as quantileExact picks it (the element of rank floor(0.75 x n) + 1), found in
     -- its bucket (h[i] is bucket i - 1) and placed inside it by its rank there
     round(if(views.at = 1, (views.rank - views.cum[1] + views.h[1] - 0.5) / views.h[1],
-             pow(1.02, views.at - 2 + (views.rank - views.cum[views.at] + views.h[views.at] - 0.5)
+             pow({grid_ratio:Float64}, views.at - 2
+                       + (views.rank - views.cum[views.at] + views.h[views.at] - 0.5)
                        / views.h[views.at])), 1) AS p75_lcp,
     views.pageviews AS pageviews,
     round(arraySum(arraySlice(views.h, views.tb + 1)) + views.h[views.tb] * views.share)

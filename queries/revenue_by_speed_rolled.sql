@@ -22,7 +22,7 @@ SELECT
     -- p75 as quantileExact picks it (the element of rank floor(0.75 x n) + 1), found in its
     -- bucket (h[i] is bucket i - 1) and placed inside it by its rank there
     round(if(at = 1, (rank - cum[1] + h[1] - 0.5) / h[1],
-             pow(1.02, at - 2 + (rank - cum[at] + h[at] - 0.5) / h[at])), 1) AS p75_lcp,
+             pow({grid_ratio:Float64}, at - 2 + (rank - cum[at] + h[at] - 0.5) / h[at])), 1) AS p75_lcp,
     pageviews,
     round(arraySum(arraySlice(h, tb + 1)) + h[tb] * share) AS above_threshold,
     ({until_ms:Int64} - {from_ms:Int64}) / 1000 AS span_s
@@ -34,8 +34,9 @@ FROM (
            toUInt64(floor(0.75 * pageviews)) + 1 AS rank,
            arrayFirstIndex(c -> c >= rank, cum) AS at,
            -- the threshold's bucket (1-based index into h) and the share of it past it
-           toUInt32(least(599, 1 + floor(log({threshold:Float64}) / log(1.02)))) + 1 AS tb,
-           (pow(1.02, tb - 1) - {threshold:Float64}) / (pow(1.02, tb - 1) - pow(1.02, tb - 2))
+           toUInt32(least({grid_last:UInt16}, 1 + floor(log({threshold:Float64}) / log({grid_ratio:Float64})))) + 1 AS tb,
+           (pow({grid_ratio:Float64}, tb - 1) - {threshold:Float64})
+               / (pow({grid_ratio:Float64}, tb - 1) - pow({grid_ratio:Float64}, tb - 2))
                AS share
     FROM (
         SELECT multiIf({d1:String} = 'country', country, {d1:String} = 'region', region, '') AS g1,

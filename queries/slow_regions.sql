@@ -15,8 +15,10 @@
 --   min_samples  UInt32   a segment needs this many page views with an LCP
 --   first_ms, rolled_until_ms Int64, rolls Array(UInt64): the part of the window the
 --                         hourly rollup answers, [first_ms, rolled_until_ms), and the roll
---                         to read for each of its hours (pipeline/rollup.py `coverage`
+--                         to read for each of its hours (rollups/coverage.py `coverage`
 --                         picks them; first_ms = rolled_until_ms and [] = none)
+--   grid_ratio   Float64, grid_last UInt16: the histogram grid (rollups/grid.py PARAMS,
+--                         which `coverage` adds)
 --
 -- Output, one row per segment, slowest LCP p75 first:
 --   level ('country' | 'region'), country (ISO 3166-1 alpha-2, '' = unknown),
@@ -27,11 +29,11 @@
 --   'good' with confidence), flagged (Bool: slow_metrics is not empty)
 --
 -- Bots are excluded; each event counts once (rum.events FINAL). Percentiles come from
--- histograms of 600 buckets, 2% wide (bucket 0 = [0, 1) ms, bucket b = [1.02^(b-1), 1.02^b)
--- ms, the last one open-ended): the bucket holding the element quantileExact would pick,
+-- histograms on the grid of rollups/grid.py (600 buckets, 2% wide: bucket 0 = [0, 1) ms,
+-- bucket b = [ratio^(b-1), ratio^b) ms, the last one open-ended): the bucket holding the element quantileExact would pick,
 -- and a place inside it by that element's rank among the bucket's values, so within 1% of
 -- quantileExact.
--- Whole hours come from the hourly rollup rum.vitals_hourly (pipeline/rollup.py) where it
+-- Whole hours come from the hourly rollup rum.vitals_hourly (rollups/) where it
 -- has rolled them; the rest of the window (the hour being filled since its last roll, a
 -- short window's edges, hours not rolled yet) is bucketed from raw events the same way,
 -- so the answer is the same with or without the rollup. `rum report slow-regions` and the
@@ -50,17 +52,18 @@ WITH
           AND roll = {rolls:Array(UInt64)}[
               intDiv(toInt64(toUnixTimestamp(hour)) * 1000 - {first_ms:Int64}, 3600000) + 1]
         UNION ALL
-        -- the rest of the window from raw page views, bucketed as pipeline/rollup.py does
+        -- the rest of the window from raw page views, bucketed as rollups/sql/vitals_roll.sql does
         SELECT country, region, metric,
                arrayConcat(arrayWithConstant(filled.1[1], toUInt32(0)),
                            arrayMap(x -> toUInt32(x), filled.2),
-                           arrayWithConstant(599 - filled.1[-1], toUInt32(0))) AS counts
+                           arrayWithConstant({grid_last:UInt16} - filled.1[-1], toUInt32(0))) AS counts
         FROM (
             SELECT country, region, metric,
                    mapPopulateSeries(groupArray(bucket), groupArray(c)) AS filled
             FROM (
                 SELECT country, region, m.1 AS metric,
-                       least(599, if(m.2 < 1, 0, toUInt16(1 + floor(log(m.2) / log(1.02))))) AS bucket,
+                       least({grid_last:UInt16}, if(m.2 < 1, 0, toUInt16(1 + floor(log(m.2) / log({grid_ratio:Float64})))))
+                           AS bucket,
                        count() AS c
                 FROM rum.events FINAL
                 ARRAY JOIN [('lcp', lcp), ('inp', inp), ('ttfb', ttfb)] AS m
@@ -93,13 +96,13 @@ WITH
                arrayMap(q -> toUInt64(floor(q * count)) + 1, [0.75, 0.95]) AS ranks,
                arrayMap(r -> arrayFirstIndex(c -> c >= r, cum), ranks) AS at,
                arrayMap((r, i) -> round(if(i = 1, (r - cum[i] + h[i] - 0.5) / h[i],
-                            pow(1.02, i - 2 + (r - cum[i] + h[i] - 0.5) / h[i])), 1),
+                            pow({grid_ratio:Float64}, i - 2 + (r - cum[i] + h[i] - 0.5) / h[i])), 1),
                         ranks, at) AS q,
                -- the p75's 95% lower bound: the lower edge of the bucket of its rank (0
                -- when the level is not above 0: too few samples)
                0.75 - 1.959963984540054 * sqrt(0.75 * 0.25 / greatest(count, 1)) AS low_level,
                arrayFirstIndex(c -> c >= toUInt64(floor(low_level * count)) + 1, cum) AS low_at,
-               if(low_level <= 0 OR low_at <= 1, 0, pow(1.02, low_at - 2)) AS p75_low
+               if(low_level <= 0 OR low_at <= 1, 0, pow({grid_ratio:Float64}, low_at - 2)) AS p75_low
         FROM per_metric
     )
 SELECT

@@ -58,7 +58,7 @@ def write_path() -> list[Panel]:
                 (f"histogram_quantile(0.95, sum by (le, stage) (rate(rum_stage_seconds_bucket{RATE})))",
                  "{{stage}}")),
         _series("Rollups", "Hours rolled into the vitals rollup per second, failed cycles "
-                "(retried next cycle) and the p95 time of a cycle (pipeline/rollup.py).", "short",
+                "(retried next cycle) and the p95 time of a cycle (rollups/scheduler.py).", "short",
                 (f"sum(rate(rum_rollup_hours_total{RATE}))", "hours rolled/s"),
                 (f"sum(rate(rum_rollup_errors_total{RATE}))", "failed cycles/s"),
                 (f"histogram_quantile(0.95, sum by (le) (rate(rum_rollup_seconds_bucket{RATE})))",

@@ -13,9 +13,11 @@ import httpx
 import pytest
 
 from collector.settings import Settings
-from pipeline.rollup import GRACE_MS, HOUR_MS, SESSION_REFRESH_MS, SESSIONS, VITALS, Roller, Rollup, coverage
 from pipeline.store import Store, StoreError
 from queries.catalog import get_query
+from rollups.coverage import coverage
+from rollups.scheduler import Roller
+from rollups.tables import GRACE_MS, HOUR_MS, SESSION_REFRESH_MS, SESSIONS, VITALS, Rollup
 from tests.conftest import scrape, start_server, stop_server
 from tests.pipeline.stores import FaultInjectedStore
 
@@ -150,7 +152,7 @@ def test_long_windows_start_at_the_top_of_the_hour(chdb_store: Store) -> None:
 async def test_cycles_survive_a_store_outage_or_a_crash(chdb_store: Store, error: Exception) -> None:
     import asyncio
 
-    from pipeline.rollup import RollupHooks
+    from rollups.scheduler import RollupHooks
 
     class Hooks(RollupHooks):
         def __init__(self) -> None:

@@ -10,20 +10,14 @@ from typing import Any
 
 import pytest
 
-from pipeline.rollup import (
-    HOUR_MS,
-    SESSION_LCP_CAP,
-    SESSION_REFRESH_MS,
-    SESSIONS,
-    Roller,
-    coverage,
-    stale_hours,
-)
 from pipeline.store import Store
 from queries.analytics import THRESHOLDS
 from queries.catalog import get_query
 from queries.revenue import SESSION_MAX_LAG_MS, _plan
 from queries.spec import load_sql
+from rollups.coverage import coverage, stale_hours
+from rollups.scheduler import Roller
+from rollups.tables import HOUR_MS, SESSION_LCP_CAP, SESSION_REFRESH_MS, SESSIONS
 from tests.pipeline.stores import FaultInjectedStore
 
 COUNTRIES = {"IN": ("MH", "KA"), "NL": ("NH",), "BR": ("SP", "RJ")}
@@ -207,7 +201,8 @@ def test_hours_rolled_out_of_order_are_stale_until_rolled_again(chdb_store: Stor
     chdb_store.insert("rum.events", sessions(now, 800, seed=3))
     hour = int(now * 1000) // HOUR_MS * HOUR_MS
     for roll, h in enumerate(range(hour - 6 * HOUR_MS, hour, HOUR_MS)[::-1], 1):  # newest first
-        chdb_store.command(SESSIONS.roll, {"from_ms": h, "until_ms": h + HOUR_MS, "roll": roll})
+        chdb_store.command(SESSIONS.roll, {**SESSIONS.binds, "from_ms": h, "until_ms": h + HOUR_MS,
+                                            "roll": roll})
     marks = chdb_store.query(SESSIONS.marks, {"from_ms": 0, "until_ms": hour})
     stale = stale_hours(marks)
     assert stale and min(stale) > hour - 6 * HOUR_MS, "each hour but the first read too early"
@@ -229,7 +224,7 @@ def test_a_backfill_of_sessions_spanning_every_hour_ends(chdb_store: Store,
     backfill rolls the hours not rolled yet first, so it ends in about two passes over the
     hours (newest first, re-rolling the stale hours each time, took 25 cycles here: a pass
     per batch of older hours)."""
-    monkeypatch.setattr("pipeline.rollup.MAX_HOURS_PER_CYCLE", 4)
+    monkeypatch.setattr("rollups.scheduler.MAX_HOURS_PER_CYCLE", 4)
     now = time.time()
     hours = 30
     chdb_store.insert("rum.events", [

@@ -1,0 +1,73 @@
+"""The read side: what of a window a rollup answers, for queries/ to plan with.
+
+Readers (queries/slow_regions.sql, queries/revenue_by_speed*.sql) take each hour's newest
+marker and only that roll's rows, and raw events for whatever the rolls do not cover, so
+an answer is the same with or without rollups, except that rows stored later than the
+grace count from the next cycle.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pipeline.store import Store
+from rollups import grid
+from rollups.tables import DAY_MS, HOUR_MS, SNAP_WINDOW_MS, VITALS, Rollup
+
+
+def stale_hours(marks: list[dict[str, Any]]) -> set[int]:
+    """Hours (epoch ms) of a linked rollup whose newest roll no longer agrees with the
+    hours before them: an earlier hour it read sessions from has changed since (its
+    content differs from what the roll saw), or an earlier hour shares a session with it
+    that its roll did not see (rolled later, or newly sharing). Later hours do not matter:
+    a roll adds up its sessions as of its own hour. Such an hour is rolled again, and
+    readers take no rolled hour from it on."""
+    content = {int(m["hour_ms"]): int(m["content"]) for m in marks}
+    roll = {int(m["hour_ms"]): int(m["newest"]) for m in marks}
+    seen = {int(m["hour_ms"]): {int(h): int(c) for h, c in zip(m["deps"], m["dep_content"],
+                                                               strict=True)}
+            for m in marks}
+    stale = set()
+    for hour, deps in seen.items():
+        if any(dep < hour and content.get(dep, 0) != c for dep, c in deps.items()):
+            stale.add(hour)
+        # a later hour rolled before this one that shares a session with it must have seen it
+        stale.update(dep for dep in deps if dep > hour and roll.get(dep, 0) < roll[hour]
+                     and hour not in seen.get(dep, {}))
+    return stale
+
+
+def coverage(store: Store, since_ms: int, until_ms: int,
+             rollup: Rollup | None = VITALS) -> dict[str, Any]:
+    """What of the window [since, until) the rollup answers, as the SQL parameters its
+    readers take: from_ms (the window's start; a window of `SNAP_WINDOW_MS` or more starts
+    at the top of its first hour), first_ms (the first whole hour), rolled_until_ms (the
+    rollup answers [first_ms, rolled_until_ms)), rolls (the roll to read, per hour), and
+    the histogram grid (`grid.PARAMS`), which readers bucket the raw rest with.
+
+    The hours used are the run of consecutive rolled hours from first_ms, each rolled in
+    full but the last, none reaching past the window's end. Rows stored more than the
+    grace after their time (after an outage of the store or of Kafka) count from the
+    next cycle, when the scheduler sees the hour's raw count change and rolls it again.
+    `rollup` None: none of it (a question the rollup cannot answer), the window snapped alike.
+    """
+    from_ms = since_ms // HOUR_MS * HOUR_MS if until_ms - since_ms >= SNAP_WINDOW_MS else since_ms
+    first_ms = -(-from_ms // HOUR_MS) * HOUR_MS
+    run: list[tuple[int, int, int]] = []  # (hour, roll, covered)
+    # a linked rollup's hours depend only on hours of their own UTC day (a session ends at
+    # midnight), so the marks from that day's start are all `stale_hours` needs
+    since = first_ms // DAY_MS * DAY_MS if rollup and rollup.linked else first_ms
+    marks = store.query(rollup.marks, {"from_ms": since, "until_ms": until_ms}) if rollup else []
+    stale = stale_hours(marks) if rollup and rollup.linked else set()
+    for mark in marks:
+        hour, covered = int(mark["hour_ms"]), int(mark["covered"])
+        if hour < first_ms:
+            continue  # read for stale_hours only
+        if hour != first_ms + len(run) * HOUR_MS or covered > until_ms or hour in stale:
+            break  # a gap (not rolled yet), a roll reaching past the window, or stale
+        run.append((hour, int(mark["newest"]), covered))
+        if covered < hour + HOUR_MS:
+            break  # the hour being filled: rolled up to its last roll
+    return {"from_ms": from_ms, "first_ms": first_ms,
+            "rolled_until_ms": run[-1][2] if run else first_ms,
+            "rolls": [roll for _, roll, _ in run], **grid.PARAMS}

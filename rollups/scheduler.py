@@ -1,0 +1,177 @@
+"""The scheduler: keeps every rollup (rollups.tables.ROLLUPS) in step with rum.events.
+
+Why a background roll and not a materialized view: a view counts every insert, so an
+event the transport delivered twice (docs/architecture.md, "Delivery guarantees")
+would be counted twice forever, and it adds its cost to every insert. The roller reads
+`rum.events FINAL` (one row per event id), off the intake path, every
+RUM_ROLLUP_INTERVAL seconds:
+
+- the hour being filled is rolled again up to `GRACE_MS` before the cycle (rows still on
+  their way, in the batcher or in Kafka, land after that), so a query reads raw rows
+  only for the last cycle and the grace;
+- a closed hour is rolled once it is closed, and again whenever its raw row count
+  differs from the count its last roll saw (late rows, merged-away duplicates); the last
+  `RECHECK_HOURS` are compared every cycle, the whole retention every `FULL_CHECK_EVERY`
+  cycles (and on the first); hours without raw rows are marked in one statement;
+- at most `MAX_HOURS_PER_CYCLE` hours are rolled per cycle, the newest that need it, so
+  a backfill of a long history never holds up the current hour for long; they are
+  rolled oldest first, since a session roll reads the hours before it;
+- a linked rollup's hour is also rolled again when it is stale (`stale_hours`): an
+  earlier hour it shares sessions with changed after it was rolled; its hour being filled
+  is rolled again at most every `refresh_ms`; when more hours are stale than half a
+  cycle's budget (sessions spanning many hours, met by a backfill), the hours not rolled
+  yet go first;
+- a cycle that only rolled the hour being filled again and took `COSTLY_MS` or more
+  makes the next ones wait, so that such cycles take at most `MAX_SHARE` of the time (one
+  that took 2 s: nothing for 40 s): they share the process, and chDB runs one statement
+  at a time, with the intake. A cycle that rolled closed hours or marked them empty (a
+  backfill, late rows) is not followed by a rest.
+
+Each roll of an hour is one INSERT (rollups/sql/<name>_roll.sql): its rows under a new
+roll id and a marker row with the raw rows it covered and `rolled_until`, the end of the
+time it covers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import time
+from dataclasses import dataclass, field
+
+from collector.settings import Settings
+from pipeline.store import Store, StoreError
+from rollups.coverage import stale_hours
+from rollups.tables import GRACE_MS, HOUR_MS, ROLLUPS, Rollup
+
+log = logging.getLogger(__name__)
+
+RECHECK_HOURS = 48
+FULL_CHECK_EVERY = 120
+MAX_HOURS_PER_CYCLE = 24
+MAX_SHARE = 0.05  # of the time spent in costly cycles
+COSTLY_MS = 500  # a cycle this long is costly (small stores roll every interval)
+
+
+class RollupHooks:
+    """What the roller reports (metrics); the defaults do nothing."""
+
+    def rolled(self, hours: int, seconds: float) -> None:
+        """One cycle rolled `hours` hours in `seconds`."""
+
+    def roll_failed(self, error: str) -> None:
+        """One cycle failed (the store is down or refused); it is tried again next cycle."""
+
+
+@dataclass
+class Roller:
+    """Keeps the rollups in step with rum.events; `cycle()` is one round of work."""
+
+    store: Store
+    retention_days: int = 30
+    hooks: RollupHooks = field(default_factory=RollupHooks)
+    cycles: int = 0
+    max_share: float = MAX_SHARE
+    costly_ms: float = COSTLY_MS
+    rested_ms: float = 0  # no cycle before this (epoch ms): the last one was costly
+
+    def cycle(self, now: float | None = None) -> int:
+        """Roll what needs rolling (see the module doc); return how many hours were marked."""
+        now_ms = int((time.time() if now is None else now) * 1000)
+        if now_ms < self.rested_ms:
+            return 0
+        full = self.cycles % FULL_CHECK_EVERY == 0
+        self.cycles += 1
+        started = time.perf_counter()
+        done = [self._cycle(rollup, now_ms, full) for rollup in ROLLUPS]
+        took_ms = (time.perf_counter() - started) * 1000
+        if took_ms >= self.costly_ms and not any(backlog for _, backlog in done):
+            self.rested_ms = now_ms + took_ms / self.max_share
+        return sum(hours for hours, _ in done)
+
+    def _cycle(self, rollup: Rollup, now_ms: int, full: bool) -> tuple[int, bool]:
+        """Marked hours, and whether closed hours were rolled or marked empty (a backlog)."""
+        cut = now_ms - GRACE_MS  # rows stamped before this are (normally) stored by now
+        current = cut // HOUR_MS * HOUR_MS
+        start = current - (self.retention_days * 24 if full else RECHECK_HOURS) * HOUR_MS
+        span = {"from_ms": start, "until_ms": now_ms}
+        counts = {int(r["hour_ms"]): int(r["n"]) for r in self.store.query(rollup.counts, span)}
+        found = self.store.query(rollup.marks, {**span, "from_ms": 0} if rollup.linked else span)
+        marks = {int(r["hour_ms"]): r for r in found}
+        stale = stale_hours(found) if rollup.linked else set()
+        todo, empty, deferred = [], [], []
+        for hour in range(current, start - 1, -HOUR_MS):  # newest first
+            rows, mark, end = counts.get(hour, 0), marks.get(hour), min(hour + HOUR_MS, cut)
+            if hour in stale:
+                pass  # rolled before an hour it depends on changed: roll it again
+            elif mark is not None and int(mark["rows"]) == rows and int(mark["covered"]) >= end:
+                continue  # rolled as far as it can be, and no row came since
+            elif mark is not None and hour == current and int(mark["rows"]) == rows:
+                continue  # the hour being filled: nothing new since its last roll
+            elif mark is not None and hour == current and cut - int(mark["covered"]) < rollup.refresh_ms:
+                deferred.append((hour, end))  # rolled lately: again only with earlier hours
+                continue
+            if rows == 0 and end == hour + HOUR_MS:
+                empty.append(hour)
+            else:
+                todo.append((hour, end))
+        if todo:  # it may read the earlier hours rolled now: roll it with them
+            todo[:0] = deferred
+        if len(stale) > MAX_HOURS_PER_CYCLE // 2:
+            # sessions spanning many hours (a tab left open for days): each older hour
+            # rolled makes every newer hour they share stale again, so newest first would
+            # roll the same hours over and over (quadratic in the hours); roll the hours
+            # not rolled yet first, then the stale ones
+            todo.sort(key=lambda he: (he[0] in stale and he[0] != current, -he[0]))
+        if empty:
+            self.store.command(rollup.mark_empty, {"hours": empty, "roll": _roll_id()})
+        # the newest hours first, rolled oldest first: a linked roll reads the hours before it
+        for hour, end in sorted(todo[:MAX_HOURS_PER_CYCLE]):
+            self.store.command(rollup.roll, {**rollup.binds, "from_ms": hour, "until_ms": end,
+                                             "roll": _roll_id()})
+        # closed hours rolled or marked (a backfill, late rows): no rest after such a cycle;
+        # the retention's oldest hour is marked again on every full check (its rows expire)
+        backlog = any(hour != start for hour in empty) or any(hour != current for hour, _ in todo)
+        return min(len(todo), MAX_HOURS_PER_CYCLE) + len(empty), backlog
+
+    async def run(self, interval: float, stop: asyncio.Event) -> None:
+        """Cycle every `interval` seconds until `stop` is set; store errors are retried."""
+        while not stop.is_set():
+            started = time.perf_counter()
+            try:
+                hours = await asyncio.to_thread(self.cycle)
+                self.hooks.rolled(hours, time.perf_counter() - started)
+            except StoreError as exc:
+                log.warning("rollup cycle failed; retrying next cycle", extra={"error": str(exc)})
+                self.hooks.roll_failed(str(exc))
+            except Exception as exc:  # a bug must not stop the rollups for good, silently
+                log.exception("rollup cycle crashed; retrying next cycle")
+                self.hooks.roll_failed(type(exc).__name__)
+            try:
+                await asyncio.wait_for(stop.wait(), interval)
+            except TimeoutError:
+                pass
+
+
+class RollupTask:
+    """A Roller cycling in the background of an app; `close()` stops it between cycles."""
+
+    def __init__(self, roller: Roller, interval: float) -> None:
+        self._stop = asyncio.Event()
+        self._task = asyncio.create_task(roller.run(interval, self._stop), name="rollups")
+
+    async def close(self) -> None:
+        """Let the cycle in hand finish, then stop."""
+        self._stop.set()
+        await self._task
+
+
+def start_rollups(store: Store, settings: Settings, hooks: RollupHooks) -> RollupTask:
+    """Keep the rollups of `store` up to date every RUM_ROLLUP_INTERVAL seconds."""
+    return RollupTask(Roller(store, settings.retention_days, hooks), settings.rollup_interval)
+
+
+def _roll_id() -> int:
+    """Increasing across rolls (milliseconds, then 16 random bits against ties)."""
+    return (int(time.time() * 1000) << 16) | random.getrandbits(16)

@@ -1,0 +1,65 @@
+"""The rollups: each a table (its migration in pipeline/migrations/) and four statements in
+sql/ named after it. Adding a rollup is a migration, four .sql files and a line here; the
+scheduler and the coverage planner treat every rollup alike.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from rollups import grid, load_sql
+
+HOUR_MS = 3_600_000  # the grain: a rollup row covers one UTC hour
+DAY_MS = 24 * HOUR_MS
+# rows stamped this long before a cycle are (normally) stored by then: the hour being filled
+# is rolled up to the cycle minus this grace
+GRACE_MS = 60_000
+# a window this long or longer starts at the top of its first hour (the rollup's grain)
+SNAP_WINDOW_MS = 6 * HOUR_MS
+SESSION_LCP_CAP = 60_000  # ms: LCPs past it are outliers, left out (queries.analytics THRESHOLDS)
+# the hour being filled is rolled again at most this often (its session roll is the costliest
+# part of a steady cycle; revenue-impact's window ends at the last roll, queries.revenue)
+SESSION_REFRESH_MS = 120_000
+
+
+@dataclass(frozen=True)
+class Rollup:
+    """One hourly rollup: its table, its statements (sql/<name>_*.sql) and what they bind.
+
+    - `<name>_roll`: rolls [from_ms, until_ms) under `roll`, with the hour's marker;
+    - `<name>_mark_empty`: marks whole `hours` without raw rows as rolled;
+    - `<name>_counts`: raw rows per hour, the rows a roll depends on;
+    - `<name>_marks`: the newest marker of each hour.
+    """
+
+    name: str
+    table: str
+    binds: Mapping[str, Any] = field(default_factory=dict)  # constants the roll statement takes
+    linked: bool = False  # an hour's roll reads other hours' rows (coverage.stale_hours)
+    refresh_ms: int = 0  # the hour being filled is rolled again once its roll is this old
+
+    @property
+    def roll(self) -> str:
+        return load_sql(f"{self.name}_roll")
+
+    @property
+    def mark_empty(self) -> str:
+        return load_sql(f"{self.name}_mark_empty")
+
+    @property
+    def counts(self) -> str:
+        return load_sql(f"{self.name}_counts")
+
+    @property
+    def marks(self) -> str:
+        return load_sql(f"{self.name}_marks")
+
+
+# per (site, hour, metric, country, region): the dense histogram of LCP, INP, CLS, FCP, TTFB
+VITALS = Rollup("vitals", "vitals_hourly", binds=grid.PARAMS)
+# sessions by the segment they start in, and page views' LCP histograms (migration 0090)
+SESSIONS = Rollup("sessions", "sessions_hourly", binds={**grid.PARAMS, "lcp_cap": SESSION_LCP_CAP},
+                  linked=True, refresh_ms=SESSION_REFRESH_MS)
+ROLLUPS = (VITALS, SESSIONS)
