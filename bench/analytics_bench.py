@@ -29,6 +29,7 @@ from pipeline.chdb_store import ChdbStore  # noqa: E402
 from pipeline.schema import migrate  # noqa: E402
 from queries.catalog import get_query, parse_window  # noqa: E402
 from queries.spec import forget_settled  # noqa: E402
+from rollups import segments  # noqa: E402
 from rollups.scheduler import Roller  # noqa: E402
 from rollups.tables import ROLLUPS  # noqa: E402
 
@@ -69,7 +70,10 @@ def load(n: int, days: int) -> str:
 
 
 QUESTIONS = [("slow-regions", {}), ("slow-regions (raw SQL, as Grafana reads it)", {}),
-             ("slow-segments", {"by": "country"}),
+             *[(f"slow-segments --by {d}", {"by": d}) for d in segments.DIMENSIONS],
+             ("slow-segments --by country,device_class", {"by": "country,device_class"}),
+             ("slow-segments --by device_class --metric inp", {"by": "device_class", "metric": "inp"}),
+             ("slow-segments --by city (not in the rollup: raw)", {"by": "city"}),
              ("failing-logins", {"by": "country"}), ("revenue-impact", {"by": "country"}),
              ("revenue-impact (asked again: the settled answer kept)", {"by": "country"}),
              ("revenue-impact (device_class: not in the rollup)", {"by": "device_class"}),
@@ -132,18 +136,22 @@ def main() -> None:
             roller.cycle()
             steady = time.perf_counter() - started
             rollup_rows = store.query("SELECT count() AS n FROM rum.vitals_hourly")[0]["n"]
+            segment_rows = store.query("SELECT count() AS n, sum(length(buckets)) AS b "
+                                       "FROM rum.segments_hourly")[0]
             session_rows = store.query("SELECT part, count() AS n FROM rum.sessions_hourly "
                                        "GROUP BY part ORDER BY part")
             print(f"\nroller: first cycles (every hour of the retention, {hours} marked in the "
                   f"first) {first:.1f} s; a steady cycle (~10 s of new traffic, current hour "
                   f"rolled again) {steady:.2f} s; vitals rollup rows {rollup_rows:,}; session "
                   f"rollup rows " + ", ".join(f"{r['part']} {r['n']:,}" for r in session_rows)
-                  + f" (raw {args.events:,})")
+                  + f"; segments rollup rows {segment_rows['n']:,} ({segment_rows['b']:,} "
+                  f"histogram entries) (raw {args.events:,})")
         if state == "rollup, parts merged":
             started = time.perf_counter()
             store.command("OPTIMIZE TABLE rum.events FINAL")
             store.command("OPTIMIZE TABLE rum.vitals_hourly FINAL")
             store.command("OPTIMIZE TABLE rum.sessions_hourly FINAL")
+            store.command("OPTIMIZE TABLE rum.segments_hourly FINAL")
             print(f"\nOPTIMIZE TABLE ... FINAL: {time.perf_counter() - started:.1f} s")
         print(f"\n{state}: median of {args.runs} runs, ms")
         print("| question | " + " | ".join(windows) + " |")
@@ -159,7 +167,7 @@ def main() -> None:
                 if "Grafana" in name:
                     cells.append(timed(lambda w=window: grafana_slow_regions(store, w), args.runs))
                     continue
-                spec = get_query(name.split(" (")[0])
+                spec = get_query(name.split(" (")[0].split(" --")[0])
                 values = spec.parse({"window": window, "site": "shop", **extra})
                 cells.append(timed(lambda s=spec, v=values: s.run(store, v), args.runs,
                                    cold="kept" not in name))

@@ -8,9 +8,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from queries.spec import COMMON, WHY, Param, ParamError, QuerySpec, Rows, int_param, min_count
+from pipeline.store import Store
+from queries.spec import COMMON, WHY, Param, ParamError, Plan, QuerySpec, Rows, int_param, min_count
 from queries.stats import quantile_interval, two_proportion_z
 from queries.why import attach_segments_why
+from rollups import segments
+from rollups.coverage import coverage
+from rollups.tables import SEGMENTS
 
 DIMENSIONS = ("country", "region", "city", "asn", "device_class", "browser", "os",
               "page_group", "connection_type")
@@ -19,13 +23,8 @@ DIMENSIONS = ("country", "region", "city", "asn", "device_class", "browser", "os
 SESSION_DIMENSIONS = tuple(d for d in DIMENSIONS if d != "page_group")
 # metric -> (good, poor, outlier cap): Core Web Vitals thresholds; values past the cap
 # are measurement garbage (tabs left open, suspended devices) and are excluded and counted
-THRESHOLDS = {
-    "lcp": (2500.0, 4000.0, 60_000.0),
-    "inp": (200.0, 500.0, 60_000.0),
-    "cls": (0.1, 0.25, 10.0),
-    "fcp": (1800.0, 3000.0, 60_000.0),
-    "ttfb": (800.0, 1800.0, 60_000.0),
-}
+# (defined with the segments rollup, which counts by them: rollups/segments.py)
+THRESHOLDS = {name: (m.good, m.poor, m.cap) for name, m in segments.METRICS.items()}
 # family-wise error rate of the per-segment tests (Bonferroni over the segments shown)
 ALPHA = 0.01
 
@@ -69,6 +68,18 @@ def _bind_vitals(values: dict[str, Any]) -> dict[str, Any]:
     good, poor, cap = THRESHOLDS[values["metric"]]
     values.update(good=good, poor=poor, cap=cap)
     return _bind_dims(values)
+
+
+def _plan_vitals(store: Store, bound: dict[str, Any]) -> Plan:
+    """By a grouping the segments rollup keeps: its rolled hours and the raw rest
+    (segment_vitals_rolled.sql; a window of 6 h or more starts at the top of its first
+    hour). By others (city, asn, other pairs): raw events, exact percentiles
+    (segment_vitals.sql)."""
+    grouping = segments.grouping(bound["d1"], bound["d2"])
+    if grouping is None:
+        return Plan({})
+    plan = coverage(store, bound.pop("since_ms"), bound["until_ms"], SEGMENTS)
+    return Plan({**plan, **segments.METRIC_PARAMS, **grouping}, sql_name="segment_vitals_rolled")
 
 
 def named(row: dict[str, Any], dims: tuple[str, ...]) -> dict[str, Any]:
@@ -134,7 +145,7 @@ def analytics_specs() -> dict[str, QuerySpec]:
                     "metric": Param(parse_metric, "lcp", "lcp, inp, cls, fcp or ttfb"),
                     "min_samples": min_count("min_samples", "30", "minimum page views per segment"),
                     "why": WHY},
-            bind=_bind_vitals, post=finish_vitals, attach=attach_segments_why),
+            bind=_bind_vitals, plan=_plan_vitals, post=finish_vitals, attach=attach_segments_why),
         "failing-logins": QuerySpec(
             name="failing-logins", sql_name="failing_logins",
             summary="login failure rate per segment vs the rest of the site (z-test)",

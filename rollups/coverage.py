@@ -63,8 +63,10 @@ def coverage(store: Store, since_ms: int, until_ms: int,
         hour, covered = int(mark["hour_ms"]), int(mark["covered"])
         if hour < first_ms:
             continue  # read for stale_hours only
-        if hour != first_ms + len(run) * HOUR_MS or covered > until_ms or hour in stale:
-            break  # a gap (not rolled yet), a roll reaching past the window, or stale
+        if (hour != first_ms + len(run) * HOUR_MS or covered > until_ms or hour in stale
+                or (rollup is not None and not rollup.current(mark))):
+            break  # a gap (not rolled yet), a roll reaching past the window, stale, or made
+            # with another config (not rolled again yet)
         run.append((hour, int(mark["newest"]), covered))
         if covered < hour + HOUR_MS:
             break  # the hour being filled: rolled up to its last roll

@@ -103,8 +103,8 @@ class Roller:
         todo, empty, deferred = [], [], []
         for hour in range(current, start - 1, -HOUR_MS):  # newest first
             rows, mark, end = counts.get(hour, 0), marks.get(hour), min(hour + HOUR_MS, cut)
-            if hour in stale:
-                pass  # rolled before an hour it depends on changed: roll it again
+            if hour in stale or (mark is not None and not rollup.current(mark)):
+                pass  # rolled before an hour it depends on changed, or with another config
             elif mark is not None and int(mark["rows"]) == rows and int(mark["covered"]) >= end:
                 continue  # rolled as far as it can be, and no row came since
             elif mark is not None and hour == current and int(mark["rows"]) == rows:
@@ -125,7 +125,7 @@ class Roller:
             # not rolled yet first, then the stale ones
             todo.sort(key=lambda he: (he[0] in stale and he[0] != current, -he[0]))
         if empty:
-            self.store.command(rollup.mark_empty, {"hours": empty, "roll": _roll_id()})
+            self.store.command(rollup.mark_empty, {**rollup.binds, "hours": empty, "roll": _roll_id()})
         # the newest hours first, rolled oldest first: a linked roll reads the hours before it
         for hour, end in sorted(todo[:MAX_HOURS_PER_CYCLE]):
             self.store.command(rollup.roll, {**rollup.binds, "from_ms": hour, "until_ms": end,

@@ -1,5 +1,5 @@
 """The rollups: each a table (its migration in pipeline/migrations/) and four statements in
-sql/ named after it. Adding a rollup is a migration, four .sql files and a line here; the
+sql/ named after it. Adding a rollup is a migration, three or four .sql files and a line here; the
 scheduler and the coverage planner treat every rollup alike.
 """
 
@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from rollups import grid, load_sql
+from rollups import grid, load_sql, segments
 
 HOUR_MS = 3_600_000  # the grain: a rollup row covers one UTC hour
 DAY_MS = 24 * HOUR_MS
@@ -30,15 +30,27 @@ class Rollup:
 
     - `<name>_roll`: rolls [from_ms, until_ms) under `roll`, with the hour's marker;
     - `<name>_mark_empty`: marks whole `hours` without raw rows as rolled;
-    - `<name>_counts`: raw rows per hour, the rows a roll depends on;
+    - `<counted>_counts`: raw rows per hour, the rows a roll depends on (page views, or
+      page views and conversions);
     - `<name>_marks`: the newest marker of each hour.
     """
 
     name: str
     table: str
+    counted: str = "pageview"
     binds: Mapping[str, Any] = field(default_factory=dict)  # constants the roll statement takes
     linked: bool = False  # an hour's roll reads other hours' rows (coverage.stale_hours)
     refresh_ms: int = 0  # the hour being filled is rolled again once its roll is this old
+
+    @property
+    def config(self) -> int:
+        """What a roll is made with (0: not recorded); a mark made with another is rolled
+        again and not read (`binds["config"]`, written into the marker)."""
+        return int(self.binds.get("config", 0))
+
+    def current(self, mark: Mapping[str, Any]) -> bool:
+        """Whether a marker's roll was made with this rollup's config."""
+        return not self.config or int(mark.get("config", 0)) == self.config
 
     @property
     def roll(self) -> str:
@@ -50,7 +62,7 @@ class Rollup:
 
     @property
     def counts(self) -> str:
-        return load_sql(f"{self.name}_counts")
+        return load_sql(f"{self.counted}_counts")
 
     @property
     def marks(self) -> str:
@@ -60,6 +72,10 @@ class Rollup:
 # per (site, hour, metric, country, region): the dense histogram of LCP, INP, CLS, FCP, TTFB
 VITALS = Rollup("vitals", "vitals_hourly", binds=grid.PARAMS)
 # sessions by the segment they start in, and page views' LCP histograms (migration 0090)
-SESSIONS = Rollup("sessions", "sessions_hourly", binds={**grid.PARAMS, "lcp_cap": SESSION_LCP_CAP},
-                  linked=True, refresh_ms=SESSION_REFRESH_MS)
-ROLLUPS = (VITALS, SESSIONS)
+SESSIONS = Rollup("sessions", "sessions_hourly", counted="sessions",
+                  binds={**grid.PARAMS, "lcp_cap": SESSION_LCP_CAP}, linked=True,
+                  refresh_ms=SESSION_REFRESH_MS)
+# per (site, hour, metric, segment of each rollups/segments.py GROUPINGS): exact counts and
+# the sparse histogram (migration 0140), for slow-segments by those groupings
+SEGMENTS = Rollup("segments", "segments_hourly", binds=segments.ROLL_PARAMS)
+ROLLUPS = (VITALS, SESSIONS, SEGMENTS)

@@ -74,7 +74,8 @@ def test_a_handful_of_slow_samples_does_not_flag(chdb_store: Store) -> None:
     rows = {r["country"]: r for r in run(chdb_store, "slow-segments", by="country",
                                           min_samples="5")}
     brazil = rows["BR"]
-    assert brazil["p75"] == 9000 and brazil["samples"] == 10
+    # read from the segments rollup's histogram: in the exact value's bucket (2% wide)
+    assert brazil["p75"] == pytest.approx(9000, rel=0.02) and brazil["samples"] == 10
     assert not brazil["flagged"], "10 samples: the interval is open, no confident flag"
 
 
@@ -83,7 +84,7 @@ def test_two_dimensions_and_other_metrics(chdb_store: Store) -> None:
                                      for d in ("mobile", "desktop") for _ in range(40)])
     rows = run(chdb_store, "slow-segments", by="country,device_class", metric="inp")
     assert {(r["country"], r["device_class"]) for r in rows} == {("IN", "mobile"), ("IN", "desktop")}
-    assert all(r["p75"] == 400 and r["needs_improvement"] == 1 for r in rows)
+    assert all(r["p75"] == pytest.approx(400, rel=0.02) and r["needs_improvement"] == 1 for r in rows)
 
 
 def test_failing_logins_flags_brazil_against_the_rest(chdb_store: Store) -> None:

@@ -1,5 +1,6 @@
--- vitals_counts: raw page views per hour over [from_ms, until_ms): physical rows, so
--- duplicates not merged yet count. The scheduler compares them with each hour's marker.
+-- pageview_counts: raw page views per hour over [from_ms, until_ms): physical rows, so
+-- duplicates not merged yet count. The scheduler compares them with each hour's marker (of the
+-- vitals and segments rollups, which roll page views).
 --
 -- Parameters: from_ms, until_ms Int64 (epoch ms).
 

@@ -1,0 +1,91 @@
+-- segments_rollup: the Web Vitals per hour and segment, so that slow-segments by one
+-- dimension (or a pair the rollup keeps) adds up rolled histograms instead of reading
+-- every page view (docs/analytics.md, "Rollups").
+--
+-- rum.vital_cells(...) is the one definition of a segment and of how its page views are
+-- counted and bucketed: the roll (rollups/sql/segments_roll.sql) and the questions' raw
+-- rest (queries/segment_vitals_rolled.sql) both read it. A page view's `dims` holds its
+-- values of the dimensions in the order rollups/segments.py DIMENSIONS names them (a test
+-- checks it); `sets` (bound) lists the groupings to count it under, each a sorted array of
+-- 1-based positions in `dims` ([1] = by country alone, [1, 3] = by country and device
+-- class), and a segment is a grouping and its `vals` (the page view's values there).
+-- Per site, segment and metric: samples (page views with the metric within its cap),
+-- outliers (past the cap), above_good and above_poor (samples past the metric's
+-- thresholds), exact counts; and the sparse histogram of the samples on the grid of
+-- rollups/grid.py (buckets: the non-empty bucket numbers, ascending; counts: page views
+-- per bucket; weights: their summed sample weights, rounded as segment_vitals.sql rounds
+-- them). CLS is bucketed x 1000 (`scales`). Deduplicated (FINAL), bots left out.
+--
+-- Parameters: site String ('' = every site), from_ms, until_ms Int64 (epoch ms),
+-- sets Array(Array(UInt8)), and per metric in the order lcp, inp, cls, fcp, ttfb
+-- (rollups/segments.py PARAMS binds them): caps, goods, poors, scales Array(Float64);
+-- grid_ratio Float64, grid_last UInt16.
+CREATE VIEW IF NOT EXISTS rum.vital_cells AS
+SELECT site, set, vals, metric,
+       sum(c) AS samples, sum(o) AS outliers, sum(ag) AS above_good, sum(ap) AS above_poor,
+       arraySort(groupArrayIf((bucket, c, cw), c > 0)) AS hist,
+       arrayMap(x -> x.1, hist) AS buckets, arrayMap(x -> x.2, hist) AS counts,
+       arrayMap(x -> x.3, hist) AS weights
+FROM (
+    -- per page view's full cell first (fewer rows to spread over the groupings)
+    SELECT site, set, CAST(arrayMap(i -> dims[i], set), 'Array(String)') AS vals, metric, bucket,
+           sum(c) AS c, sum(cw) AS cw, sum(o) AS o, sum(ag) AS ag, sum(ap) AS ap
+    FROM (
+        SELECT site, dims, metric, bucket,
+               toUInt32(countIf(ok)) AS c, toUInt64(sumIf(w, ok)) AS cw,
+               toUInt32(countIf(NOT ok)) AS o, toUInt32(countIf(ok AND v > good)) AS ag,
+               toUInt32(countIf(ok AND v > poor)) AS ap
+        FROM (
+            SELECT site,
+                   [country, region, device_class, browser, os, page_group, connection_type] AS dims,
+                   m.1 AS i, ['lcp', 'inp', 'cls', 'fcp', 'ttfb'][i] AS metric,
+                   assumeNotNull(m.2) AS v, toUInt64(greatest(1, round(sample_weight))) AS w,
+                   v <= {caps:Array(Float64)}[i] AS ok,
+                   {goods:Array(Float64)}[i] AS good, {poors:Array(Float64)}[i] AS poor,
+                   v * {scales:Array(Float64)}[i] AS scaled,
+                   if(ok, least({grid_last:UInt16},
+                                if(scaled < 1, 0,
+                                   toUInt16(1 + floor(log(scaled) / log({grid_ratio:Float64}))))),
+                      0) AS bucket
+            FROM rum.events FINAL
+            ARRAY JOIN arrayZip([1, 2, 3, 4, 5], [lcp, inp, cls, fcp, ttfb]) AS m
+            WHERE kind = 'pageview' AND is_bot = 0 AND m.2 IS NOT NULL
+              AND ({site:String} = '' OR site = {site:String})
+              AND ts >= fromUnixTimestamp64Milli({from_ms:Int64}, 'UTC')
+              AND ts < fromUnixTimestamp64Milli({until_ms:Int64}, 'UTC')
+        )
+        GROUP BY site, dims, metric, bucket
+    )
+    ARRAY JOIN {sets:Array(Array(UInt8))} AS set
+    GROUP BY site, set, vals, metric, bucket
+)
+GROUP BY site, set, vals, metric;
+
+-- One row per (site, hour, metric, segment) of a roll, and per hour a marker (site '',
+-- metric 'mark': n = the raw page views counted, rolled_until = the end of the time
+-- covered, config = what the roll was made with: rollups/segments.py CONFIG, so a roll
+-- made with other groupings, metrics or grid is rolled again), all under the roll's id,
+-- as rum.vitals_hourly (migration 0060) does.
+CREATE TABLE IF NOT EXISTS rum.segments_hourly
+(
+    site         LowCardinality(String),
+    hour         DateTime('UTC'),
+    metric       Enum8('mark' = 0, 'lcp' = 1, 'inp' = 2, 'cls' = 3, 'fcp' = 4, 'ttfb' = 5),
+    set          Array(UInt8),
+    vals         Array(String),
+    samples      UInt32,
+    outliers     UInt32,
+    above_good   UInt32,
+    above_poor   UInt32,
+    buckets      Array(UInt16),
+    counts       Array(UInt32),
+    weights      Array(UInt64),
+    n            UInt64,
+    config       UInt64,
+    roll         UInt64,
+    rolled_until DateTime64(3, 'UTC')
+)
+ENGINE = ReplacingMergeTree(roll)
+PARTITION BY toYYYYMM(hour)
+ORDER BY (site, hour, metric, set, vals)
+TTL hour + INTERVAL 30 DAY;

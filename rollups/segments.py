@@ -1,0 +1,78 @@
+"""The segments rollup: the dimensions a segment is made of, the groupings it is rolled
+under, and the metrics it holds (migration 0140 defines the view that counts them).
+
+`DIMENSIONS` names a page view's values in its `dims`, in the order the view
+rum.vital_cells writes them (a test checks that they agree). `GROUPINGS` are what the
+rollup keeps: every dimension alone, and the pairs the product asks for by default;
+slow-segments by one of them reads the rollup, by anything else (city, asn, another pair)
+raw events.
+
+To add a grouping (a pair the dashboard asks often): add it to `GROUPINGS`. To add a
+dimension: append it to `DIMENSIONS` (and to `GROUPINGS`), and replace the view in a
+migration with the column appended to `dims`. Either way `CONFIG` changes, so the
+scheduler rolls every hour again and readers take no roll made before until then; the
+oracle tests (tests/rollups/test_segments.py) run over every grouping here.
+
+`METRICS` are the Core Web Vitals with their thresholds (good, poor: the Core Web Vitals
+ratings), the outlier cap (values past it are measurement garbage: tabs left open,
+suspended devices) and the scale their values are bucketed at (CLS is unitless: x 1000),
+in the order the view numbers them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import NamedTuple
+
+from rollups import grid
+
+DIMENSIONS = ("country", "region", "device_class", "browser", "os", "page_group", "connection_type")
+GROUPINGS = tuple((d,) for d in DIMENSIONS) + (
+    ("country", "region"), ("country", "device_class"), ("page_group", "country"),
+    ("page_group", "device_class"))
+
+
+class Metric(NamedTuple):
+    good: float
+    poor: float
+    cap: float
+    scale: float = 1.0
+
+
+METRICS = {
+    "lcp": Metric(2500.0, 4000.0, 60_000.0),
+    "inp": Metric(200.0, 500.0, 60_000.0),
+    "cls": Metric(0.1, 0.25, 10.0, scale=1000.0),
+    "fcp": Metric(1800.0, 3000.0, 60_000.0),
+    "ttfb": Metric(800.0, 1800.0, 60_000.0),
+}
+
+
+def positions(dims: tuple[str, ...]) -> list[int]:
+    """A grouping as the view takes it: the sorted 1-based positions of its dimensions."""
+    return sorted(DIMENSIONS.index(d) + 1 for d in dims)
+
+
+SETS = [positions(g) for g in GROUPINGS]
+# what the view takes besides the site and the time: the metrics' constants and the grid
+METRIC_PARAMS = {"caps": [m.cap for m in METRICS.values()],
+                 "goods": [m.good for m in METRICS.values()],
+                 "poors": [m.poor for m in METRICS.values()],
+                 "scales": [m.scale for m in METRICS.values()], **grid.PARAMS}
+# what a roll is made with: a roll made with anything else is rolled again
+CONFIG = int.from_bytes(hashlib.blake2b(repr((DIMENSIONS, SETS, METRIC_PARAMS)).encode(),
+                                        digest_size=8).digest(), "big")
+ROLL_PARAMS = {**METRIC_PARAMS, "sets": SETS, "config": CONFIG}
+
+
+def grouping(d1: str, d2: str = "") -> dict[str, object] | None:
+    """The parameters that read segments by d1 (and d2; '' = none) from the rollup: the
+    grouping's `set`, and where d1 and d2 sit in its values (`at1`, `at2`; 0 = none).
+    None when the rollup does not keep that grouping."""
+    dims = tuple(d for d in (d1, d2) if d)
+    if not dims or not any(sorted(g) == sorted(dims) for g in GROUPINGS):
+        return None
+    found = positions(dims)
+    place = {p: i + 1 for i, p in enumerate(found)}
+    at = [place[DIMENSIONS.index(d) + 1] if d else 0 for d in (d1, d2)]
+    return {"set": found, "at1": at[0], "at2": at[1]}
