@@ -36,12 +36,13 @@ from rollups.tables import ROLLUPS  # noqa: E402
 COUNTRIES = "['US','DE','IN','BR','GB','FR','JP','NL','SE','MX','ES','IT','CA','AU','PL','TR','ID','NG','ZA','AR','KR','VN','PH','EG','TH','CO','CL','PE','RO','CZ','PT','GR','HU','AT','CH','BE','DK','FI','NO','IE']"  # noqa: E501
 
 # 8 events per session, 75 s apart (a session lasts ~9 min: `p` sessions run at once); a
-# session's country, region, device and browser are its own; 2% logins (BR fails 12%,
+# session's country, region, city, device, browser, OS and connection are its own (drawn
+# independently: more segments than real traffic, where OS follows device); 2% logins (BR fails 12%,
 # elsewhere 1%), 2% conversions, the rest page views with lognormal vitals (India's LCP 1.8x)
 LOAD = f"""
 INSERT INTO rum.events (event_id, site, kind, ts, received_at, session_id, pageview_id, country,
-    region, device_class, browser, page_group, is_bot, lcp, inp, cls, fcp, ttfb, login_success,
-    conversion_value, currency)
+    region, city, device_class, browser, os, connection_type, page_group, is_bot, lcp, inp, cls,
+    fcp, ttfb, login_success, conversion_value, currency)
 SELECT
     generateUUIDv4(number), 'shop',
     multiIf(number % 50 = 0, 'login', number % 50 = 25, 'conversion', 'pageview') AS k,
@@ -49,8 +50,11 @@ SELECT
     now64(3), concat('s', toString(number % {{p}} + {{p}} * intDiv(number, 8 * {{p}})) AS s),
     concat('p', toString(number)),
     {COUNTRIES}[cityHash64(s) % 40 + 1] AS c, concat(c, '-', toString(cityHash64(s) % 3)),
+    concat(c, ' city ', toString(cityHash64(s, 5) % 8)),
     ['desktop','mobile','tablet'][cityHash64(s, 1) % 3 + 1],
     ['Chrome','Safari','Firefox'][cityHash64(s, 2) % 3 + 1],
+    ['Windows','Android','iOS','macOS'][cityHash64(s, 3) % 4 + 1],
+    ['4g','wifi','3g'][cityHash64(s, 4) % 3 + 1],
     ['/','/product/:id','/cart','/checkout'][number % 4 + 1], 0,
     if(k = 'pageview', randLogNormal(log(1800), 0.5) * if(c = 'IN', 1.8, 1.0), NULL),
     if(k = 'pageview', randLogNormal(log(120), 0.6), NULL),

@@ -28,24 +28,16 @@ WITH
           AND roll = {rolls:Array(UInt64)}[
               intDiv(toInt64(toUnixTimestamp(hour)) * 1000 - {first_ms:Int64}, 3600000) + 1]
         UNION ALL
-        -- the raw rest, before the first whole hour and after the last roll, as the roll
-        -- counts it (migration 0140)
+        -- the raw rest: the window but the rolled hours, counted as the roll counts it
+        -- (migration 0140)
         SELECT vals, samples, outliers, above_good, above_poor, buckets, counts, weights
         FROM rum.vital_cells(site = {site:String}, from_ms = {from_ms:Int64},
-                             until_ms = least({first_ms:Int64}, {until_ms:Int64}),
-                             sets = [{set:Array(UInt8)}],
+                             until_ms = {until_ms:Int64}, hole_from_ms = {first_ms:Int64},
+                             hole_until_ms = {rolled_until_ms:Int64},
                              caps = {caps:Array(Float64)}, goods = {goods:Array(Float64)},
                              poors = {poors:Array(Float64)}, scales = {scales:Array(Float64)},
                              grid_ratio = {grid_ratio:Float64}, grid_last = {grid_last:UInt16})
-        WHERE metric = {metric:String}
-        UNION ALL
-        SELECT vals, samples, outliers, above_good, above_poor, buckets, counts, weights
-        FROM rum.vital_cells(site = {site:String}, from_ms = {rolled_until_ms:Int64},
-                             until_ms = {until_ms:Int64}, sets = [{set:Array(UInt8)}],
-                             caps = {caps:Array(Float64)}, goods = {goods:Array(Float64)},
-                             poors = {poors:Array(Float64)}, scales = {scales:Array(Float64)},
-                             grid_ratio = {grid_ratio:Float64}, grid_last = {grid_last:UInt16})
-        WHERE metric = {metric:String}
+        WHERE metric = {metric:String} AND set = {set:Array(UInt8)}
     ),
     segments AS (
         SELECT if({at1:UInt8} = 0, '', vals[greatest({at1:UInt8}, 1)]) AS g1,

@@ -1,17 +1,17 @@
 """The segments rollup: the dimensions a segment is made of, the groupings it is rolled
 under, and the metrics it holds (migration 0140 defines the view that counts them).
 
-`DIMENSIONS` names a page view's values in its `dims`, in the order the view
-rum.vital_cells writes them (a test checks that they agree). `GROUPINGS` are what the
-rollup keeps: every dimension alone, and the pairs the product asks for by default;
-slow-segments by one of them reads the rollup, by anything else (city, asn, another pair)
-raw events.
+`DIMENSIONS` are the columns the view rum.vital_cells groups by, in its order (a
+grouping's `set` numbers them from 1). `GROUPINGS` are what the rollup keeps, the view's
+GROUPING SETS in its order: every dimension alone, and the pairs the product asks for by
+default; slow-segments by one of them reads the rollup, by anything else (city, asn,
+another pair) raw events. A test checks that both lists are the view's.
 
-To add a grouping (a pair the dashboard asks often): add it to `GROUPINGS`. To add a
-dimension: append it to `DIMENSIONS` (and to `GROUPINGS`), and replace the view in a
-migration with the column appended to `dims`. Either way `CONFIG` changes, so the
-scheduler rolls every hour again and readers take no roll made before until then; the
-oracle tests (tests/rollups/test_segments.py) run over every grouping here.
+To add a grouping (a pair the dashboard asks often), or a dimension: add it here and
+replace the view in a migration with the grouping set (and the column) added. `CONFIG`
+changes with the lists, so the scheduler rolls every hour again and readers take no roll
+made before until then; the oracle tests (tests/rollups/test_segments.py) run over every
+grouping here.
 
 `METRICS` are the Core Web Vitals with their thresholds (good, poor: the Core Web Vitals
 ratings), the outlier cap (values past it are measurement garbage: tabs left open,
@@ -62,7 +62,7 @@ METRIC_PARAMS = {"caps": [m.cap for m in METRICS.values()],
 # what a roll is made with: a roll made with anything else is rolled again
 CONFIG = int.from_bytes(hashlib.blake2b(repr((DIMENSIONS, SETS, METRIC_PARAMS)).encode(),
                                         digest_size=8).digest(), "big")
-ROLL_PARAMS = {**METRIC_PARAMS, "sets": SETS, "config": CONFIG}
+ROLL_PARAMS = {**METRIC_PARAMS, "config": CONFIG}
 
 
 def grouping(d1: str, d2: str = "") -> dict[str, object] | None:

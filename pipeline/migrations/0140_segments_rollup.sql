@@ -5,9 +5,10 @@
 -- rum.vital_cells(...) is the one definition of a segment and of how its page views are
 -- counted and bucketed: the roll (rollups/sql/segments_roll.sql) and the questions' raw
 -- rest (queries/segment_vitals_rolled.sql) both read it. A page view's `dims` holds its
--- values of the dimensions in the order rollups/segments.py DIMENSIONS names them (a test
--- checks it); `sets` (bound) lists the groupings to count it under, each a sorted array of
--- 1-based positions in `dims` ([1] = by country alone, [1, 3] = by country and device
+-- values of the dimensions in the order rollups/segments.py DIMENSIONS names them; it is
+-- counted under each grouping of rollups/segments.py GROUPINGS (GROUPING SETS, below; a
+-- test checks both lists), a grouping named by its `set`, the sorted 1-based positions of
+-- its dimensions in that order ([1] = by country alone, [1, 3] = by country and device
 -- class), and a segment is a grouping and its `vals` (the page view's values there).
 -- Per site, segment and metric: samples (page views with the metric within its cap),
 -- outliers (past the cap), above_good and above_poor (samples past the metric's
@@ -16,8 +17,9 @@
 -- per bucket; weights: their summed sample weights, rounded as segment_vitals.sql rounds
 -- them). CLS is bucketed x 1000 (`scales`). Deduplicated (FINAL), bots left out.
 --
--- Parameters: site String ('' = every site), from_ms, until_ms Int64 (epoch ms),
--- sets Array(Array(UInt8)), and per metric in the order lcp, inp, cls, fcp, ttfb
+-- Parameters: site String ('' = every site), from_ms, until_ms Int64 (epoch ms: the time
+-- read), hole_from_ms, hole_until_ms Int64 (a part of it left out: the hours a reader takes
+-- from the rollup; equal = none), and per metric in the order lcp, inp, cls, fcp, ttfb
 -- (rollups/segments.py PARAMS binds them): caps, goods, poors, scales Array(Float64);
 -- grid_ratio Float64, grid_last UInt16.
 CREATE VIEW IF NOT EXISTS rum.vital_cells AS
@@ -27,37 +29,46 @@ SELECT site, set, vals, metric,
        arrayMap(x -> x.1, hist) AS buckets, arrayMap(x -> x.2, hist) AS counts,
        arrayMap(x -> x.3, hist) AS weights
 FROM (
-    -- per page view's full cell first (fewer rows to spread over the groupings)
-    SELECT site, set, CAST(arrayMap(i -> dims[i], set), 'Array(String)') AS vals, metric, bucket,
-           sum(c) AS c, sum(cw) AS cw, sum(o) AS o, sum(ag) AS ag, sum(ap) AS ap
+    -- one pass over the page views for every grouping (GROUPING SETS); a grouping's
+    -- positions in dims are the columns it groups by (grouping(): a 1 bit = not grouped)
+    SELECT site, metric, bucket,
+           arrayFilter(p -> NOT bitTest(grouping(country, region, device_class, browser, os,
+                                                 page_group, connection_type), 7 - p),
+                       range(1, 8)) AS set,
+           CAST(arrayMap(p -> [country, region, device_class, browser, os, page_group,
+                               connection_type][p], set), 'Array(String)') AS vals,
+           toUInt32(countIf(ok)) AS c, toUInt64(sumIf(w, ok)) AS cw,
+           toUInt32(countIf(NOT ok)) AS o, toUInt32(countIf(ok AND v > good)) AS ag,
+           toUInt32(countIf(ok AND v > poor)) AS ap
     FROM (
-        SELECT site, dims, metric, bucket,
-               toUInt32(countIf(ok)) AS c, toUInt64(sumIf(w, ok)) AS cw,
-               toUInt32(countIf(NOT ok)) AS o, toUInt32(countIf(ok AND v > good)) AS ag,
-               toUInt32(countIf(ok AND v > poor)) AS ap
-        FROM (
-            SELECT site,
-                   [country, region, device_class, browser, os, page_group, connection_type] AS dims,
-                   m.1 AS i, ['lcp', 'inp', 'cls', 'fcp', 'ttfb'][i] AS metric,
-                   assumeNotNull(m.2) AS v, toUInt64(greatest(1, round(sample_weight))) AS w,
-                   v <= {caps:Array(Float64)}[i] AS ok,
-                   {goods:Array(Float64)}[i] AS good, {poors:Array(Float64)}[i] AS poor,
-                   v * {scales:Array(Float64)}[i] AS scaled,
-                   if(ok, least({grid_last:UInt16},
-                                if(scaled < 1, 0,
-                                   toUInt16(1 + floor(log(scaled) / log({grid_ratio:Float64}))))),
-                      0) AS bucket
-            FROM rum.events FINAL
-            ARRAY JOIN arrayZip([1, 2, 3, 4, 5], [lcp, inp, cls, fcp, ttfb]) AS m
-            WHERE kind = 'pageview' AND is_bot = 0 AND m.2 IS NOT NULL
-              AND ({site:String} = '' OR site = {site:String})
-              AND ts >= fromUnixTimestamp64Milli({from_ms:Int64}, 'UTC')
-              AND ts < fromUnixTimestamp64Milli({until_ms:Int64}, 'UTC')
-        )
-        GROUP BY site, dims, metric, bucket
+        SELECT site, country, region, device_class, browser, os, page_group, connection_type,
+               m.1 AS i, ['lcp', 'inp', 'cls', 'fcp', 'ttfb'][i] AS metric,
+               assumeNotNull(m.2) AS v, toUInt64(greatest(1, round(sample_weight))) AS w,
+               v <= {caps:Array(Float64)}[i] AS ok,
+               {goods:Array(Float64)}[i] AS good, {poors:Array(Float64)}[i] AS poor,
+               v * {scales:Array(Float64)}[i] AS scaled,
+               if(ok, least({grid_last:UInt16},
+                            if(scaled < 1, 0,
+                               toUInt16(1 + floor(log(scaled) / log({grid_ratio:Float64}))))),
+                  0) AS bucket
+        FROM rum.events FINAL
+        ARRAY JOIN arrayZip([1, 2, 3, 4, 5], [lcp, inp, cls, fcp, ttfb]) AS m
+        WHERE kind = 'pageview' AND is_bot = 0 AND m.2 IS NOT NULL
+          AND ({site:String} = '' OR site = {site:String})
+          AND ts >= fromUnixTimestamp64Milli({from_ms:Int64}, 'UTC')
+          AND ts < fromUnixTimestamp64Milli({until_ms:Int64}, 'UTC')
+          AND (ts < fromUnixTimestamp64Milli({hole_from_ms:Int64}, 'UTC')
+               OR ts >= fromUnixTimestamp64Milli({hole_until_ms:Int64}, 'UTC'))
     )
-    ARRAY JOIN {sets:Array(Array(UInt8))} AS set
-    GROUP BY site, set, vals, metric, bucket
+    GROUP BY GROUPING SETS (
+        -- rollups/segments.py GROUPINGS, in its order (a test checks they agree)
+        (site, metric, bucket, country), (site, metric, bucket, region),
+        (site, metric, bucket, device_class), (site, metric, bucket, browser),
+        (site, metric, bucket, os), (site, metric, bucket, page_group),
+        (site, metric, bucket, connection_type), (site, metric, bucket, country, region),
+        (site, metric, bucket, country, device_class),
+        (site, metric, bucket, page_group, country),
+        (site, metric, bucket, page_group, device_class))
 )
 GROUP BY site, set, vals, metric;
 

@@ -1,13 +1,12 @@
 -- segments_roll: roll one hour [from_ms, until_ms) of page views into rum.segments_hourly
 -- (migration 0140): the rows of rum.vital_cells for the hour (per site, segment of each
--- grouping in `sets`, and metric: exact counts and the sparse histogram), and the hour's
+-- grouping of rollups/segments.py GROUPINGS, and metric: exact counts and the sparse histogram), and the hour's
 -- marker (site '', metric 'mark': n = the raw page views counted first, rolled_until =
 -- until_ms, config = what the roll is made with), all under `roll`, in one INSERT, as
 -- vitals_roll.sql does.
 --
 -- Parameters: from_ms, until_ms Int64 (epoch ms; from_ms is the top of the hour),
--- roll UInt64, config UInt64, sets Array(Array(UInt8)) and the metrics' constants and the
--- grid (rollups/segments.py ROLL_PARAMS).
+-- roll UInt64, config UInt64, and the metrics' constants and the grid (rollups/segments.py ROLL_PARAMS).
 
 INSERT INTO rum.segments_hourly
     (site, hour, metric, set, vals, samples, outliers, above_good, above_poor, buckets, counts,
@@ -16,7 +15,7 @@ SELECT site, toDateTime(intDiv({from_ms:Int64}, 1000), 'UTC'), metric, set, vals
        outliers, above_good, above_poor, buckets, counts, weights, 0 AS n, 0 AS config, {roll:UInt64},
        fromUnixTimestamp64Milli({until_ms:Int64}, 'UTC')
 FROM rum.vital_cells(site = '', from_ms = {from_ms:Int64}, until_ms = {until_ms:Int64},
-                     sets = {sets:Array(Array(UInt8))},
+                     hole_from_ms = 0, hole_until_ms = 0,
                      caps = {caps:Array(Float64)}, goods = {goods:Array(Float64)},
                      poors = {poors:Array(Float64)}, scales = {scales:Array(Float64)},
                      grid_ratio = {grid_ratio:Float64}, grid_last = {grid_last:UInt16})

@@ -118,7 +118,8 @@ def test_late_rows_and_duplicates(chdb_store: Store) -> None:
     roller = Roller(chdb_store)
     roller.cycle(now=now)
     rng = random.Random(9)
-    late = [page_view(now - 2 * 3600 - 60 * i, rng, country="BR", lcp=9000.0) for i in range(40)]
+    hour = (int(now * 1000) // HOUR_MS - 2) * HOUR_MS / 1000  # a rolled hour inside the window
+    late = [page_view(hour + 60 * i, rng, country="BR", lcp=9000.0) for i in range(40)]
     chdb_store.insert("rum.events", late)
     chdb_store.insert("rum.events", late[:10])  # delivered twice
     until = int(now * 1000)
@@ -165,9 +166,9 @@ def test_a_roll_made_with_another_config_is_rolled_again_and_not_read(
 
 
 def test_the_dimension_list_is_the_views(chdb_store: Store) -> None:
-    """rum.vital_cells writes a page view's dims in the order of segments.DIMENSIONS (each
-    one-dimension grouping's value is that dimension's), and its metrics in the order of
-    segments.METRICS, each bucketed as the grid says."""
+    """rum.vital_cells groups by the dimensions of segments.DIMENSIONS, numbered in its
+    order, under exactly the groupings of segments.GROUPINGS (each segment's values are
+    the page view's), and its metrics are segments.METRICS, each bucketed as the grid says."""
     now = time.time()
     row = {d: f"{d}-value" for d in segments.DIMENSIONS}
     values = {"lcp": 2400.0, "inp": 180.0, "cls": 0.12, "fcp": 1500.0, "ttfb": 700.0}
@@ -175,15 +176,16 @@ def test_the_dimension_list_is_the_views(chdb_store: Store) -> None:
                                       "ts": now - 60, "received_at": now, **row, **values}])
     cells = chdb_store.query(
         "SELECT metric, set, vals, buckets FROM rum.vital_cells(site = 'shop', from_ms = {f:Int64}, "
-        "until_ms = {u:Int64}, sets = {sets:Array(Array(UInt8))}, caps = {caps:Array(Float64)}, "
+        "until_ms = {u:Int64}, hole_from_ms = 0, hole_until_ms = 0, "
+        "caps = {caps:Array(Float64)}, "
         "goods = {goods:Array(Float64)}, poors = {poors:Array(Float64)}, "
         "scales = {scales:Array(Float64)}, grid_ratio = {grid_ratio:Float64}, "
         "grid_last = {grid_last:UInt16})",
         {**segments.ROLL_PARAMS, "f": int(now * 1000) - HOUR_MS, "u": int(now * 1000)})
     assert len(cells) == len(segments.METRICS) * len(segments.GROUPINGS)
+    assert {tuple(c["set"]) for c in cells} == {tuple(s) for s in segments.SETS}
     for cell in cells:
         dims = tuple(segments.DIMENSIONS[p - 1] for p in cell["set"])
-        assert sorted(dims) in [sorted(g) for g in segments.GROUPINGS]
         assert cell["vals"] == [row[d] for d in dims]
         scale = segments.METRICS[cell["metric"]].scale
         assert cell["buckets"] == [grid.bucket(values[cell["metric"]] * scale)]
