@@ -21,6 +21,8 @@
 --   good, needs_improvement, poor (shares 0-1), above_good (page views past `good`),
 --   grid (unweighted quantiles at 0.50, 0.51, ..., 0.95: 46 values),
 --   total_samples and total_above_good (over all segments, for the rest-of-site test).
+-- slow-segments runs this file (exact percentiles, raw events) only for dimensions the
+-- segments rollup does not group by; otherwise segment_vitals_rolled.sql, same output.
 SELECT
     g1, g2,
     countIf(ok) AS samples,
