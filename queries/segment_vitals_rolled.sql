@@ -15,7 +15,7 @@
 -- weighted by sample_weight, and the grid of unweighted quantiles 0.50-0.95) come from
 -- the merged histogram: the bucket holding the element quantileExact(Weighted) would
 -- pick (2% wide), and a place inside it by that element's rank among the bucket's.
--- Rolled hours are deduplicated (FINAL), and so is the raw rest (rum.vital_cells).
+-- Rolled hours are deduplicated (FINAL), and so is the raw rest (rum.vital_samples).
 WITH
     cells AS (
         -- the hours the rollup covers, only the roll in use of each (rolls[1]: first hour's)
@@ -28,16 +28,20 @@ WITH
           AND roll = {rolls:Array(UInt64)}[
               intDiv(toInt64(toUnixTimestamp(hour)) * 1000 - {first_ms:Int64}, 3600000) + 1]
         UNION ALL
-        -- the raw rest: the window but the rolled hours, counted as the roll counts it
-        -- (migration 0140)
-        SELECT vals, samples, outliers, above_good, above_poor, buckets, counts, weights
-        FROM rum.vital_cells(site = {site:String}, from_ms = {from_ms:Int64},
-                             until_ms = {until_ms:Int64}, hole_from_ms = {first_ms:Int64},
-                             hole_until_ms = {rolled_until_ms:Int64},
-                             caps = {caps:Array(Float64)}, goods = {goods:Array(Float64)},
-                             poors = {poors:Array(Float64)}, scales = {scales:Array(Float64)},
-                             grid_ratio = {grid_ratio:Float64}, grid_last = {grid_last:UInt16})
-        WHERE metric = {metric:String} AND set = {set:Array(UInt8)}
+        -- the raw rest: the window but the rolled hours, each page view counted as the
+        -- roll counts it (rum.vital_samples, migration 0140), one row per segment and bucket
+        SELECT CAST(arrayMap(p -> dims[p], {set:Array(UInt8)}), 'Array(String)') AS vals,
+               toUInt32(countIf(ok)) AS samples, toUInt32(countIf(NOT ok)) AS outliers,
+               toUInt32(countIf(past_good)) AS above_good,
+               toUInt32(countIf(past_poor)) AS above_poor,
+               [bucket] AS buckets, [samples] AS counts, [toUInt64(sumIf(w, ok))] AS weights
+        FROM rum.vital_samples(site = {site:String}, from_ms = {from_ms:Int64},
+                               until_ms = {until_ms:Int64}, hole_from_ms = {first_ms:Int64},
+                               hole_until_ms = {rolled_until_ms:Int64}, metrics = [{metric:String}],
+                               caps = {caps:Array(Float64)}, goods = {goods:Array(Float64)},
+                               poors = {poors:Array(Float64)}, scales = {scales:Array(Float64)},
+                               grid_ratio = {grid_ratio:Float64}, grid_last = {grid_last:UInt16})
+        GROUP BY vals, bucket
     ),
     segments AS (
         SELECT if({at1:UInt8} = 0, '', vals[greatest({at1:UInt8}, 1)]) AS g1,

@@ -2,26 +2,56 @@
 -- dimension (or a pair the rollup keeps) adds up rolled histograms instead of reading
 -- every page view (docs/analytics.md, "Rollups").
 --
--- rum.vital_cells(...) is the one definition of a segment and of how its page views are
--- counted and bucketed: the roll (rollups/sql/segments_roll.sql) and the questions' raw
--- rest (queries/segment_vitals_rolled.sql) both read it. A page view's `dims` holds its
--- values of the dimensions in the order rollups/segments.py DIMENSIONS names them; it is
--- counted under each grouping of rollups/segments.py GROUPINGS (GROUPING SETS, below; a
--- test checks both lists), a grouping named by its `set`, the sorted 1-based positions of
--- its dimensions in that order ([1] = by country alone, [1, 3] = by country and device
--- class), and a segment is a grouping and its `vals` (the page view's values there).
--- Per site, segment and metric: samples (page views with the metric within its cap),
--- outliers (past the cap), above_good and above_poor (samples past the metric's
--- thresholds), exact counts; and the sparse histogram of the samples on the grid of
--- rollups/grid.py (buckets: the non-empty bucket numbers, ascending; counts: page views
--- per bucket; weights: their summed sample weights, rounded as segment_vitals.sql rounds
--- them). CLS is bucketed x 1000 (`scales`). Deduplicated (FINAL), bots left out.
+-- rum.vital_samples(...) is the one definition of how a page view is counted: one row per
+-- page view and metric (those named in `metrics`) with its sample weight (rounded as
+-- segment_vitals.sql rounds it), `ok` (within the metric's cap; past it: an outlier),
+-- `past_good` and `past_poor` (past the metric's thresholds) and its `bucket` on the grid
+-- of rollups/grid.py (CLS bucketed x 1000: `scales`), deduplicated (FINAL), bots left
+-- out, over [from_ms, until_ms) but [hole_from_ms, hole_until_ms) (equal: no hole).
+-- `dims` holds its values of the dimensions in the order rollups/segments.py DIMENSIONS
+-- names them.
 --
--- Parameters: site String ('' = every site), from_ms, until_ms Int64 (epoch ms: the time
--- read), hole_from_ms, hole_until_ms Int64 (a part of it left out: the hours a reader takes
--- from the rollup; equal = none), and per metric in the order lcp, inp, cls, fcp, ttfb
--- (rollups/segments.py PARAMS binds them): caps, goods, poors, scales Array(Float64);
--- grid_ratio Float64, grid_last UInt16.
+-- rum.vital_cells(...) rolls them up for the roll (rollups/sql/segments_roll.sql): per
+-- site, metric and segment of every grouping of rollups/segments.py GROUPINGS (GROUPING
+-- SETS, below; a test checks both lists), a grouping named by its `set`, the sorted
+-- 1-based positions of its dimensions in `dims` ([1] = by country alone, [1, 3] = by
+-- country and device class), a segment by its `vals` (the page views' values there):
+-- samples (within the cap), outliers, above_good and above_poor, exact counts; and the
+-- sparse histogram of the samples (buckets: the non-empty bucket numbers, ascending;
+-- counts: page views per bucket; weights: their summed sample weights). A question's raw
+-- rest (queries/segment_vitals_rolled.sql) groups rum.vital_samples by its one grouping.
+--
+-- Parameters: site String ('' = every site), from_ms, until_ms Int64 (epoch ms),
+-- hole_from_ms, hole_until_ms Int64 (vital_samples only), metrics Array(String)
+-- (vital_samples only), and per metric in the order lcp, inp, cls, fcp, ttfb
+-- (rollups/segments.py METRIC_PARAMS binds them): caps, goods, poors, scales
+-- Array(Float64); grid_ratio Float64, grid_last UInt16.
+CREATE VIEW IF NOT EXISTS rum.vital_samples AS
+SELECT site, country, region, device_class, browser, os, page_group, connection_type,
+       [country, region, device_class, browser, os, page_group, connection_type] AS dims,
+       metric, w, ok, ok AND v > good AS past_good, ok AND v > poor AS past_poor, bucket
+FROM (
+    SELECT site, country, region, device_class, browser, os, page_group, connection_type,
+           m.1 AS i, ['lcp', 'inp', 'cls', 'fcp', 'ttfb'][i] AS metric,
+           assumeNotNull(m.2) AS v, toUInt64(greatest(1, round(sample_weight))) AS w,
+           v <= {caps:Array(Float64)}[i] AS ok,
+           {goods:Array(Float64)}[i] AS good, {poors:Array(Float64)}[i] AS poor,
+           v * {scales:Array(Float64)}[i] AS scaled,
+           if(ok, least({grid_last:UInt16},
+                        if(scaled < 1, 0,
+                           toUInt16(1 + floor(log(scaled) / log({grid_ratio:Float64}))))),
+              0) AS bucket
+    FROM rum.events FINAL
+    ARRAY JOIN arrayFilter(x -> has({metrics:Array(String)}, ['lcp', 'inp', 'cls', 'fcp', 'ttfb'][x.1]),
+                           arrayZip([1, 2, 3, 4, 5], [lcp, inp, cls, fcp, ttfb])) AS m
+    WHERE kind = 'pageview' AND is_bot = 0 AND m.2 IS NOT NULL
+      AND ({site:String} = '' OR site = {site:String})
+      AND ts >= fromUnixTimestamp64Milli({from_ms:Int64}, 'UTC')
+      AND ts < fromUnixTimestamp64Milli({until_ms:Int64}, 'UTC')
+      AND (ts < fromUnixTimestamp64Milli({hole_from_ms:Int64}, 'UTC')
+           OR ts >= fromUnixTimestamp64Milli({hole_until_ms:Int64}, 'UTC'))
+);
+
 CREATE VIEW IF NOT EXISTS rum.vital_cells AS
 SELECT site, set, vals, metric,
        sum(c) AS samples, sum(o) AS outliers, sum(ag) AS above_good, sum(ap) AS above_poor,
@@ -38,28 +68,14 @@ FROM (
            CAST(arrayMap(p -> [country, region, device_class, browser, os, page_group,
                                connection_type][p], set), 'Array(String)') AS vals,
            toUInt32(countIf(ok)) AS c, toUInt64(sumIf(w, ok)) AS cw,
-           toUInt32(countIf(NOT ok)) AS o, toUInt32(countIf(ok AND v > good)) AS ag,
-           toUInt32(countIf(ok AND v > poor)) AS ap
-    FROM (
-        SELECT site, country, region, device_class, browser, os, page_group, connection_type,
-               m.1 AS i, ['lcp', 'inp', 'cls', 'fcp', 'ttfb'][i] AS metric,
-               assumeNotNull(m.2) AS v, toUInt64(greatest(1, round(sample_weight))) AS w,
-               v <= {caps:Array(Float64)}[i] AS ok,
-               {goods:Array(Float64)}[i] AS good, {poors:Array(Float64)}[i] AS poor,
-               v * {scales:Array(Float64)}[i] AS scaled,
-               if(ok, least({grid_last:UInt16},
-                            if(scaled < 1, 0,
-                               toUInt16(1 + floor(log(scaled) / log({grid_ratio:Float64}))))),
-                  0) AS bucket
-        FROM rum.events FINAL
-        ARRAY JOIN arrayZip([1, 2, 3, 4, 5], [lcp, inp, cls, fcp, ttfb]) AS m
-        WHERE kind = 'pageview' AND is_bot = 0 AND m.2 IS NOT NULL
-          AND ({site:String} = '' OR site = {site:String})
-          AND ts >= fromUnixTimestamp64Milli({from_ms:Int64}, 'UTC')
-          AND ts < fromUnixTimestamp64Milli({until_ms:Int64}, 'UTC')
-          AND (ts < fromUnixTimestamp64Milli({hole_from_ms:Int64}, 'UTC')
-               OR ts >= fromUnixTimestamp64Milli({hole_until_ms:Int64}, 'UTC'))
-    )
+           toUInt32(countIf(NOT ok)) AS o, toUInt32(countIf(past_good)) AS ag,
+           toUInt32(countIf(past_poor)) AS ap
+    FROM rum.vital_samples(site = {site:String}, from_ms = {from_ms:Int64},
+                           until_ms = {until_ms:Int64}, hole_from_ms = 0, hole_until_ms = 0,
+                           metrics = ['lcp', 'inp', 'cls', 'fcp', 'ttfb'],
+                           caps = {caps:Array(Float64)}, goods = {goods:Array(Float64)},
+                           poors = {poors:Array(Float64)}, scales = {scales:Array(Float64)},
+                           grid_ratio = {grid_ratio:Float64}, grid_last = {grid_last:UInt16})
     GROUP BY GROUPING SETS (
         -- rollups/segments.py GROUPINGS, in its order (a test checks they agree)
         (site, metric, bucket, country), (site, metric, bucket, region),

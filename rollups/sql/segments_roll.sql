@@ -15,7 +15,6 @@ SELECT site, toDateTime(intDiv({from_ms:Int64}, 1000), 'UTC'), metric, set, vals
        outliers, above_good, above_poor, buckets, counts, weights, 0 AS n, 0 AS config, {roll:UInt64},
        fromUnixTimestamp64Milli({until_ms:Int64}, 'UTC')
 FROM rum.vital_cells(site = '', from_ms = {from_ms:Int64}, until_ms = {until_ms:Int64},
-                     hole_from_ms = 0, hole_until_ms = 0,
                      caps = {caps:Array(Float64)}, goods = {goods:Array(Float64)},
                      poors = {poors:Array(Float64)}, scales = {scales:Array(Float64)},
                      grid_ratio = {grid_ratio:Float64}, grid_last = {grid_last:UInt16})

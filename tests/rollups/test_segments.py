@@ -176,7 +176,7 @@ def test_the_dimension_list_is_the_views(chdb_store: Store) -> None:
                                       "ts": now - 60, "received_at": now, **row, **values}])
     cells = chdb_store.query(
         "SELECT metric, set, vals, buckets FROM rum.vital_cells(site = 'shop', from_ms = {f:Int64}, "
-        "until_ms = {u:Int64}, hole_from_ms = 0, hole_until_ms = 0, "
+        "until_ms = {u:Int64}, "
         "caps = {caps:Array(Float64)}, "
         "goods = {goods:Array(Float64)}, poors = {poors:Array(Float64)}, "
         "scales = {scales:Array(Float64)}, grid_ratio = {grid_ratio:Float64}, "
