@@ -2,7 +2,7 @@
 400 thousand in the current hour, taking beacons at a paced rate, with rollups every 30 s
 (the default) and off, alternating; the server pinned to CPU 0, wrk to CPU 1.
 
-The roller's cycles re-roll the current hour (both rollups) while beacons arrive: this
+The roller's cycles re-roll the current hour (every rollup) while beacons arrive: this
 measures whether intake keeps its rate and latency meanwhile (chDB runs one statement at
 a time per process, so the batcher holds rows while a roll runs).
 

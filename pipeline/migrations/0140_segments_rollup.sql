@@ -92,7 +92,9 @@ GROUP BY site, set, vals, metric;
 -- metric 'mark': n = the raw page views counted, rolled_until = the end of the time
 -- covered, config = what the roll was made with: rollups/segments.py CONFIG, so a roll
 -- made with other groupings, metrics or grid is rolled again), all under the roll's id,
--- as rum.vitals_hourly (migration 0060) does.
+-- as rum.vitals_hourly (migration 0060) does. Ordered by grouping before hour: a question
+-- reads one metric and grouping over many hours, which then lie together (by hour first,
+-- it read a fifth of the table's arrays: 81 ms against 15 on the bench's day).
 CREATE TABLE IF NOT EXISTS rum.segments_hourly
 (
     site         LowCardinality(String),
@@ -114,5 +116,5 @@ CREATE TABLE IF NOT EXISTS rum.segments_hourly
 )
 ENGINE = ReplacingMergeTree(roll)
 PARTITION BY toYYYYMM(hour)
-ORDER BY (site, hour, metric, set, vals)
+ORDER BY (site, metric, set, hour, vals)
 TTL hour + INTERVAL 30 DAY;
