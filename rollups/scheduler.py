@@ -15,7 +15,8 @@ RUM_ROLLUP_INTERVAL seconds:
   cycles (and on the first); hours without raw rows are marked in one statement;
 - at most `MAX_HOURS_PER_CYCLE` hours are rolled per cycle, the newest that need it, so
   a backfill of a long history never holds up the current hour for long; they are
-  rolled oldest first, since a session roll reads the hours before it;
+  rolled oldest first, since a session roll reads the hours before it; a cycle that left
+  hours over makes the next one check the whole retention too, until none is left;
 - a linked rollup's hour is also rolled again when it is stale (`stale_hours`): an
   earlier hour it shares sessions with changed after it was rolled; its hour being filled
   is rolled again at most every `refresh_ms`; when more hours are stale than half a
@@ -75,23 +76,28 @@ class Roller:
     max_share: float = MAX_SHARE
     costly_ms: float = COSTLY_MS
     rested_ms: float = 0  # no cycle before this (epoch ms): the last one was costly
+    pending: bool = False  # the last cycle left hours to roll: the next checks the retention
 
     def cycle(self, now: float | None = None) -> int:
         """Roll what needs rolling (see the module doc); return how many hours were marked."""
         now_ms = int((time.time() if now is None else now) * 1000)
         if now_ms < self.rested_ms:
             return 0
-        full = self.cycles % FULL_CHECK_EVERY == 0
+        full = self.cycles % FULL_CHECK_EVERY == 0 or self.pending
         self.cycles += 1
         started = time.perf_counter()
         done = [self._cycle(rollup, now_ms, full) for rollup in ROLLUPS]
         took_ms = (time.perf_counter() - started) * 1000
-        if took_ms >= self.costly_ms and not any(backlog for _, backlog in done):
+        if took_ms >= self.costly_ms and not any(backlog for _, backlog, _ in done):
             self.rested_ms = now_ms + took_ms / self.max_share
-        return sum(hours for hours, _ in done)
+        # a backfill past RECHECK_HOURS (a new rollup, a restored store) goes on at the next
+        # cycle, not at the next periodic full check (FULL_CHECK_EVERY cycles later)
+        self.pending = any(more for _, _, more in done)
+        return sum(hours for hours, _, _ in done)
 
-    def _cycle(self, rollup: Rollup, now_ms: int, full: bool) -> tuple[int, bool]:
-        """Marked hours, and whether closed hours were rolled or marked empty (a backlog)."""
+    def _cycle(self, rollup: Rollup, now_ms: int, full: bool) -> tuple[int, bool, bool]:
+        """Marked hours, whether closed hours were rolled or marked empty (a backlog), and
+        whether hours were left for the next cycle (more than MAX_HOURS_PER_CYCLE)."""
         cut = now_ms - GRACE_MS  # rows stamped before this are (normally) stored by now
         current = cut // HOUR_MS * HOUR_MS
         start = current - (self.retention_days * 24 if full else RECHECK_HOURS) * HOUR_MS
@@ -133,7 +139,8 @@ class Roller:
         # closed hours rolled or marked (a backfill, late rows): no rest after such a cycle;
         # the retention's oldest hour is marked again on every full check (its rows expire)
         backlog = any(hour != start for hour in empty) or any(hour != current for hour, _ in todo)
-        return min(len(todo), MAX_HOURS_PER_CYCLE) + len(empty), backlog
+        return (min(len(todo), MAX_HOURS_PER_CYCLE) + len(empty), backlog,
+                len(todo) > MAX_HOURS_PER_CYCLE)
 
     async def run(self, interval: float, stop: asyncio.Event) -> None:
         """Cycle every `interval` seconds until `stop` is set; store errors are retried."""

@@ -22,7 +22,7 @@ from queries.spec import load_sql
 from rollups import grid, segments
 from rollups.coverage import coverage
 from rollups.scheduler import Roller
-from rollups.tables import HOUR_MS, SEGMENTS
+from rollups.tables import HOUR_MS, ROLLUPS, SEGMENTS
 
 VALUES = {"country": ["BR", "NL", "IN"], "region": ["SP", "NH", "MH", ""],
           "device_class": ["mobile", "desktop", "tablet"], "browser": ["Chrome", "Safari"],
@@ -189,3 +189,22 @@ def test_the_dimension_list_is_the_views(chdb_store: Store) -> None:
         assert cell["vals"] == [row[d] for d in dims]
         scale = segments.METRICS[cell["metric"]].scale
         assert cell["buckets"] == [grid.bucket(values[cell["metric"]] * scale)]
+
+
+def test_a_backfill_past_the_recheck_hours_goes_on_every_cycle(chdb_store: Store,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """Hours older than RECHECK_HOURS that the first (full) cycle could not roll are rolled
+    by the next cycles, not an hour of cycles later at the next periodic full check: a
+    7-day window is answered from the rollup once the backfill is done."""
+    monkeypatch.setattr("rollups.scheduler.MAX_HOURS_PER_CYCLE", 24)
+    monkeypatch.setattr("rollups.scheduler.RECHECK_HOURS", 6)
+    now = time.time()
+    plant(chdb_store, now, n=3000, hours=100)
+    roller, cycles = Roller(chdb_store), 0
+    while cycles < 12:
+        cycles += 1
+        if roller.cycle(now=now) <= len(ROLLUPS):
+            break
+    assert cycles <= 10, cycles  # 101 hours, 24 a cycle, per rollup (sessions re-roll stale hours)
+    until = int(now * 1000)
+    assert len(coverage(chdb_store, until - 100 * HOUR_MS, until, SEGMENTS)["rolls"]) >= 100
