@@ -229,7 +229,7 @@ class KafkaSink:
         self.pack_bytes = pack_bytes
         self.mirror_bytes = mirror_bytes
         self.spool = Spool(settings.data_dir / "spool", settings.spool_max_bytes,
-                           settings.spool_segment_bytes)
+                           settings.spool_segment_bytes, background=True)
         # records past the cursor appended by this process, while `_mirrored`
         self._recent: deque[Record] = deque()
         self._recent_bytes = 0
