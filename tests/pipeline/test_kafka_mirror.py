@@ -1,6 +1,10 @@
 """KafkaSink sends what this process spooled from its memory copy, and from the disk when
 the copy let go (broker behind) or an earlier process left a backlog: each record once, in
-spool order per partition, the cursor moved only past what the broker acknowledged."""
+spool order per partition, the cursor moved only past what the broker acknowledged.
+
+A fake producer (named in each test): a failed send and a broker that falls behind are
+injected at will, which a real broker does not do on cue; the real broker's paths (cut,
+restart, SIGKILL with a spool) are tests/pipeline/test_kafka_faults.py's."""
 
 from __future__ import annotations
 
@@ -57,7 +61,8 @@ def _submit(sink: KafkaSink, start: int, n: int) -> None:
         assert sink.submit(f"s{i % 5}".encode(), record_line(i), 1)
 
 
-async def test_records_go_from_memory_once_and_a_failed_send_is_sent_again(tmp_path: Path) -> None:
+async def test_with_a_fake_producer_records_go_from_memory_once_and_a_failed_send_again(
+        tmp_path: Path) -> None:
     sink = _sink(tmp_path)
     producer = FakeProducer()
     _submit(sink, 0, 20)
@@ -73,7 +78,7 @@ async def test_records_go_from_memory_once_and_a_failed_send_is_sent_again(tmp_p
     await sink.close()
 
 
-async def test_a_broker_behind_lets_memory_go_and_the_disk_serves_until_it_is_drained(
+async def test_with_a_fake_producer_a_broker_behind_lets_memory_go_and_the_disk_serves(
         tmp_path: Path) -> None:
     line = len(record_line(0))
     sink = _sink(tmp_path, mirror_bytes=10 * line)
@@ -92,7 +97,8 @@ async def test_a_broker_behind_lets_memory_go_and_the_disk_serves_until_it_is_dr
     await sink.close()
 
 
-async def test_an_earlier_process_backlog_is_read_from_disk_first(tmp_path: Path) -> None:
+async def test_with_a_fake_producer_an_earlier_process_backlog_is_read_from_disk_first(
+        tmp_path: Path) -> None:
     first = _sink(tmp_path)
     _submit(first, 0, 10)
     await first.close()  # nothing sent: the spool keeps them
