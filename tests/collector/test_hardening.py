@@ -194,3 +194,24 @@ def test_public_bind_without_read_protection_is_refused() -> None:
     assert load_settings(None, host="0.0.0.0", admin_port=9000).admin_port == 9000
     with pytest.raises(SettingsError, match="16 characters"):
         load_settings(None, api_tokens="short")
+
+
+def test_a_kept_alive_connection_serves_the_next_request_then_closes_when_idle(server_with) -> None:  # type: ignore[no-untyped-def]
+    """The keep-alive timeout between requests (5 s) is a phase of the connection's one
+    deadline: a request right after a reply is served, an idle connection is closed."""
+    import orjson
+
+    server = server_with()
+    port = int(server.base_url.rsplit(":", 1)[1])
+    sock = socket.create_connection(("127.0.0.1", port))
+    sock.settimeout(15)
+    for _ in range(2):
+        body = orjson.dumps(envelope())
+        sock.sendall(b"POST /v1/beacon HTTP/1.1\r\nHost: x\r\nContent-Type: text/plain\r\n"
+                     b"Content-Length: " + str(len(body)).encode() + b"\r\n\r\n" + body)
+        reply = sock.recv(4096)
+        assert reply.split(b"\r\n")[0].endswith(b"202 Accepted"), reply[:80]
+    idle = time.monotonic()
+    assert sock.recv(100) == b"", "an idle kept-alive connection is closed"
+    assert 4 <= time.monotonic() - idle < 9
+    sock.close()
