@@ -1,6 +1,6 @@
-"""The rollups: each a table (its migration in pipeline/migrations/) and four statements in
-sql/ named after it. Adding a rollup is a migration, three or four .sql files and a line here; the
-scheduler and the coverage planner treat every rollup alike.
+"""The rollups: each a table (its migration in pipeline/migrations/) and its statements in
+sql/, named after it. Adding a rollup is a migration, three or four .sql files and a line
+here; the scheduler and the coverage planner treat every rollup alike.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ DAY_MS = 24 * HOUR_MS
 GRACE_MS = 60_000
 # a window this long or longer starts at the top of its first hour (the rollup's grain)
 SNAP_WINDOW_MS = 6 * HOUR_MS
-SESSION_LCP_CAP = 60_000  # ms: LCPs past it are outliers, left out (queries.analytics THRESHOLDS)
+SESSION_LCP_CAP = int(segments.METRICS["lcp"].cap)  # ms: LCPs past it are outliers, left out
 # the hour being filled is rolled again at most this often (its session roll is the costliest
 # part of a steady cycle; revenue-impact's window ends at the last roll, queries.revenue)
 SESSION_REFRESH_MS = 120_000
