@@ -39,7 +39,7 @@ sys.path.insert(0, str(ROOT))
 
 import cramjam  # noqa: E402
 
-from bench.intake_bench import AGENTS, beacon, cpu_seconds, lua_script, run_wrk, stop, wait_up  # noqa: E402
+from bench.intake_bench import AGENTS, beacon, lua_script, measured, run_wrk, stop, wait_up  # noqa: E402
 from collector.drops import Dropped  # noqa: E402
 from collector.geo import GeoLookup  # noqa: E402
 from collector.settings import Settings, load_settings  # noqa: E402
@@ -277,19 +277,14 @@ def end_to_end(bootstrap: str, tmp: Path, seconds: int, connections: int,
         lua_script(script)
         url = f"http://127.0.0.1:{port}/v1/beacon"
         # the collector alone first (broker running, no pipeline yet): its own ceiling
-        before = cpu_seconds(collector)
-        result["alone"] = run_wrk(url, script, seconds, connections)
-        result["alone"]["cpu_us"] = ((cpu_seconds(collector) - before)
-                                     / max(1.0, result["alone"]["rps"] * seconds) * 1e6)
+        result["alone"] = measured(collector, url, script, seconds, connections)
         worker.start()
         drain_deadline = time.monotonic() + 300
         while written.records < int(result["alone"]["rps"] * seconds * 0.98):
             time.sleep(0.1)  # the pipeline drains the backlog before the next run
             if time.monotonic() > drain_deadline:
                 raise RuntimeError("the pipeline did not drain the first run's backlog in 300 s")
-        before = cpu_seconds(collector)
-        full = run_wrk(url, script, seconds, connections)
-        full["cpu_us"] = (cpu_seconds(collector) - before) / max(1.0, full["rps"] * seconds) * 1e6
+        full = measured(collector, url, script, seconds, connections)
         posted_at_end = time.monotonic()
         expected = int((result["alone"]["rps"] + full["rps"]) * seconds * 0.98)
         while written.records < expected:
