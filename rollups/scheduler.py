@@ -44,7 +44,7 @@ from dataclasses import dataclass, field
 from collector.settings import Settings
 from pipeline.store import Store, StoreError
 from rollups.coverage import stale_hours
-from rollups.tables import GRACE_MS, HOUR_MS, ROLLUPS, Rollup
+from rollups.tables import DAY_MS, GRACE_MS, HOUR_MS, ROLLUPS, Rollup
 
 log = logging.getLogger(__name__)
 
@@ -100,7 +100,10 @@ class Roller:
         whether hours were left for the next cycle (more than MAX_HOURS_PER_CYCLE)."""
         cut = now_ms - GRACE_MS  # rows stamped before this are (normally) stored by now
         current = cut // HOUR_MS * HOUR_MS
-        start = current - (self.retention_days * 24 if full else RECHECK_HOURS) * HOUR_MS
+        # the oldest hour the TTL keeps (`hour + retention`, rollups' and raw rows' alike, is
+        # still to come): an hour before it is dropped again as soon as it is marked
+        kept = (now_ms - self.retention_days * DAY_MS) // HOUR_MS * HOUR_MS + HOUR_MS
+        start = kept if full else max(kept, current - RECHECK_HOURS * HOUR_MS)
         span = {"from_ms": start, "until_ms": now_ms}
         counts = {int(r["hour_ms"]): int(r["n"]) for r in self.store.query(rollup.counts, span)}
         found = self.store.query(rollup.marks, {**span, "from_ms": 0} if rollup.linked else span)
@@ -136,9 +139,8 @@ class Roller:
         for hour, end in sorted(todo[:MAX_HOURS_PER_CYCLE]):
             self.store.command(rollup.roll, {**rollup.binds, "from_ms": hour, "until_ms": end,
                                              "roll": _roll_id()})
-        # closed hours rolled or marked (a backfill, late rows): no rest after such a cycle;
-        # the retention's oldest hour is marked again on every full check (its rows expire)
-        backlog = any(hour != start for hour in empty) or any(hour != current for hour, _ in todo)
+        # closed hours rolled or marked (a backfill, late rows): no rest after such a cycle
+        backlog = bool(empty) or any(hour != current for hour, _ in todo)
         return (min(len(todo), MAX_HOURS_PER_CYCLE) + len(empty), backlog,
                 len(todo) > MAX_HOURS_PER_CYCLE)
 

@@ -17,7 +17,7 @@ from pipeline.store import Store, StoreError
 from queries.catalog import get_query
 from rollups.coverage import coverage
 from rollups.scheduler import Roller
-from rollups.tables import GRACE_MS, HOUR_MS, SESSION_REFRESH_MS, SESSIONS, VITALS, Rollup
+from rollups.tables import GRACE_MS, HOUR_MS, ROLLUPS, SESSION_REFRESH_MS, SESSIONS, VITALS, Rollup
 from tests.conftest import scrape, start_server, stop_server
 from tests.pipeline.stores import FaultInjectedStore
 
@@ -105,6 +105,17 @@ def test_duplicate_event_counts_once_and_late_rows_count_after_next_cycle(chdb_s
     after = {(r["country"], r["region"]): r["samples"] for r in answer(chdb_store, now=now + 1)}
     assert after[("IN", "MH")] == 140
     assert roller.cycle(now=now + 2) == 0, "nothing changed: nothing to roll"
+
+
+def test_a_full_check_of_a_rolled_store_marks_nothing(chdb_store: Store) -> None:
+    """Every hour of the retention is marked once: none the TTL drops as soon as it is
+    marked (the oldest hour was, on every full check, so a backfill never settled)."""
+    now = time.time() // 3600 * 3600 + 1800  # half past: 48 hours from the oldest kept one
+    chdb_store.insert("rum.events", page_views(now, hours=3, per_region=20))
+    roller = Roller(chdb_store, retention_days=2)
+    assert roller.cycle(now=now) == len(ROLLUPS) * 48, "each hour of two days, once per rollup"
+    roller.cycles = 0  # the next cycle checks the whole retention again
+    assert roller.cycle(now=now) == 0
 
 
 def test_cycles_wait_after_a_costly_one(chdb_store: Store) -> None:
