@@ -41,12 +41,14 @@ def coverage(store: Store, since_ms: int, until_ms: int,
              rollup: Rollup | None = VITALS) -> dict[str, Any]:
     """What of the window [since, until) the rollup answers, as the SQL parameters its
     readers take: from_ms (the window's start; a window of `SNAP_WINDOW_MS` or more starts
-    at the top of its first hour), first_ms (the first whole hour), rolled_until_ms (the
+    at the top of its first hour), first_ms (where the rolled hours start), rolled_until_ms (the
     rollup answers [first_ms, rolled_until_ms)), rolls (the roll to read, per hour), and
     the histogram grid (`grid.PARAMS`), which readers bucket the raw rest with.
 
-    The hours used are the run of consecutive rolled hours from first_ms, each rolled in
-    full but the last, none reaching past the window's end. Rows stored more than the
+    The hours used are the run of consecutive rolled hours from the window's first marked
+    hour (first_ms: the first whole hour, or a later one when the hours before it are not
+    marked, being past the retention or not rolled yet), each rolled in full but the last,
+    none reaching past the window's end. Rows stored more than the
     grace after their time (after an outage of the store or of Kafka) count from the
     next cycle, when the scheduler sees the hour's raw count change and rolls it again.
     `rollup` None: none of it (a question the rollup cannot answer), the window snapped alike.
@@ -63,6 +65,11 @@ def coverage(store: Store, since_ms: int, until_ms: int,
         hour, covered = int(mark["hour_ms"]), int(mark["covered"])
         if hour < first_ms:
             continue  # read for stale_hours only
+        if not run and hour != first_ms and covered <= until_ms:
+            # the window's first hours are not marked: older than the retention (the TTL
+            # dropped their markers) or not rolled yet (a backfill rolls the newest first);
+            # they are read raw, the run starts here
+            first_ms = hour
         if (hour != first_ms + len(run) * HOUR_MS or covered > until_ms or hour in stale
                 or (rollup is not None and not rollup.current(mark))):
             break  # a gap (not rolled yet), a roll reaching past the window, stale, or made

@@ -118,6 +118,20 @@ def test_a_full_check_of_a_rolled_store_marks_nothing(chdb_store: Store) -> None
     assert roller.cycle(now=now) == 0
 
 
+def test_a_window_past_the_retention_reads_the_rolled_hours(chdb_store: Store) -> None:
+    """The hours before the retention have no markers (the TTL drops them): a 40-day window
+    reads the rollup from the oldest kept hour on, not every hour raw."""
+    now = time.time() // 3600 * 3600 + 1800
+    chdb_store.insert("rum.events", page_views(now, hours=5, per_region=50))
+    raw = answer(chdb_store, window="40d", now=now)
+    Roller(chdb_store).cycle(now=now)
+    kept = int(now * 1000 - 30 * 24 * HOUR_MS) // HOUR_MS * HOUR_MS + HOUR_MS
+    cover = coverage(chdb_store, int(now * 1000) - 40 * 24 * HOUR_MS, int(now * 1000))
+    assert cover["first_ms"] == kept and len(cover["rolls"]) == 30 * 24
+    assert answer(chdb_store, window="40d", now=now) == raw
+    assert {r["samples"] for r in raw if r["level"] == "region"} == {50}
+
+
 def test_cycles_wait_after_a_costly_one(chdb_store: Store) -> None:
     """After a costly cycle the roller rests (its cycles take at most max_share of the
     time); a roller without that memory (or once the rest is over) rolls the new rows,
