@@ -70,16 +70,21 @@ def _bind_vitals(values: dict[str, Any]) -> dict[str, Any]:
     return _bind_dims(values)
 
 
-def _plan_vitals(store: Store, bound: dict[str, Any]) -> Plan:
-    """By a grouping the segments rollup keeps: its rolled hours and the raw rest
-    (segment_vitals_rolled.sql; a window of 6 h or more starts at the top of its first
-    hour). By others (city, asn, other pairs): raw events, exact percentiles
-    (segment_vitals.sql)."""
+def plan_segments(store: Store, bound: dict[str, Any], sql_name: str) -> Plan:
+    """By a grouping the segments rollup keeps (d1, d2): `sql_name` over its rolled hours
+    and the raw rest (a window of 6 h or more starts at the top of its first hour). By
+    others (city, asn, other pairs): the spec's own SQL over raw events."""
     grouping = segments.grouping(bound["d1"], bound["d2"])
     if grouping is None:
         return Plan({})
     plan = coverage(store, bound.pop("since_ms"), bound["until_ms"], SEGMENTS)
-    return Plan({**plan, **segments.METRIC_PARAMS, **grouping}, sql_name="segment_vitals_rolled")
+    return Plan({**plan, **segments.METRIC_PARAMS, **grouping}, sql_name=sql_name)
+
+
+def _plan_vitals(store: Store, bound: dict[str, Any]) -> Plan:
+    """segment_vitals_rolled.sql by a grouping the rollup keeps; by others, raw events and
+    exact percentiles (segment_vitals.sql)."""
+    return plan_segments(store, bound, "segment_vitals_rolled")
 
 
 def named(row: dict[str, Any], dims: tuple[str, ...]) -> dict[str, Any]:

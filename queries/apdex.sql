@@ -6,8 +6,11 @@
 -- experience score (docs/analytics.md): for LCP, INP and CLS the share of page
 -- views rated good and needs improvement by the Core Web Vitals thresholds
 -- (LCP 2500/4000 ms, INP 200/500 ms, CLS 0.1/0.25). Every figure is weighted by
--- sample_weight (a sampled site counts right); queries/experience.py finishes the
--- score (0-100), the Apdex interval and the rating.
+-- sample_weight (a sampled site counts right), rounded to an integer weight, at least 1,
+-- as slow-segments and the segments rollup weigh page views; queries/experience.py
+-- finishes the score (0-100), the Apdex interval and the rating. With T at its default
+-- and a grouping the segments rollup keeps, apdex_rolled.sql answers instead (the same
+-- figures, from rolled hours).
 --
 -- Parameters:
 --   site String ('' = all), since_ms Int64, until_ms Int64 (window, epoch ms),
@@ -47,7 +50,7 @@ FROM
 (
     SELECT
         g1, g2, lcp, inp, cls,
-        toFloat64(sample_weight) AS w,
+        toFloat64(greatest(1, round(sample_weight))) AS w,
         lcp IS NOT NULL AND lcp <= {cap:Float64} AS lcp_ok,
         inp IS NOT NULL AND inp <= {cap:Float64} AS inp_ok,
         cls IS NOT NULL AND cls <= 10 AS cls_ok

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from pipeline.store import Store
 from queries.analytics import (
     ALPHA,
     DIMENSIONS,
@@ -13,11 +14,13 @@ from queries.analytics import (
     named,
     parse_dimensions,
     parse_session_dimensions,
+    plan_segments,
 )
 from queries.spec import (
     COMMON,
     Param,
     ParamError,
+    Plan,
     QuerySpec,
     Rows,
     float_param,
@@ -25,6 +28,7 @@ from queries.spec import (
     parse_window,
 )
 from queries.stats import two_proportion_z, wilson_interval
+from rollups import segments
 
 DEFAULT_APDEX_T = THRESHOLDS["lcp"][0]  # the LCP "good" threshold, 2500 ms
 # Apdex's own rating bands (apdex.org): the lowest score of each rating
@@ -105,6 +109,14 @@ def _bind_apdex(values: dict[str, Any]) -> dict[str, Any]:
     return values
 
 
+def _plan_apdex(store: Store, bound: dict[str, Any]) -> Plan:
+    """With T the LCP good threshold (the default) and a grouping the segments rollup
+    keeps: apdex_rolled.sql (the same figures, from rolled hours); otherwise raw events."""
+    if bound["apdex_t"] != segments.METRICS["lcp"].good:
+        return Plan({})
+    return plan_segments(store, bound, "apdex_rolled")
+
+
 def _bind_journey(values: dict[str, Any]) -> dict[str, Any]:
     steps = list(values.pop("steps"))
     values.update({f"step{i + 1}": (steps[i] if i < len(steps) else "") for i in range(MAX_STEPS)})
@@ -163,7 +175,7 @@ def experience_specs() -> dict[str, QuerySpec]:
                     "apdex_t": Param(float_param("apdex_t", 1, 60_000), f"{DEFAULT_APDEX_T:g}",
                                      "Apdex T in ms: satisfied <= T, tolerating <= 4T"),
                     "min_samples": min_count("min_samples", "30", "minimum page views with LCP per segment")},
-            bind=_bind_apdex, post=finish_apdex),
+            bind=_bind_apdex, plan=_plan_apdex, post=finish_apdex),
         "journey": QuerySpec(
             name="journey", sql_name="journey",
             summary="funnel over page groups / events: sessions and conversion per step "

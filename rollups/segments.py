@@ -8,15 +8,17 @@ default; slow-segments by one of them reads the rollup, by anything else (city, 
 another pair) raw events. A test checks that both lists are the view's.
 
 To add a grouping (a pair the dashboard asks often), or a dimension: add it here and
-replace the view in a migration with the grouping set (and the column) added. `CONFIG`
+replace the view in a migration with the grouping set (and the column) added (a
+migration that changes what the view counts sets `CELLS` to its number). `CONFIG`
 changes with the lists, so the scheduler rolls every hour again and readers take no roll
 made before until then; the oracle tests (tests/rollups/test_segments.py) run over every
 grouping here.
 
 `METRICS` are the Core Web Vitals with their thresholds (good, poor: the Core Web Vitals
-ratings), the outlier cap (values past it are measurement garbage: tabs left open,
-suspended devices) and the scale their values are bucketed at (CLS is unitless: x 1000),
-in the order the view numbers them.
+ratings; the rollup also weighs the samples past four times good, Apdex's frustrated),
+the outlier cap (values past it are measurement garbage: tabs left open, suspended
+devices) and the scale their values are bucketed at (CLS is unitless: x 1000), in the
+order the view numbers them.
 """
 
 from __future__ import annotations
@@ -59,8 +61,10 @@ METRIC_PARAMS = {"caps": [m.cap for m in METRICS.values()],
                  "goods": [m.good for m in METRICS.values()],
                  "poors": [m.poor for m in METRICS.values()],
                  "scales": [m.scale for m in METRICS.values()], **grid.PARAMS}
+# the migration that last changed what rum.vital_cells counts (0150: the weighted counts)
+CELLS = 150
 # what a roll is made with: a roll made with anything else is rolled again
-CONFIG = int.from_bytes(hashlib.blake2b(repr((DIMENSIONS, SETS, METRIC_PARAMS)).encode(),
+CONFIG = int.from_bytes(hashlib.blake2b(repr((DIMENSIONS, SETS, METRIC_PARAMS, CELLS)).encode(),
                                         digest_size=8).digest(), "big")
 ROLL_PARAMS = {**METRIC_PARAMS, "config": CONFIG}
 

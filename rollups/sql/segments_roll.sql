@@ -1,25 +1,28 @@
 -- segments_roll: roll one hour [from_ms, until_ms) of page views into rum.segments_hourly
--- (migration 0140): the rows of rum.vital_cells for the hour (per site, segment of each
--- grouping of rollups/segments.py GROUPINGS, and metric: exact counts and the sparse histogram), and the hour's
--- marker (site '', metric 'mark': n = the raw page views counted first, rolled_until =
--- until_ms, config = what the roll is made with), all under `roll`, in one INSERT, as
--- vitals_roll.sql does.
+-- (migrations 0140, 0150): the rows of rum.vital_cells for the hour (per site, segment of
+-- each grouping of rollups/segments.py GROUPINGS, and metric: exact counts, weighted ones
+-- and the sparse histogram), and the hour's marker (site '', metric 'mark': n = the raw
+-- page views counted first, rolled_until = until_ms, config = what the roll is made
+-- with), all under `roll`, in one INSERT, as vitals_roll.sql does.
 --
 -- Parameters: from_ms, until_ms Int64 (epoch ms; from_ms is the top of the hour),
 -- roll UInt64, config UInt64, and the metrics' constants and the grid (rollups/segments.py ROLL_PARAMS).
 
 INSERT INTO rum.segments_hourly
-    (site, hour, metric, set, vals, samples, outliers, above_good, above_poor, buckets, counts,
-     weights, n, config, roll, rolled_until)
+    (site, hour, metric, set, vals, samples, outliers, above_good, above_poor, weight_sq,
+     above_good_w, above_poor_w, above_4good_w, buckets, counts, weights, n, config, roll,
+     rolled_until)
 SELECT site, toDateTime(intDiv({from_ms:Int64}, 1000), 'UTC'), metric, set, vals, samples,
-       outliers, above_good, above_poor, buckets, counts, weights, 0 AS n, 0 AS config, {roll:UInt64},
+       outliers, above_good, above_poor, weight_sq, above_good_w, above_poor_w, above_4good_w,
+       buckets, counts, weights, 0 AS n, 0 AS config, {roll:UInt64},
        fromUnixTimestamp64Milli({until_ms:Int64}, 'UTC')
 FROM rum.vital_cells(site = '', from_ms = {from_ms:Int64}, until_ms = {until_ms:Int64},
                      caps = {caps:Array(Float64)}, goods = {goods:Array(Float64)},
                      poors = {poors:Array(Float64)}, scales = {scales:Array(Float64)},
                      grid_ratio = {grid_ratio:Float64}, grid_last = {grid_last:UInt16})
 UNION ALL
-SELECT '', toDateTime(intDiv({from_ms:Int64}, 1000), 'UTC'), 'mark', [], [], 0, 0, 0, 0, [], [], [],
+SELECT '', toDateTime(intDiv({from_ms:Int64}, 1000), 'UTC'), 'mark', [], [], 0, 0, 0, 0, 0, 0, 0, 0,
+       [], [], [],
        (SELECT count() FROM rum.events WHERE kind = 'pageview'
           AND ts >= fromUnixTimestamp64Milli({from_ms:Int64}, 'UTC')
           AND ts < fromUnixTimestamp64Milli({until_ms:Int64}, 'UTC')),
