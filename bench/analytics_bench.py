@@ -81,8 +81,10 @@ QUESTIONS = [("slow-regions", {}), ("slow-regions (raw SQL, as Grafana reads it)
              ("slow-segments --by city (not in the rollup: raw)", {"by": "city"}),
              ("failing-logins", {"by": "country"}), ("revenue-impact", {"by": "country"}),
              ("revenue-impact (asked again: the settled answer kept)", {"by": "country"}),
-             ("revenue-impact (device_class: not in the rollup)", {"by": "device_class"}),
-             ("apdex", {"by": "country"})]
+             ("revenue-impact --by device_class", {"by": "device_class"}),
+             ("revenue-impact --by browser (not in the rollup: raw)", {"by": "browser"}),
+             ("apdex", {}), ("apdex --by device_class", {"by": "device_class"}),
+             ("apdex --apdex-t 1200 (not the rollup's T: raw)", {"apdex_t": "1200"})]
 
 
 # the dashboard's slow-regions: the same question from raw events through

@@ -16,7 +16,8 @@
 --   first_ms, rolled_until_ms Int64, rolls Array(UInt64): the part of the window the
 --     session rollup answers, [first_ms, rolled_until_ms), and the roll to read for each
 --     of its hours (rollups/coverage.py `coverage` with SESSIONS; first_ms =
---     rolled_until_ms and [] = none; only for d1, d2 among '', country, region).
+--     rolled_until_ms and [] = none; only for d1, d2 among '' and rollups/tables.py
+--     ROLLED_SESSION_DIMENSIONS).
 --   grid_ratio Float64, grid_last UInt16: the histogram grid (rollups/grid.py PARAMS, which
 --     `coverage` adds).
 --
@@ -53,8 +54,10 @@ WITH
     rolled AS (
         -- the rollup's rows of the hours it covers, only the roll in use of each (a roll id
         -- is one hour's: ids are unique per INSERT)
-        SELECT multiIf({d1:String} = 'country', country, {d1:String} = 'region', region, '') AS g1,
-               multiIf({d2:String} = 'country', country, {d2:String} = 'region', region, '') AS g2,
+        SELECT multiIf({d1:String} = 'country', country, {d1:String} = 'region', region,
+                       {d1:String} = 'device_class', device_class, '') AS g1,
+               multiIf({d2:String} = 'country', country, {d2:String} = 'region', region,
+                       {d2:String} = 'device_class', device_class, '') AS g2,
                site, hour, part, bucket, sess, sessions, converted, orders, revenue, revenue_sq,
                w, w_revenue, lcp_sum, lcps, currencies, counts, from_hour, carried
         FROM rum.sessions_hourly

@@ -3,7 +3,8 @@
 -- from the rollup's sums alone.
 --
 -- Parameters: as revenue_by_speed.sql, with from_ms = first_ms and until_ms =
---   rolled_until_ms (no raw rest); d1, d2 among '', country, region.
+--   rolled_until_ms (no raw rest); d1, d2 among '' and rollups/tables.py
+--   ROLLED_SESSION_DIMENSIONS.
 --
 -- Output: as revenue_by_speed.sql, one row per segment and LCP bucket.
 --
@@ -39,8 +40,10 @@ FROM (
                / (pow({grid_ratio:Float64}, tb - 1) - pow({grid_ratio:Float64}, tb - 2))
                AS share
     FROM (
-        SELECT multiIf({d1:String} = 'country', country, {d1:String} = 'region', region, '') AS g1,
-               multiIf({d2:String} = 'country', country, {d2:String} = 'region', region, '') AS g2,
+        SELECT multiIf({d1:String} = 'country', country, {d1:String} = 'region', region,
+                       {d1:String} = 'device_class', device_class, '') AS g1,
+               multiIf({d2:String} = 'country', country, {d2:String} = 'region', region,
+                       {d2:String} = 'device_class', device_class, '') AS g2,
                bucket, sum(sessions) AS sessions, sum(converted) AS converted,
                sum(orders) AS orders, sum(revenue) AS revenue, sum(revenue_sq) AS revenue_sq,
                sum(w) AS weighted_sessions, sum(w_revenue) AS weighted_revenue,

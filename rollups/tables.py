@@ -19,6 +19,10 @@ GRACE_MS = 60_000
 # a window this long or longer starts at the top of its first hour (the rollup's grain)
 SNAP_WINDOW_MS = 6 * HOUR_MS
 SESSION_LCP_CAP = int(segments.METRICS["lcp"].cap)  # ms: LCPs past it are outliers, left out
+# the dimensions the session rollup keeps a session's segment by (of its earliest event in
+# a window): a question by one or two of them reads it (sql/sessions_roll.sql writes them,
+# queries/revenue_by_speed*.sql read them; migration 0160 added the device class)
+ROLLED_SESSION_DIMENSIONS = ("country", "region", "device_class")
 # the hour being filled is rolled again at most this often (its session roll is the costliest
 # part of a steady cycle; revenue-impact's window ends at the last roll, queries.revenue)
 SESSION_REFRESH_MS = 120_000

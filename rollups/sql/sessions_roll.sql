@@ -3,23 +3,26 @@
 --
 -- A session is a site's session id on one UTC day (sess = cityHash64(session_id,
 -- toDate(ts)): it ends at midnight, so it spans at most 24 hours, which bounds a roll's
--- work per session, quadratic in its hours), and counts, whole, in the country and region
--- of its earliest event in a window. The roll takes the hour's sessions' pieces (one per
--- session seen in the hour), reads the pieces the same sessions left in other hours (each
--- hour's newest roll), and for each hour H a window may start at, from the session's first
--- hour to this one, adds the session as such a window sees it up to this hour to the
--- 'agg' sums of H while taking out what it was up to its previous hour: the sums of H hold
--- each session once, as of its last hour (telescoping). A session's LCP is the p75
--- (quantileExact) of its page views' LCPs up to lcp_cap; its bucket is whole seconds, 0-6.
--- The marker records the hour's content and the hours it shares sessions with
--- (`deps`, `dep_content`: rollups/coverage.py `stale_hours` reads them).
--- queries/revenue_by_speed.sql cuts the raw rest of a window into pieces the same way.
+-- work per session, quadratic in its hours), and counts, whole, in the country, region
+-- and device class of its earliest event in a window (rollups/tables.py
+-- ROLLED_SESSION_DIMENSIONS; migration 0160 added the device class). The roll takes the
+-- hour's sessions' pieces (one per session seen in the hour), reads the pieces the same
+-- sessions left in other hours (each hour's newest roll), and for each hour H a window
+-- may start at, from the session's first hour to this one, adds the session as such a
+-- window sees it up to this hour to the 'agg' sums of H while taking out what it was up
+-- to its previous hour: the sums of H hold each session once, as of its last hour
+-- (telescoping). A session's LCP is the p75 (quantileExact) of its page views' LCPs up to
+-- lcp_cap; its bucket is whole seconds, 0-6. The marker records the hour's content and
+-- the hours it shares sessions with (`deps`, `dep_content`: rollups/coverage.py
+-- `stale_hours` reads them). queries/revenue_by_speed.sql cuts the raw rest of a window
+-- into pieces the same way.
 --
 -- Parameters: from_ms, until_ms Int64 (epoch ms; from_ms is the top of the hour),
 -- roll UInt64, lcp_cap UInt32, grid_ratio Float64, grid_last UInt16.
 
 INSERT INTO rum.sessions_hourly
-    (site, hour, part, from_hour, carried, country, region, bucket, sess, sessions, converted,
+    (site, hour, part, from_hour, carried, country, region, device_class, bucket, sess, sessions,
+     converted,
      orders, revenue, revenue_sq, w, w_revenue, lcp_sum, lcps, currencies, counts, n, content,
      deps, dep_content, roll, rolled_until)
 WITH
@@ -37,13 +40,14 @@ WITH
         -- deduplicated raw events, and other hours'), by hour
         SELECT site, sess,
                arraySort(p -> p.1, groupArray((hour, country, region, lcps, toInt64(orders),
-                                               revenue, w, currencies))) AS ps
+                                               revenue, w, currencies, device_class))) AS ps
         FROM (
             SELECT toDateTime(intDiv({from_ms:Int64}, 1000), 'UTC') AS hour, site, sess,
-                   seg.1 AS country, seg.2 AS region, lcps, orders, revenue, w, currencies
+                   seg.1 AS country, seg.2 AS region, lcps, orders, revenue, w, currencies,
+                   seg.3 AS device_class
             FROM (
                 SELECT site, cityHash64(session_id, toDate(ts)) AS sess,
-                       argMin((country, region), (ts, event_id)) AS seg,
+                       argMin((country, region, device_class), (ts, event_id)) AS seg,
                        arraySort(groupArrayIf(assumeNotNull(lcp), kind = 'pageview'
                                               AND lcp IS NOT NULL AND lcp <= {lcp_cap:UInt32}))
                            AS lcps,
@@ -59,7 +63,8 @@ WITH
                 GROUP BY site, sess
             )
             UNION ALL
-            SELECT hour, site, sess, country, region, lcps, orders, revenue, w, currencies
+            SELECT hour, site, sess, country, region, lcps, orders, revenue, w, currencies,
+                   device_class
             FROM rum.sessions_hourly
             WHERE part = 'session' AND hour != toDateTime(intDiv({from_ms:Int64}, 1000), 'UTC')
               AND (hour, roll) IN (SELECT hour, newest FROM current)
@@ -101,6 +106,7 @@ WITH
                if(k = 3, '', site) AS o_site,
                if(k = 3, '', pieces[1].2) AS o_country,
                if(k = 3, '', pieces[1].3) AS o_region,
+               if(k = 3, '', pieces[1].9) AS o_device_class,
                if(k IN (1, 2), from_hour, toDateTime(0, 'UTC')) AS o_from_hour,
                toUInt8(k IN (1, 2) AND from_hour > first_hour) AS o_carried,
                arraySort(arrayFlatten(arrayMap(p -> p.4, pieces))) AS all_lcps,
@@ -113,14 +119,15 @@ WITH
                if(k = 3, [], arrayDistinct(arrayFlatten(arrayMap(p -> p.8, pieces))))
                    AS o_currencies,
                if(k = 3, cityHash64(site, pieces[1].2, pieces[1].3, sess, pieces[1].4,
-                                    pieces[1].5, pieces[1].6, pieces[1].7, arraySort(pieces[1].8)),
+                                    pieces[1].5, pieces[1].6, pieces[1].7, arraySort(pieces[1].8),
+                                    pieces[1].9),
                   0) AS o_content,
                if(k = 3, arrayFilter(h -> h != toDateTime(intDiv({from_ms:Int64}, 1000), 'UTC'),
                                      arrayMap(p -> p.1, ps)), []) AS o_deps
         FROM emits
     )
 SELECT site, toDateTime(intDiv({from_ms:Int64}, 1000), 'UTC'), part, from_hour, carried, country, region,
-       bucket, sess,
+       device_class, bucket, sess,
        toInt32(sum(sign)), toInt32(sum(sign * (v.1 > 0))), toInt32(sum(sign * v.1)),
        sum(sign * v.2), sum(sign * v.2 * v.2), sum(sign * v.3), sum(sign * v.3 * v.2),
        sum(sign * v.4), any(lcps), groupUniqArrayArray(currencies), [],
@@ -133,26 +140,27 @@ SELECT site, toDateTime(intDiv({from_ms:Int64}, 1000), 'UTC'), part, from_hour, 
        {roll:UInt64}, fromUnixTimestamp64Milli({until_ms:Int64}, 'UTC')
 FROM (
     SELECT o_part AS part, o_site AS site, o_country AS country, o_region AS region,
-           o_from_hour AS from_hour, o_carried AS carried, o_bucket AS bucket, o_sess AS sess,
+           o_device_class AS device_class, o_from_hour AS from_hour, o_carried AS carried, o_bucket AS bucket, o_sess AS sess,
            sign, v, o_lcps AS lcps, o_currencies AS currencies, o_content AS content,
            o_deps AS deps
     FROM out
     UNION ALL  -- the marker, also when the hour has no piece
-    SELECT 'mark', '', '', '', toDateTime(0, 'UTC'), 0, 0, 0, 0, (0, 0., 0., 0.), [], [], 0, []
+    SELECT 'mark', '', '', '', '', toDateTime(0, 'UTC'), 0, 0, 0, 0, (0, 0., 0., 0.), [], [], 0, []
 )
-GROUP BY site, part, from_hour, carried, country, region, bucket, sess
+GROUP BY site, part, from_hour, carried, country, region, device_class, bucket, sess
 UNION ALL
 SELECT site, toDateTime(intDiv({from_ms:Int64}, 1000), 'UTC'), 'views', toDateTime(0, 'UTC'), 0, country, region,
-       0, 0, 0, 0, 0, 0, 0, 0, 0, 0, [], [],
+       device_class, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, [], [],
        arrayConcat(arrayWithConstant(filled.1[1], toUInt32(0)),
                    arrayMap(x -> toUInt32(x), filled.2),
                    arrayWithConstant({grid_last:UInt16} - filled.1[-1], toUInt32(0))),
        0, 0, [], [], {roll:UInt64},
        fromUnixTimestamp64Milli({until_ms:Int64}, 'UTC')
 FROM (
-    SELECT site, country, region, mapPopulateSeries(groupArray(bucket), groupArray(c)) AS filled
+    SELECT site, country, region, device_class,
+           mapPopulateSeries(groupArray(bucket), groupArray(c)) AS filled
     FROM (
-        SELECT site, country, region,
+        SELECT site, country, region, device_class,
                least({grid_last:UInt16},
                      if(lcp < 1, 0, toUInt16(1 + floor(log(lcp) / log({grid_ratio:Float64})))))
                    AS bucket,
@@ -161,7 +169,7 @@ FROM (
         WHERE kind = 'pageview' AND is_bot = 0 AND lcp IS NOT NULL AND lcp <= {lcp_cap:UInt32}
           AND ts >= fromUnixTimestamp64Milli({from_ms:Int64}, 'UTC')
           AND ts < fromUnixTimestamp64Milli({until_ms:Int64}, 'UTC')
-        GROUP BY site, country, region, bucket
+        GROUP BY site, country, region, device_class, bucket
     )
-    GROUP BY site, country, region
+    GROUP BY site, country, region, device_class
 )

@@ -40,6 +40,7 @@ def sessions(now: float, n: int, seed: int = 5) -> list[dict[str, Any]]:
         country = rng.choice(list(COUNTRIES))
         region = rng.choice(COUNTRIES[country])
         sid, weight = f"s{i}", rng.choice((1.0, 1.0, 2.0))
+        device = rng.choice(("mobile", "mobile", "desktop", "tablet"))
         start = now - 120 - rng.uniform(0, 5 * 3600)
         span = rng.choice((60, 600, 3600, 3 * 3600))
         times = sorted(start + rng.uniform(0, span) for _ in range(rng.randint(1, 6)))
@@ -51,15 +52,18 @@ def sessions(now: float, n: int, seed: int = 5) -> list[dict[str, Any]]:
                 continue
             if i % 23 == 0 and ts > start + span / 2:
                 region = rng.choice(COUNTRIES[country])  # moved
+            if i % 31 == 0 and ts > start + span / 2:
+                device = "desktop" if device != "desktop" else "mobile"  # the same id, another device
             lcp = None if rng.random() < 0.05 else median * rng.lognormvariate(0, 0.5)
-            rows.append(event("pageview", ts, sid, country, region, weight, lcp=lcp))
+            rows.append(event("pageview", ts, sid, country, region, weight, lcp=lcp,
+                              device_class=device))
             if rng.random() < 0.12:
                 rows.append(event("conversion", min(ts + rng.uniform(0, 900), now - 1), sid,
                                   country, region, weight, conversion_value=float(rng.randint(10, 90)),
-                                  currency="EUR"))
+                                  currency="EUR", device_class=device))
         if i % 29 == 0:  # a conversion-only session
             rows.append(event("conversion", start, f"c{i}", country, region, 1.0,
-                              conversion_value=30.0, currency="EUR"))
+                              conversion_value=30.0, currency="EUR", device_class=device))
     return rows
 
 
@@ -86,7 +90,8 @@ def same(raw: list[dict[str, Any]], rolled: list[dict[str, Any]]) -> None:
                 assert b[key] == value, (key, a, b)
 
 
-@pytest.mark.parametrize("dims", [("country", ""), ("country", "region"), ("", "")])
+@pytest.mark.parametrize("dims", [("country", ""), ("country", "region"), ("", ""),
+                                  ("device_class", ""), ("country", "device_class")])
 def test_same_rows_with_and_without_the_session_rollup(chdb_store: Store, dims: tuple[str, str]) -> None:
     now = time.time()
     chdb_store.insert("rum.events", sessions(now, 1500))
@@ -130,7 +135,8 @@ def test_rolling_order_and_late_pieces_do_not_change_the_answer(chdb_store: Stor
     same(*raw_and_rolled(chdb_store, now + 2))
 
 
-@pytest.mark.parametrize("dims", [("country", ""), ("country", "region"), ("", "region")])
+@pytest.mark.parametrize("dims", [("country", ""), ("country", "region"), ("", "region"),
+                                  ("device_class", "region")])
 def test_a_long_window_ends_at_a_recent_roll(chdb_store: Store, dims: tuple[str, str]) -> None:
     """revenue-impact over 6 h or more ends at the session rollup's last roll when that is
     at most SESSION_MAX_LAG_MS old (no raw rest to merge), and is then read from the
@@ -301,8 +307,9 @@ def test_rolled_hours_are_not_read_from_raw_events(chdb_store: Store) -> None:
                        "{until:Int64}, 'UTC') SETTINGS mutations_sync = 1", {"until": until})
     assert chdb_store.query("SELECT count() AS n FROM rum.events")[0]["n"] == 0
     assert spec.run(chdb_store, values, now=now) == before
+    assert spec.run(chdb_store, spec.parse({"site": "shop", "by": "device_class"}), now=now) != []
     # dimensions the rollup does not hold are answered from raw events (now gone)
-    assert spec.run(chdb_store, spec.parse({"site": "shop", "by": "device_class"}), now=now) == []
+    assert spec.run(chdb_store, spec.parse({"site": "shop", "by": "browser"}), now=now) == []
 
 
 def test_the_rollup_leaves_out_the_lcps_revenue_impact_leaves_out() -> None:
