@@ -1,7 +1,8 @@
 """apdex from the segments rollup: with T at its default and a grouping the rollup keeps,
 every figure (samples, weights, Apdex, the experience score's shares, the interval) is the
-one apdex.sql gives over raw events, before and after a roll, for every grouping, with a
-window starting inside an hour and one of a day; another T reads raw events."""
+one apdex.sql gives over raw events, for every grouping, with a window starting inside an
+hour (rolled hours and a raw rest) and one of a day; with nothing rolled, and with
+another T, apdex.sql reads raw events."""
 
 from __future__ import annotations
 
@@ -12,8 +13,8 @@ import pytest
 
 from pipeline.store import Store
 from queries.catalog import get_query
-from queries.experience import finish_apdex
-from queries.spec import load_sql
+from queries.experience import _plan_apdex, finish_apdex
+from queries.spec import Plan, load_sql
 from rollups import segments
 from rollups.coverage import coverage
 from rollups.scheduler import Roller
@@ -38,6 +39,12 @@ def exact(store: Store, since_ms: int, until_ms: int, by: str,
     return finish_apdex(rows, {"min_samples": 1, "by": tuple(by.split(","))})
 
 
+def plan(store: Store, until: int, by: str) -> Plan:
+    dims = by.split(",") + [""]
+    return _plan_apdex(store, {"since_ms": until - 3 * HOUR_MS, "until_ms": until, "d1": dims[0],
+                               "d2": dims[1], "apdex_t": 2500.0})
+
+
 @pytest.mark.parametrize("by", [",".join(g) for g in segments.GROUPINGS] + ["device_class,page_group"])
 def test_every_grouping_answers_from_the_rollup_as_from_raw_events(chdb_store: Store, by: str) -> None:
     now = time.time()
@@ -45,10 +52,12 @@ def test_every_grouping_answers_from_the_rollup_as_from_raw_events(chdb_store: S
     until = int(now * 1000)
     want = exact(chdb_store, until - 3 * HOUR_MS, until, by)
     assert len(want) > 1 and any(r["inp_good"] is not None for r in want)
-    assert ask(chdb_store, now, by) == want, "nothing rolled: the raw rest is all of it"
+    assert plan(chdb_store, until, by).sql_name is None, "nothing rolled: apdex.sql"
+    assert ask(chdb_store, now, by) == want
     assert Roller(chdb_store).cycle(now=now) > 0
     cover = coverage(chdb_store, until - 3 * HOUR_MS, until, SEGMENTS)
     assert len(cover["rolls"]) >= 2 and cover["from_ms"] < cover["first_ms"], "starts inside an hour"
+    assert plan(chdb_store, until, by).sql_name == "apdex_rolled"
     assert ask(chdb_store, now, by) == want
 
 
