@@ -30,9 +30,7 @@ from pipeline.schema import migrate  # noqa: E402
 from queries.catalog import get_query, parse_window  # noqa: E402
 from queries.spec import forget_settled  # noqa: E402
 from rollups import segments  # noqa: E402
-from rollups.coverage import stale_hours  # noqa: E402
 from rollups.scheduler import Roller  # noqa: E402
-from rollups.tables import ROLLUPS, SESSIONS  # noqa: E402
 
 COUNTRIES = "['US','DE','IN','BR','GB','FR','JP','NL','SE','MX','ES','IT','CA','AU','PL','TR','ID','NG','ZA','AR','KR','VN','PH','EG','TH','CO','CL','PE','RO','CZ','PT','GR','HU','AT','CH','BE','DK','FI','NO','IE']"  # noqa: E501
 
@@ -135,12 +133,11 @@ def main() -> None:
         if state == "rollup rolled":
             started = time.perf_counter()
             hours = roller.cycle()
-            # backfill, MAX_HOURS_PER_CYCLE hours per cycle, until only the hour being filled
-            # is rolled again (once per rollup) and no session hour is stale (the bench does
-            # not wait out the roller's rests)
-            while roller.cycle() > len(ROLLUPS) or stale_hours(
-                    store.query(SESSIONS.marks, {"from_ms": 0, "until_ms": int(time.time() * 1000)})):
+            # backfill, MAX_HOURS_PER_CYCLE hours per cycle, until no hour is left and no
+            # session hour is stale (the bench does not wait out the roller's rests)
+            while not roller.settled():
                 roller.rested_ms = 0
+                roller.cycle()
             first = time.perf_counter() - started
             started = time.perf_counter()
             store.command(load(args.events // 8640, 0))  # ~10 s of traffic, all at once

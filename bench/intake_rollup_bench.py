@@ -30,7 +30,6 @@ from bench.intake_bench import lua_script, run_wrk, start, stop, wait_up  # noqa
 from pipeline.chdb_store import ChdbStore  # noqa: E402
 from pipeline.schema import migrate  # noqa: E402
 from rollups.scheduler import Roller  # noqa: E402
-from rollups.tables import ROLLUPS  # noqa: E402
 from tests.geo_fixtures import build_city_db  # noqa: E402
 
 CONNECTIONS = 32
@@ -43,8 +42,9 @@ def seed_store(path: Path) -> None:
     store.command(load(10_000_000, 1))
     store.command(load(400_000, 0))
     roller = Roller(store)
-    while roller.cycle() > len(ROLLUPS):
-        pass
+    roller.cycle()
+    while not roller.settled():
+        roller.cycle()
     store.close()
 
 

@@ -68,7 +68,7 @@ def migrate(store: Store, retention_days: int) -> list[str]:
 
 # table -> its TTL expression's time column: raw events and the rollups made from them
 RETAINED = {"events": "toDateTime(ts)", "vitals_hourly": "hour", "sessions_hourly": "hour",
-            "segments_hourly": "hour"}
+            "segments_hourly": "hour", "series_hourly": "hour"}
 
 
 def set_retention(store: Store, days: int) -> None:

@@ -10,8 +10,11 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from pipeline.store import Store
 from queries.analytics import THRESHOLDS
-from queries.spec import COMMON, Param, ParamError, QuerySpec, parse_place
+from queries.spec import COMMON, Param, ParamError, Plan, QuerySpec, parse_place
+from rollups.coverage import coverage
+from rollups.tables import SERIES, SERIES_SLICE_S
 
 # a week of 5-minute buckets: the default bucket serves every window up to 7d
 MAX_POINTS = 7 * 24 * 12
@@ -67,6 +70,21 @@ def _bind(values: dict[str, Any]) -> dict[str, Any]:
     return values
 
 
+def _plan(store: Store, bound: dict[str, Any]) -> Plan:
+    """Buckets of a multiple of the series rollup's slice (10 minutes: the dashboard's 24 h
+    and 7 d windows) read its rolled hours and the raw rest (vitals_timeseries_rolled.sql;
+    a window of 6 h or more starts at the top of its first hour). Shorter buckets, and a
+    window with no hour rolled (rollups off, or not rolled yet), read raw events with
+    exact percentiles (vitals_timeseries.sql), over the same window."""
+    if bound["bucket_s"] % SERIES_SLICE_S:
+        return Plan({})
+    plan = coverage(store, bound["since_ms"], bound["until_ms"], SERIES)
+    if not plan["rolls"]:
+        return Plan({"since_ms": plan["from_ms"]})
+    del bound["since_ms"]
+    return Plan(plan, sql_name="vitals_timeseries_rolled")
+
+
 def timeseries_specs() -> dict[str, QuerySpec]:
     """The time-bucketed questions, by name."""
     return {
@@ -80,5 +98,5 @@ def timeseries_specs() -> dict[str, QuerySpec]:
                                     f"device class: {', '.join(DEVICES)} ('' = all)"),
                     "country": Param(parse_place("country"), "", "country code ('' = any)"),
                     "region": Param(parse_place("region"), "", "region code ('' = any)")},
-            bind=_bind),
+            bind=_bind, plan=_plan),
     }

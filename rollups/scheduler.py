@@ -95,6 +95,13 @@ class Roller:
         self.pending = any(more for _, _, more in done)
         return sum(hours for hours, _, _ in done)
 
+    def settled(self, now: float | None = None) -> bool:
+        """Whether the last cycle left nothing to roll: no hour over for the next cycle, and
+        no hour of a linked rollup stale after its rolls (a backfill is done)."""
+        until = {"from_ms": 0, "until_ms": int((time.time() if now is None else now) * 1000)}
+        return not self.pending and not any(
+            stale_hours(self.store.query(rollup.marks, until)) for rollup in ROLLUPS if rollup.linked)
+
     def _cycle(self, rollup: Rollup, now_ms: int, full: bool) -> tuple[int, bool, bool]:
         """Marked hours, whether closed hours were rolled or marked empty (a backlog), and
         whether hours were left for the next cycle (more than MAX_HOURS_PER_CYCLE)."""

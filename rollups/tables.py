@@ -5,6 +5,7 @@ here; the scheduler and the coverage planner treat every rollup alike.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -82,4 +83,16 @@ SESSIONS = Rollup("sessions", "sessions_hourly", counted="sessions",
 # per (site, hour, metric, segment of each rollups/segments.py GROUPINGS): exact counts and
 # the sparse histogram (migration 0140), for slow-segments by those groupings
 SEGMENTS = Rollup("segments", "segments_hourly", binds=segments.ROLL_PARAMS)
-ROLLUPS = (VITALS, SESSIONS, SEGMENTS)
+# the vitals over time: slices this long (migration 0170; queries/timeseries.py reads them
+# for buckets of a multiple of it)
+SERIES_SLICE_S = 600
+# what rum.series_samples counts a page view by: the caps, LCP's thresholds and the grid
+SERIES_PARAMS = {**{f"{m}_cap": segments.METRICS[m].cap for m in ("lcp", "inp", "cls", "ttfb")},
+                 "good": segments.METRICS["lcp"].good, "poor": segments.METRICS["lcp"].poor,
+                 **grid.PARAMS}
+# per (site, hour, 10-minute slice, metric, device class, country, region): page views,
+# LCP's weights past its thresholds and the sparse weighted histogram, for vitals-timeseries
+SERIES = Rollup("series", "series_hourly", binds={
+    **SERIES_PARAMS, "config": int.from_bytes(hashlib.blake2b(
+        repr((SERIES_PARAMS, SERIES_SLICE_S)).encode(), digest_size=8).digest(), "big")})
+ROLLUPS = (VITALS, SESSIONS, SEGMENTS, SERIES)
