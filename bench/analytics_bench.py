@@ -82,7 +82,12 @@ QUESTIONS = [("slow-regions", {}), ("slow-regions (raw SQL, as Grafana reads it)
              ("revenue-impact --by device_class", {"by": "device_class"}),
              ("revenue-impact --by browser (not in the rollup: raw)", {"by": "browser"}),
              ("apdex", {}), ("apdex --by device_class", {"by": "device_class"}),
-             ("apdex --apdex-t 1200 (not the rollup's T: raw)", {"apdex_t": "1200"})]
+             ("apdex --apdex-t 1200 (not the rollup's T: raw)", {"apdex_t": "1200"}),
+             ("vitals-timeseries --bucket 10m", {"bucket": "10m"}),
+             ("vitals-timeseries --bucket 10m --device mobile", {"bucket": "10m", "device": "mobile"}),
+             ("vitals-timeseries --bucket 5m (shorter than a slice: raw)", {"bucket": "5m"}),
+             ("sites (not rolled: raw)", {}), ("slow-pages (not rolled: raw)", {}),
+             ("journey (not rolled: raw)", {})]
 
 
 # the dashboard's slow-regions: the same question from raw events through
