@@ -14,7 +14,7 @@ from pipeline.store import Store
 from queries.analytics import THRESHOLDS
 from queries.spec import COMMON, Param, ParamError, Plan, QuerySpec, parse_place
 from rollups.coverage import coverage
-from rollups.tables import SERIES, SERIES_SLICE_S
+from rollups.tables import SERIES, SERIES_SLICE_S, series_set
 
 # a week of 5-minute buckets: the default bucket serves every window up to 7d
 MAX_POINTS = 7 * 24 * 12
@@ -82,7 +82,8 @@ def _plan(store: Store, bound: dict[str, Any]) -> Plan:
     if not plan["rolls"]:
         return Plan({"since_ms": plan["from_ms"]})
     del bound["since_ms"]
-    return Plan(plan, sql_name="vitals_timeseries_rolled")
+    chosen = series_set(bound["device"], bound["country"], bound["region"])
+    return Plan({**plan, "set": chosen}, sql_name="vitals_timeseries_rolled")
 
 
 def timeseries_specs() -> dict[str, QuerySpec]:

@@ -12,7 +12,8 @@
 --   same caps and thresholds); the window as the rollup's coverage gives it
 --   (rollups/coverage.py): from_ms, until_ms Int64 (a window of 6 h or more starts at the
 --   top of its first hour), first_ms, rolled_until_ms Int64 and rolls Array(UInt64) (the
---   hours the rollup answers and the roll of each); grid_ratio Float64, grid_last UInt16.
+--   hours the rollup answers and the roll of each); grid_ratio Float64, grid_last UInt16;
+--   set UInt8: the rows of the filters given (rollups/tables.py `series_set`).
 --
 -- Output: as vitals_timeseries.sql (p75s rounded to 0.1 ms, CLS to 4 digits).
 WITH
@@ -22,6 +23,7 @@ WITH
                buckets, weights
         FROM rum.series_hourly
         WHERE ({site:String} = '' OR site = {site:String}) AND site != '' AND metric != 'mark'
+          AND set = {set:UInt8}
           AND hour >= fromUnixTimestamp64Milli({first_ms:Int64}, 'UTC')
           AND hour < fromUnixTimestamp64Milli({rolled_until_ms:Int64}, 'UTC')
           AND roll = {rolls:Array(UInt64)}[

@@ -90,9 +90,24 @@ SERIES_SLICE_S = 600
 SERIES_PARAMS = {**{f"{m}_cap": segments.METRICS[m].cap for m in ("lcp", "inp", "cls", "ttfb")},
                  "good": segments.METRICS["lcp"].good, "poor": segments.METRICS["lcp"].poor,
                  **grid.PARAMS}
-# per (site, hour, 10-minute slice, metric, device class, country, region): page views,
-# LCP's weights past its thresholds and the sparse weighted histogram, for vitals-timeseries
+# the filters the series rollup keeps rows for (sql/series_roll.sql's GROUPING SETS): a
+# bit per filter (device 1, country 2, region 4; a region is kept with its country); a
+# question reads the rows of its own filters' set
+SERIES_BITS = {"device": 1, "country": 2, "region": 2 | 4}
+SERIES_SETS = (0, 1, 2, 3, 6, 7)
+# per (site, hour, 10-minute slice, metric, set, device class, country, region): page
+# views, LCP's weights past its thresholds and the sparse weighted histogram, for
+# vitals-timeseries
 SERIES = Rollup("series", "series_hourly", binds={
     **SERIES_PARAMS, "config": int.from_bytes(hashlib.blake2b(
-        repr((SERIES_PARAMS, SERIES_SLICE_S)).encode(), digest_size=8).digest(), "big")})
+        repr((SERIES_PARAMS, SERIES_SLICE_S, SERIES_SETS)).encode(), digest_size=8).digest(), "big")})
 ROLLUPS = (VITALS, SESSIONS, SEGMENTS, SERIES)
+
+
+def series_set(device: str, country: str, region: str) -> int:
+    """The set of series rows that answers these filters ('' = none)."""
+    out = 0
+    for name, value in (("device", device), ("country", country), ("region", region)):
+        if value:
+            out |= SERIES_BITS[name]
+    return out

@@ -43,8 +43,11 @@ FROM (
            OR ts >= fromUnixTimestamp64Milli({hole_until_ms:Int64}, 'UTC'))
 );
 
--- One row per (site, hour, slice, metric, device class, country, region) of a roll:
--- samples (page views with the metric within its cap; 'views': page views), above_good_w
+-- One row per (site, hour, slice, metric, set, device class, country, region) of a roll,
+-- where `set` is the filter the row serves (rollups/tables.py SERIES_SETS: bits device 1,
+-- country 2, region 4; 0 = the whole site, 7 = device, country and region; the dimensions
+-- not in the set are ''), so that a question reads only the rows of its filter (the
+-- whole site's line is 1 row per slice and metric, not one per segment): samples (page views with the metric within its cap; 'views': page views), above_good_w
 -- and above_poor_w (LCP: summed weights past good and poor), and the sparse weighted
 -- histogram (buckets ascending, weights: summed sample weights); per hour a marker (site
 -- '', metric 'mark': n = raw page views counted, rolled_until = end of the time covered,
@@ -55,6 +58,7 @@ CREATE TABLE IF NOT EXISTS rum.series_hourly
     hour         DateTime('UTC'),
     t            DateTime('UTC'),
     metric       Enum8('mark' = 0, 'views' = 1, 'lcp' = 2, 'inp' = 3, 'cls' = 4, 'ttfb' = 5),
+    set          UInt8,
     device_class LowCardinality(String),
     country      LowCardinality(String),
     region       LowCardinality(String),
@@ -70,5 +74,5 @@ CREATE TABLE IF NOT EXISTS rum.series_hourly
 )
 ENGINE = ReplacingMergeTree(roll)
 PARTITION BY toYYYYMM(hour)
-ORDER BY (site, hour, t, metric, device_class, country, region)
+ORDER BY (site, set, hour, t, metric, device_class, country, region)
 TTL hour + INTERVAL 30 DAY;

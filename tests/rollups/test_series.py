@@ -17,11 +17,12 @@ from queries.spec import load_sql
 from queries.timeseries import _bind, _plan
 from rollups.coverage import coverage
 from rollups.scheduler import Roller
-from rollups.tables import HOUR_MS, SERIES
+from rollups.tables import HOUR_MS, SERIES, SERIES_BITS, SERIES_SETS, series_set
 from tests.rollups.test_segments import close, plant
 
 EXACT = ("t", "samples", "lcp_samples", "lcp_weight", "good", "needs_improvement", "poor")
-FILTERS = [{}, {"device": "mobile"}, {"country": "IN"}, {"country": "BR", "region": "SP"}]
+FILTERS = [{}, {"device": "mobile"}, {"country": "IN"}, {"device": "mobile", "country": "IN"},
+           {"country": "BR", "region": "SP"}, {"device": "desktop", "country": "BR", "region": "SP"}]
 
 
 def ask(store: Store, now: float, window: str, bucket: str, **where: str) -> list[dict[str, Any]]:
@@ -76,3 +77,21 @@ def test_a_day_by_the_hour_and_buckets_shorter_than_a_slice(chdb_store: Store) -
     bound = _bind({"bucket": 300, "device": "", "country": "", "region": ""})
     assert _plan(chdb_store, {**bound, "since_ms": until - 3 * HOUR_MS, "until_ms": until}).sql_name is None
     assert ask(chdb_store, now, "3h", "5m") == exact(chdb_store, until - 3 * HOUR_MS, until, 300)
+
+
+def test_each_filter_reads_its_own_set_of_rows(chdb_store: Store) -> None:
+    """The roll writes the sets of rollups/tables.py SERIES_SETS (its GROUPING SETS), each
+    with the dimensions of its filters and '' for the others, and every combination of
+    filters a question can pass has its set."""
+    now = time.time()
+    plant(chdb_store, now, n=600, hours=1)
+    Roller(chdb_store).cycle(now=now)
+    rows = chdb_store.query("SELECT DISTINCT set, device_class, country, region FROM rum.series_hourly "
+                            "WHERE metric = 'views'")
+    assert sorted({r["set"] for r in rows}) == list(SERIES_SETS)
+    for row in rows:
+        for name, column in (("device", "device_class"), ("country", "country"), ("region", "region")):
+            kept = row["set"] & SERIES_BITS[name] == SERIES_BITS[name]
+            assert (row[column] != "" or name == "region") if kept else row[column] == "", row
+    assert {series_set(d, c, r) for d in ("", "mobile") for c in ("", "IN") for r in ("", "MH")} \
+        <= set(SERIES_SETS)
