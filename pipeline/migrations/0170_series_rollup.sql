@@ -46,12 +46,13 @@ FROM (
 -- One row per (site, hour, slice, metric, set, device class, country, region) of a roll,
 -- where `set` is the filter the row serves (rollups/tables.py SERIES_SETS: bits device 1,
 -- country 2, region 4; 0 = the whole site, 7 = device, country and region; the dimensions
--- not in the set are ''), so that a question reads only the rows of its filter (the
--- whole site's line is 1 row per slice and metric, not one per segment): samples (page views with the metric within its cap; 'views': page views), above_good_w
--- and above_poor_w (LCP: summed weights past good and poor), and the sparse weighted
--- histogram (buckets ascending, weights: summed sample weights); per hour a marker (site
--- '', metric 'mark': n = raw page views counted, rolled_until = end of the time covered,
--- config = rollups/tables.py SERIES config), all under the roll's id, as the other rollups.
+-- not in the set are ''), so that a question reads only the rows of its filter (the whole
+-- site's line is 1 row per slice and metric, not one per segment): samples (page views
+-- with the metric within its cap; 'views': page views), above_good_w and above_poor_w
+-- (LCP: summed weights past good and poor), and the sparse weighted histogram (buckets
+-- ascending, weights: summed sample weights); per hour a marker (site '', metric 'mark':
+-- n = raw page views counted, rolled_until = end of the time covered, config =
+-- rollups/tables.py SERIES config), all under the roll's id, as the other rollups.
 CREATE TABLE IF NOT EXISTS rum.series_hourly
 (
     site         LowCardinality(String),
