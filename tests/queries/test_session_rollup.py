@@ -231,6 +231,7 @@ def test_a_backfill_of_sessions_spanning_every_hour_ends(chdb_store: Store,
     hours (newest first, re-rolling the stale hours each time, took 25 cycles here: a pass
     per batch of older hours)."""
     monkeypatch.setattr("rollups.scheduler.MAX_HOURS_PER_CYCLE", 4)
+    monkeypatch.setattr("rollups.scheduler.ROLLUPS", (SESSIONS,))  # this rollup alone
     now = time.time()
     hours = 30
     chdb_store.insert("rum.events", [
