@@ -17,11 +17,19 @@ the scheduler.
 
 from __future__ import annotations
 
+import hashlib
 from functools import cache
 from importlib import resources
+from typing import Any
 
 
 @cache
 def load_sql(name: str) -> str:
     """The text of rollups/sql/<name>.sql."""
     return resources.files("rollups").joinpath("sql", f"{name}.sql").read_text()
+
+
+def config_id(*made_with: Any) -> int:
+    """A rollup's `config`: a 64-bit id of what its rolls are made with (a roll made with
+    another is rolled again and not read)."""
+    return int.from_bytes(hashlib.blake2b(repr(made_with).encode(), digest_size=8).digest(), "big")

@@ -23,10 +23,9 @@ order the view numbers them.
 
 from __future__ import annotations
 
-import hashlib
 from typing import NamedTuple
 
-from rollups import grid
+from rollups import config_id, grid
 
 DIMENSIONS = ("country", "region", "device_class", "browser", "os", "page_group", "connection_type")
 GROUPINGS = tuple((d,) for d in DIMENSIONS) + (
@@ -64,8 +63,7 @@ METRIC_PARAMS = {"caps": [m.cap for m in METRICS.values()],
 # the migration that last changed what rum.vital_cells counts (0150: the weighted counts)
 CELLS = 150
 # what a roll is made with: a roll made with anything else is rolled again
-CONFIG = int.from_bytes(hashlib.blake2b(repr((DIMENSIONS, SETS, METRIC_PARAMS, CELLS)).encode(),
-                                        digest_size=8).digest(), "big")
+CONFIG = config_id(DIMENSIONS, SETS, METRIC_PARAMS, CELLS)
 ROLL_PARAMS = {**METRIC_PARAMS, "config": CONFIG}
 
 

@@ -5,12 +5,11 @@ here; the scheduler and the coverage planner treat every rollup alike.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from rollups import grid, load_sql, segments
+from rollups import config_id, grid, load_sql, segments
 
 HOUR_MS = 3_600_000  # the grain: a rollup row covers one UTC hour
 DAY_MS = 24 * HOUR_MS
@@ -99,8 +98,7 @@ SERIES_SETS = (0, 1, 2, 3, 6, 7)
 # views, LCP's weights past its thresholds and the sparse weighted histogram, for
 # vitals-timeseries
 SERIES = Rollup("series", "series_hourly", binds={
-    **SERIES_PARAMS, "config": int.from_bytes(hashlib.blake2b(
-        repr((SERIES_PARAMS, SERIES_SLICE_S, SERIES_SETS)).encode(), digest_size=8).digest(), "big")})
+    **SERIES_PARAMS, "config": config_id(SERIES_PARAMS, SERIES_SLICE_S, SERIES_SETS)})
 ROLLUPS = (VITALS, SESSIONS, SEGMENTS, SERIES)
 
 
