@@ -4,9 +4,11 @@ a place, sample page views, one page view)."""
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from queries.spec import COMMON, Param, ParamError, QuerySpec, int_param, min_count, parse_place
 from queries.timeseries import parse_device
+from rollups import segments
 
 _IDENT = re.compile(r"^[A-Za-z0-9_\-]{1,64}\Z")
 
@@ -25,6 +27,14 @@ def parse_pageview(text: str) -> str:
     return text
 
 
+def _grid(values: dict[str, Any]) -> dict[str, Any]:
+    """slow-pages reads its p75s on the rollups' grid, with the metrics' caps and scales."""
+    return {**values, **{k: v for k, v in segments.METRIC_PARAMS.items() if k in _GRID_KEYS}}
+
+
+_GRID_KEYS = ("caps", "scales", "grid_ratio", "grid_last")
+
+
 def page_specs() -> dict[str, QuerySpec]:
     """slow-pages, page-views and page-view, by name."""
     place = {"country": Param(parse_place("country"), "", "country code ('' = any)"),
@@ -36,7 +46,7 @@ def page_specs() -> dict[str, QuerySpec]:
             summary="the sites that sent data in the window, busiest first",
             params=COMMON),
         "slow-pages": QuerySpec(
-            name="slow-pages", sql_name="slow_pages",
+            name="slow-pages", sql_name="slow_pages", bind=_grid,
             summary="p75 LCP/INP/CLS/TTFB per page group, with its LCP element; in a place or site-wide",
             params={**COMMON, **place, "device": device,
                     "min_samples": min_count("min_samples", "5", "minimum page views with LCP per group"),

@@ -4,11 +4,14 @@
 --   until_ms Int64 (window, epoch ms).
 -- Output, most page views first: site, pageviews (distinct page views), sessions, events
 --   (rows of every kind), last_seen (UTC text).
--- Bots are excluded; each event counts once (the view reads FINAL).
+-- Bots are excluded; each event counts once (the view reads FINAL). Distinct page views and
+-- sessions are counted by their ids' 64-bit hashes: the counts of uniqExact over the
+-- strings (two of 10 million ids share a hash with odds of about 1 in 400,000) in about
+-- half the time.
 SELECT
     site,
-    uniqExactIf(pageview_id, kind = 'pageview') AS pageviews,
-    uniqExact(session_id) AS sessions,
+    uniqExactIf(cityHash64(pageview_id), kind = 'pageview') AS pageviews,
+    uniqExact(cityHash64(session_id)) AS sessions,
     count() AS events,
     toString(max(ts)) AS last_seen
 FROM rum.segmented_events(site = {site:String}, since_ms = {since_ms:Int64},
