@@ -13,6 +13,7 @@ from typing import Any
 from pipeline.store import Store
 from queries.analytics import THRESHOLDS
 from queries.spec import COMMON, Param, ParamError, Plan, QuerySpec, parse_place
+from rollups import grid, segments
 from rollups.coverage import coverage
 from rollups.tables import SERIES, SERIES_SLICE_S, series_set
 
@@ -66,7 +67,8 @@ class TimeseriesSpec(QuerySpec):
 def _bind(values: dict[str, Any]) -> dict[str, Any]:
     good, poor, _ = THRESHOLDS["lcp"]
     values.update(bucket_s=values.pop("bucket"), good=good, poor=poor,
-                  **{f"{m}_cap": THRESHOLDS[m][2] for m in ("lcp", "inp", "cls", "ttfb")})
+                  **{f"{m}_cap": THRESHOLDS[m][2] for m in ("lcp", "inp", "cls", "ttfb")},
+                  scales=segments.METRIC_PARAMS["scales"], **grid.PARAMS)
     return values
 
 
@@ -74,8 +76,9 @@ def _plan(store: Store, bound: dict[str, Any]) -> Plan:
     """Buckets of a multiple of the series rollup's slice (10 minutes: the dashboard's 24 h
     and 7 d windows) read its rolled hours and the raw rest (vitals_timeseries_rolled.sql;
     a window of 6 h or more starts at the top of its first hour). Shorter buckets, and a
-    window with no hour rolled (rollups off, or not rolled yet), read raw events with
-    exact percentiles (vitals_timeseries.sql), over the same window."""
+    window with no hour rolled (rollups off, or not rolled yet), read raw events
+    (vitals_timeseries.sql, each p75 the middle of the exact one's grid bucket), over the
+    same window."""
     if bound["bucket_s"] % SERIES_SLICE_S:
         return Plan({})
     plan = coverage(store, bound["since_ms"], bound["until_ms"], SERIES)

@@ -1,7 +1,7 @@
 """vitals-timeseries from the series rollup: with buckets of a multiple of its 10-minute
 slice, the counts and LCP shares of every bucket are the ones vitals_timeseries.sql gives
 over raw events, and each p75 lies in the exact one's grid bucket (within 2%), before the
-roll (raw events, exact) and after it (rolled hours and a raw rest), site-wide and
+roll (raw events: the bucket's middle) and after it (rolled hours and a raw rest), site-wide and
 filtered by device, country and region; shorter buckets read raw events."""
 
 from __future__ import annotations
@@ -67,7 +67,7 @@ def test_rolled_buckets_answer_as_raw_events(chdb_store: Store, where: dict[str,
 
 def test_a_day_by_the_hour_and_buckets_shorter_than_a_slice(chdb_store: Store) -> None:
     """A day in 1 h buckets (snapped to the hour: raw and rolled alike) from the rollup;
-    5-minute buckets read raw events, exact."""
+    5-minute buckets read raw events: vitals_timeseries.sql's answer."""
     now = time.time()
     plant(chdb_store, now, n=6000, hours=30)
     Roller(chdb_store).cycle(now=now)
