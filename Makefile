@@ -7,7 +7,7 @@ STAMP := $(VENV)/.stamp-install
 BEACON_SRC := $(wildcard js-beacon/package.json js-beacon/package-lock.json js-beacon/src/*.ts js-beacon/src/*/*.ts js-beacon/scripts/*)
 DASHBOARD_SRC := $(wildcard dashboard/package.json dashboard/package-lock.json dashboard/tsconfig.json dashboard/src/* dashboard/scripts/*)
 
-.PHONY: serve test install beacon dashboard system-deps lint typecheck pytest js-test bench clean
+.PHONY: serve test install beacon dashboard system-deps lint typecheck pytest js-test bench bench-deps clean
 
 serve: install beacon dashboard
 	$(BIN)/rum serve
@@ -60,7 +60,13 @@ js-test: beacon
 pytest: install
 	$(BIN)/pytest -q
 
-bench: install beacon
+# wrk (the load generator) and taskset (pinning) for the intake and pipeline benches
+bench-deps:
+	@command -v wrk >/dev/null || { if [ "$$(id -u)" = 0 ]; then \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk) >/dev/null; \
+	  else echo "warning: wrk missing and not root: apt-get install wrk"; fi; }
+
+bench: install beacon bench-deps
 	$(BIN)/python bench/intake_bench.py
 
 clean:

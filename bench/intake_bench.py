@@ -13,6 +13,7 @@ import os
 import platform
 import random
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -104,6 +105,15 @@ def wait_up(url: str, timeout: float = 60) -> None:
     raise RuntimeError(f"{url} did not come up")
 
 
+def need_wrk() -> None:
+    """One line and exit 2, not a traceback, when wrk (the load generator) is missing."""
+    packages = {"wrk": "wrk", "taskset": "util-linux"}
+    missing = [tool for tool in packages if shutil.which(tool) is None]
+    if missing:
+        sys.exit(f"error: {' and '.join(missing)} not found: `make bench` installs them (as "
+                 f"root), or apt-get install {' '.join(packages[t] for t in missing)}")
+
+
 def run_wrk(url: str, script: Path, seconds: int, connections: int) -> dict[str, float]:
     out = subprocess.run(
         ["taskset", "-c", "1", "wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--latency",
@@ -151,6 +161,7 @@ def main() -> None:
                         help="serve this checkout's collector (e.g. a worktree of an older "
                              "commit, for before/after in one run); default: this one")
     args = parser.parse_args()
+    need_wrk()
     py = sys.executable
     tmp = Path(tempfile.mkdtemp(prefix="rum-bench-"))
     script = tmp / "post.lua"

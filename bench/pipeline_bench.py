@@ -39,7 +39,7 @@ sys.path.insert(0, str(ROOT))
 
 import cramjam  # noqa: E402
 
-from bench.intake_bench import AGENTS, beacon, lua_script, measured, run_wrk, stop, wait_up  # noqa: E402
+from bench.intake_bench import AGENTS, beacon, lua_script, measured, need_wrk, run_wrk, stop, wait_up  # noqa: E402, E501
 from collector.drops import Dropped  # noqa: E402
 from collector.geo import GeoLookup  # noqa: E402
 from collector.settings import Settings, load_settings  # noqa: E402
@@ -345,6 +345,7 @@ def main() -> None:
     parser.add_argument("--parts", choices=["all", "e2e"], default="all",
                         help="e2e: only the end-to-end part (collector, broker, pipeline)")
     args = parser.parse_args()
+    need_wrk()
     tmp = Path(tempfile.mkdtemp(prefix="rum-pipe-bench-"))
     port = free_port()
     broker = subprocess.Popen([str(TANSU), "broker", "--listener-url", f"tcp://127.0.0.1:{port}",
