@@ -119,21 +119,31 @@ class BeaconIntake:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         headers = dict(scope["headers"])
+        admitted = self.admit(scope, headers)
+        if isinstance(admitted, Reply):
+            await admitted.send(send)
+            return
+        try:
+            body = await self.read(scope, headers, receive)
+        except BodyError as exc:
+            await self.refuse(admitted.cors, exc.drop).send(send)
+            return
+        await self.take(admitted, body, scope, headers).send(send)
+
+    def admit(self, scope: Scope, headers: dict[bytes, bytes]) -> Admitted | Reply:
+        """What the request line and headers decide before the body: a preflight's or a
+        refusal's Reply, or the request admitted (its CORS headers and client address)."""
         origin = headers.get(b"origin")
         cors = self.cors.headers(origin)
         method = scope["method"]
         if method == "OPTIONS":
-            await _reply(send, 204, None, cors + self._preflight())
-            return
+            return reply(204, None, cors + self._preflight())
         if method not in self.methods:
             allowed = ", ".join((*self.methods, "OPTIONS"))
-            await _reply(send, 405, {"error": "method_not_allowed", "detail": f"use {allowed}"},
+            return reply(405, {"error": "method_not_allowed", "detail": f"use {allowed}"},
                          cors + [(b"allow", allowed.encode())])
-            return
         if not self.cors.allows(origin):
-            await self._drop(send, cors, Dropped(DropReason.ORIGIN_NOT_ALLOWED,
-                                                 "origin not allowed"))
-            return
+            return self.refuse(cors, Dropped(DropReason.ORIGIN_NOT_ALLOWED, "origin not allowed"))
         peer = scope.get("client")
         peer_ip = peer[0] if peer else None
         xff = headers.get(b"x-forwarded-for")
@@ -141,35 +151,30 @@ class BeaconIntake:
         if self.ip_buckets is not None and client_ip is not None:
             wait = self.ip_buckets.take(client_ip)
             if wait:
-                await self._drop(send, cors, Dropped(DropReason.RATE_LIMITED_IP,
-                                                     "too many beacons from this address", wait))
-                return
-        try:
-            body = await self.read(scope, headers, receive)
-        except BodyError as exc:
-            await self._drop(send, cors, exc.drop)
-            return
+                return self.refuse(cors, Dropped(DropReason.RATE_LIMITED_IP,
+                                                 "too many beacons from this address", wait))
+        return Admitted(cors, peer_ip, client_ip)
+
+    def take(self, admitted: Admitted, body: bytes, scope: Scope, headers: dict[bytes, bytes]) -> Reply:
+        """An admitted request's payload: parsed, enriched, handed to the sink; the reply."""
+        cors = admitted.cors
         parsed = self.parse(body, scope, headers)
         if isinstance(parsed, Dropped):
-            await self._drop(send, cors, parsed)
-            return
-        result = self._enrich(peer_ip, client_ip, headers, parsed)
+            return self.refuse(cors, parsed)
+        result = self._enrich(admitted.peer_ip, admitted.client_ip, headers, parsed)
         if isinstance(result, Dropped):
-            await self._drop(send, cors, result)
-            return
+            return self.refuse(cors, result)
         for reason in result.dropped_events:
             self.metrics.events_dropped.labels(reason.value).inc()
         rows = result.rows
         assert self.sink is not None
         if rows and not self.sink.submit(result.envelope.sid.encode(), result.line, rows):
-            drop = Dropped(DropReason.BACKPRESSURE, "write buffer full; retry later",
-                           RETRY_AFTER_SECONDS)
-            await self._drop(send, cors, drop)
-            return
+            return self.refuse(cors, Dropped(DropReason.BACKPRESSURE, "write buffer full; retry later",
+                                             RETRY_AFTER_SECONDS))
         self.metrics.beacons_accepted.inc()
         self.metrics.events_accepted.inc(rows)
         self.metrics.buffer_rows.set(self.sink.pending)
-        await self.accepted(send, cors, rows)
+        return self.accepted(cors, rows)
 
     # -- what a receiver of another agent's format overrides --------------------------
 
@@ -189,12 +194,10 @@ class BeaconIntake:
             return Dropped(DropReason.MALFORMED_JSON, "empty body")
         return Parsed(body=body)
 
-    async def accepted(self, send: Send, cors: list[tuple[bytes, bytes]], rows: int) -> None:
+    def accepted(self, cors: list[tuple[bytes, bytes]], rows: int) -> Reply:
         """The reply to an accepted request: `{"accepted": rows}`, encoded once per count."""
         payload, length = _accepted_body(rows)
-        await send({"type": "http.response.start", "status": 202,
-                    "headers": [*cors, _JSON, (b"content-length", length)]})
-        await send({"type": "http.response.body", "body": payload})
+        return Reply(202, [*cors, _JSON, (b"content-length", length)], payload)
 
     # -- shared ----------------------------------------------------------------------------
 
@@ -237,20 +240,7 @@ class BeaconIntake:
         return beacon
 
     async def _read_body(self, headers: dict[bytes, bytes], receive: Receive) -> bytes:
-        ctype = headers.get(b"content-type", b"").split(b";")[0].strip().lower()
-        if ctype not in self.content_types:
-            names = " or ".join(t.decode() for t in self.content_types)
-            raise BodyError(Dropped(DropReason.UNSUPPORTED_MEDIA_TYPE, f"Content-Type must be {names}"))
-        charset = headers.get(b"content-type", b"").lower().partition(b"charset=")[2].strip()
-        if charset and charset.strip(b'"') not in (b"utf-8", b"utf8"):
-            raise BodyError(Dropped(DropReason.UNSUPPORTED_MEDIA_TYPE, "charset must be UTF-8"))
-        encoding = headers.get(b"content-encoding", b"").strip().lower()
-        if encoding not in _ENCODINGS:
-            raise BodyError(Dropped(DropReason.UNSUPPORTED_MEDIA_TYPE,
-                                    "Content-Encoding must be gzip, deflate or none"))
-        declared = headers.get(b"content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self.max_body:
-            raise BodyError(_too_large(self.max_body))
+        encoding = self.body_encoding(headers)
         chunks: list[bytes] = []
         size = 0
         more = True
@@ -265,11 +255,40 @@ class BeaconIntake:
             chunks.append(chunk)
             more = message.get("more_body", False)
         body = chunks[0] if len(chunks) == 1 else b"".join(chunks)
+        return self.inflated(body, encoding)
+
+    def body_encoding(self, headers: dict[bytes, bytes]) -> bytes:
+        """The body's Content-Encoding, once its headers are checked: type, charset, encoding
+        and a declared length within the cap (BodyError when refused)."""
+        ctype = headers.get(b"content-type", b"").split(b";")[0].strip().lower()
+        if ctype not in self.content_types:
+            names = " or ".join(t.decode() for t in self.content_types)
+            raise BodyError(Dropped(DropReason.UNSUPPORTED_MEDIA_TYPE, f"Content-Type must be {names}"))
+        charset = headers.get(b"content-type", b"").lower().partition(b"charset=")[2].strip()
+        if charset and charset.strip(b'"') not in (b"utf-8", b"utf8"):
+            raise BodyError(Dropped(DropReason.UNSUPPORTED_MEDIA_TYPE, "charset must be UTF-8"))
+        encoding = headers.get(b"content-encoding", b"").strip().lower()
+        if encoding not in _ENCODINGS:
+            raise BodyError(Dropped(DropReason.UNSUPPORTED_MEDIA_TYPE,
+                                    "Content-Encoding must be gzip, deflate or none"))
+        declared = headers.get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.max_body:
+            raise BodyError(_too_large(self.max_body))
+        return encoding
+
+    def inflated(self, body: bytes, encoding: bytes) -> bytes:
+        """The body as sent, decompressed when it is gzip or deflate (BodyError when refused)."""
         if encoding in (b"gzip", b"deflate"):
-            body = _inflate(body, encoding, self.max_body)
+            return _inflate(body, encoding, self.max_body)
         return body
 
-    async def _drop(self, send: Send, cors: list[tuple[bytes, bytes]], drop: Dropped) -> None:
+    def too_large(self) -> Dropped:
+        """The refusal of a body past the cap."""
+        return _too_large(self.max_body)
+
+    def refuse(self, cors: list[tuple[bytes, bytes]], drop: Dropped) -> Reply:
+        """The reply to a refused request (counted and logged): its status, the reason and
+        detail, Retry-After when it has one."""
         self.metrics.beacons_rejected.labels(drop.reason.value).inc()
         log.debug("beacon refused", extra={"reason": drop.reason.value, "detail": drop.detail})
         extra = []
@@ -278,7 +297,31 @@ class BeaconIntake:
         # a drop with a 2xx status is a consent decision, not an error: nothing was stored
         body = ({"accepted": 0, "reason": drop.reason.value} if drop.status < 300
                 else {"error": drop.reason.value, "detail": drop.detail})
-        await _reply(send, drop.status, body, cors + extra)
+        return reply(drop.status, body, cors + extra)
+
+
+@dataclass(frozen=True, slots=True)
+class Admitted:
+    """A request its line and headers admit: the CORS headers of its reply, the peer's
+    address and the client's (X-Forwarded-For through trusted proxies)."""
+
+    cors: list[tuple[bytes, bytes]]
+    peer_ip: str | None
+    client_ip: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """A reply: status, headers (content-type and content-length included) and body; sent
+    as ASGI messages, or written whole by the server's fast path (collector/server.py)."""
+
+    status: int
+    headers: list[tuple[bytes, bytes]]
+    body: bytes
+
+    async def send(self, send: Send) -> None:
+        await send({"type": "http.response.start", "status": self.status, "headers": self.headers})
+        await send({"type": "http.response.body", "body": self.body})
 
 
 def _too_large(limit: int) -> Dropped:
@@ -316,11 +359,11 @@ def _accepted_body(rows: int) -> tuple[bytes, bytes]:
     return payload, str(len(payload)).encode()
 
 
-async def _reply(send: Send, status: int, body: Any, headers: list[tuple[bytes, bytes]]) -> None:
+def reply(status: int, body: Any, headers: list[tuple[bytes, bytes]]) -> Reply:
+    """A reply with `body` as JSON (None: empty) after `headers`."""
     payload = orjson.dumps(body) if body is not None else b""
     out = list(headers)
     if body is not None:
         out.append(_JSON)
     out.append((b"content-length", str(len(payload)).encode()))
-    await send({"type": "http.response.start", "status": status, "headers": out})
-    await send({"type": "http.response.body", "body": payload})
+    return Reply(status, out, payload)

@@ -27,7 +27,7 @@ from urllib.parse import unquote_plus
 import orjson
 
 from collector.drops import Dropped, DropReason, EventDropReason
-from collector.intake import BodyError, Parsed, Receive, Scope, Send, _reply
+from collector.intake import BodyError, Parsed, Receive, Reply, Scope, reply
 from collector.protocol import MAX_EVENTS
 from collector.receivers import jsurl
 from collector.receivers.common import (
@@ -265,5 +265,5 @@ class BoomerangIntake(ReceiverIntake):
             return env
         return Parsed(envelope=env, dropped=tuple(notes.dropped))
 
-    async def accepted(self, send: Send, cors: list[tuple[bytes, bytes]], rows: int) -> None:
-        await _reply(send, 204, None, cors)
+    def accepted(self, cors: list[tuple[bytes, bytes]], rows: int) -> Reply:
+        return reply(204, None, cors)
