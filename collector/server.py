@@ -10,16 +10,22 @@ from contextlib import contextmanager
 from typing import Any
 
 import uvicorn
-from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
+from uvicorn.protocols.http.httptools_impl import HEADER_VALUE_RE, STATUS_LINE, HttpToolsProtocol
 
+from collector.intake import Admitted, BeaconIntake, BodyError, Reply, reply
 from collector.settings import Settings
+
+# what uvicorn answers when an app raises: the fast path's answer to the intake raising
+_INTERNAL_ERROR = reply(500, {"error": "internal_error", "detail": "the beacon could not be taken"}, [])
 
 
 def beacon_fast_path(app: Any) -> Any:
     """Send POST/OPTIONS /v1/beacon straight to the intake, everything else through FastAPI.
 
     The beacon is the hot path: skipping Starlette's middleware stack and router
-    for it is measured in bench/RESULTS.md.
+    for it is measured in bench/RESULTS.md. The intake is also the returned app's
+    `beacon_intake`, which GuardedHttpProtocol serves a plain beacon POST from without
+    an ASGI cycle at all.
     """
     intake = app.state.intake
 
@@ -29,6 +35,7 @@ def beacon_fast_path(app: Any) -> Any:
         else:
             await app(scope, receive, send)
 
+    asgi.beacon_intake = intake  # type: ignore[attr-defined]
     return asgi
 
 
@@ -55,6 +62,13 @@ class GuardedHttpProtocol(HttpToolsProtocol):
     _header_bytes = 0  # bytes of the current request line + headers seen so far
     _in_headers = True
     _too_large = False
+    # the fast path (a POST to /v1/beacon): the request admitted, or the reply decided
+    # before its body, and the body read so far
+    _fast: Admitted | Reply | None = None
+    _fast_body: list[bytes]
+    _fast_size = 0
+    _fast_keep_alive = True
+    _encoding = b""  # the body's Content-Encoding
 
     # A deadline is a float per connection; the one timer behind it is re-armed when it
     # fires early, or moved when a deadline comes before it (a body timeout shorter than
@@ -100,16 +114,115 @@ class GuardedHttpProtocol(HttpToolsProtocol):
             self._arm(self.header_timeout)
 
     def on_headers_complete(self) -> None:
-        """Headers are in: now the body has its deadline."""
+        """Headers are in: now the body has its deadline. A plain beacon POST takes the
+        fast path; any other request gets uvicorn's ASGI cycle."""
         self._in_headers = False
-        super().on_headers_complete()
+        if not self._start_fast():
+            super().on_headers_complete()
         self._arm(self.body_timeout)
 
+    def on_body(self, body: bytes) -> None:
+        """A piece of the body: kept up to the intake's cap on the fast path."""
+        if self._fast is None:
+            super().on_body(body)
+            return
+        if isinstance(self._fast, Reply):
+            return  # decided before the body (a refusal): the rest is read and let go
+        self._fast_size += len(body)
+        if self._fast_size > self._intake.max_body:  # a body with no length, past the cap
+            self._fast = self._intake.refuse(self._fast.cors, self._intake.too_large())
+            self._fast_keep_alive = False  # the rest of it is not worth reading
+            self._write_fast(self._fast)
+            return
+        self._fast_body.append(body)
+
     def on_message_complete(self) -> None:
-        """The whole request is in: no deadline until the next one starts."""
-        super().on_message_complete()
+        """The whole request is in: no deadline until the next one starts; on the fast
+        path, the beacon is taken and its reply written."""
+        fast = self._fast
+        if fast is None:
+            super().on_message_complete()
         self._disarm()
         self._in_headers, self._header_bytes = True, 0
+        if fast is not None:
+            self._finish_fast(fast)
+
+    # -- the fast path ---------------------------------------------------------------------
+    # A POST to /v1/beacon with no Expect, no upgrade and no request of this connection
+    # still under way skips uvicorn's RequestResponseCycle, the task it runs the app in and
+    # the ASGI messages: the intake's admit() runs on the headers, take() on the body, and
+    # the Reply is written here whole (one send with CoalescingTransport). What the ASGI
+    # path does for it, the same code does here: same checks, same replies.
+
+    @property
+    def _intake(self) -> BeaconIntake:
+        intake: BeaconIntake = self.app.beacon_intake
+        return intake
+
+    def _start_fast(self) -> bool:
+        intake = getattr(self.app, "beacon_intake", None)
+        if (intake is None or self.expect_100_continue or self.parser.get_method() != b"POST"
+                or self.url.partition(b"?")[0] != b"/v1/beacon" or self.parser.should_upgrade()
+                or (self.cycle is not None and not self.cycle.response_complete)):
+            return False
+        headers = dict(self.headers)
+        if HEADER_VALUE_RE.search(headers.get(b"origin", b"")):
+            return False  # echoed in the reply: uvicorn's check of reply headers decides
+        version = self.parser.get_http_version()
+        self._fast_keep_alive = version != "1.0" and self.parser.should_keep_alive()
+        self.scope["method"], self.scope["path"] = "POST", "/v1/beacon"
+        if version != "1.1":
+            self.scope["http_version"] = version
+        admitted = intake.admit(self.scope, headers)
+        if isinstance(admitted, Admitted):
+            try:
+                self._encoding = intake.body_encoding(headers)
+            except BodyError as exc:
+                admitted = intake.refuse(admitted.cors, exc.drop)
+        self._fast, self._fast_body, self._fast_size = admitted, [], 0
+        declared = headers.get(b"content-length", b"")
+        if isinstance(admitted, Reply) and not (declared.isdigit() and int(declared) <= intake.max_body):
+            # refused, and the body is past the cap or of no stated length: answer now and
+            # close rather than read it to keep the connection
+            self._fast_keep_alive = False
+            self._write_fast(admitted)
+        return True
+
+    def _finish_fast(self, fast: Admitted | Reply) -> None:
+        self._fast = None
+        if isinstance(fast, Reply):
+            if not self.transport.is_closing():
+                self._write_fast(fast)
+            return
+        body, self._fast_body = b"".join(self._fast_body), []
+        intake = self._intake
+        try:
+            try:
+                body = intake.inflated(body, self._encoding)
+            except BodyError as exc:
+                out = intake.refuse(fast.cors, exc.drop)
+            else:
+                scope: Any = self.scope
+                out = intake.take(fast, body, scope, dict(self.headers))
+        except Exception:  # as uvicorn answers an app that raised: logged, a 500
+            self.logger.exception("Exception in the beacon fast path")
+            out = _INTERNAL_ERROR
+            self._fast_keep_alive = False
+        self._write_fast(out)
+
+    def _write_fast(self, out: Reply) -> None:
+        """The reply whole, as uvicorn writes one: status line, its default headers (date),
+        the reply's, connection: close when the connection ends here."""
+        content = [STATUS_LINE[out.status]]
+        for name, value in (*self.server_state.default_headers, *out.headers):
+            content.extend((name, b": ", value, b"\r\n"))
+        if not self._fast_keep_alive:
+            content.append(b"connection: close\r\n")
+        content.extend((b"\r\n", out.body))
+        self.transport.write(b"".join(content))
+        if not self._fast_keep_alive:
+            self.transport.close()
+        self.on_response_complete()
 
     def on_response_complete(self) -> None:
         """uvicorn's, with the keep-alive timeout kept as the connection's deadline."""
