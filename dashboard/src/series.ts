@@ -15,7 +15,9 @@ export interface Bucket {
   label: string; // the query parameter: '10s', '5m', '1h'
 }
 
-// bucket lengths to pick from, shortest first; the query accepts 10s to 1d
+// bucket lengths to pick from, shortest first; the query accepts 10s to 1d, and its default
+// bucket (auto) picks from the same list by the same MAX_POINTS (queries/timeseries.py
+// AUTO_BUCKETS; a test checks they agree)
 const b = (seconds: number, label: string): Bucket => ({ seconds, label });
 const BUCKETS: Bucket[] = [
   b(10, '10s'), b(15, '15s'), b(30, '30s'), b(60, '1m'), b(120, '2m'), b(300, '5m'), b(600, '10m'),

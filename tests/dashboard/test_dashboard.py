@@ -148,7 +148,8 @@ def test_dashboard_in_a_real_browser(rum_server: RunningServer, browser: Any, tm
     points = page.eval_on_selector_all("figure[data-points]", "els => els.map(e => Number(e.dataset.points))")
     assert len(points) == 4 and min(points) >= 3, points  # fast, slow, and the beacons' bucket(s)
     lcp = _series(page, "lcp")
-    assert lcp[fast] == 900 and lcp[slow] == 7000, lcp  # every view of a bucket alike: exact p75
+    # every view of a bucket alike: the p75 is the middle of that value's grid bucket (within 1%)
+    assert abs(lcp[fast] - 900) <= 9 and abs(lcp[slow] - 7000) <= 70, lcp
     assert _series(page, "ttfb")[slow] > _series(page, "ttfb")[fast]
     assert "30s" in page.inner_text("#trend-note")
     assert page.locator("#share-bars .share-row[data-metric=lcp] .bar span.poor").count() == 1
@@ -188,7 +189,7 @@ def test_dashboard_in_a_real_browser(rum_server: RunningServer, browser: Any, tm
     # the series follows the filter: the fast bucket was desktop only
     page.wait_for_function("t => !JSON.parse(document.getElementById('chart-lcp').dataset.series)"
                            ".some(p => p[0] === t)", arg=fast)
-    assert _series(page, "lcp")[slow] == 7000
+    assert _series(page, "lcp")[slow] == lcp[slow]  # the slow bucket's views are all mobile
     assert problems == [] and external == []
 
 

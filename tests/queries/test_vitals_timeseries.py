@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import math
 import random
+import re
 import struct
 import time
 import uuid
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -21,7 +23,9 @@ import pytest
 
 from pipeline.store import Store
 from queries.catalog import ParamError, get_query
+from queries.timeseries import AUTO_BUCKETS, AUTO_POINTS
 from rollups import grid, segments
+from rollups.tables import SERIES_SLICE_S
 from tests.conftest import RunningServer
 
 NOW = time.time()
@@ -105,7 +109,7 @@ def seed(store: Store) -> dict[int, list[dict[str, Any]]]:
 
 def run(store: Store, **raw: str) -> list[dict[str, Any]]:
     spec = get_query("vitals-timeseries")
-    return spec.run(store, spec.parse({"site": "shop", "window": "2h", **raw}), now=NOW)
+    return spec.run(store, spec.parse({"site": "shop", "window": "2h", "bucket": "5m", **raw}), now=NOW)
 
 
 def truth(views: list[dict[str, Any]], metric: str) -> float | None:
@@ -169,7 +173,7 @@ def test_longer_buckets_sum_the_shorter_ones(chdb_store: Store) -> None:
     ({"bucket": "2d", "window": "30d"}, "bucket: must be between 10s and 1d"),
     ({"bucket": "2h", "window": "1h"}, "bucket: longer than the window"),
     ({"bucket": "1m", "window": "7d"}, r"bucket: 10080 points .* use a bucket of 5m or longer"),
-    ({"window": "8d"}, "bucket: 2304 points"),  # the default 5m serves windows up to 7d
+    ({"window": "8d", "bucket": "5m"}, "bucket: 2304 points"),  # 5m serves windows up to 7d
     ({"device": "bot"}, "device: one of desktop, mobile, tablet"),
     ({"device": "Mobile"}, "device:"),
     ({"metric": "lcp"}, "unknown parameter"),
@@ -181,10 +185,23 @@ def test_parameter_validation(raw: dict[str, str], message: str) -> None:
 
 def test_defaults_and_the_largest_allowed_bucket_count() -> None:
     spec = get_query("vitals-timeseries")
-    assert spec.parse({}) == {"window": 86400, "site": "", "bucket": 300, "device": "",
+    assert spec.parse({}) == {"window": 86400, "site": "", "bucket": 600, "device": "",
                               "country": "", "region": ""}
-    assert spec.parse({"window": "7d"})["bucket"] == 300  # 2016 points: the limit
+    assert spec.parse({"window": "7d", "bucket": "5m"})["bucket"] == 300  # 2016 points: the limit
     assert spec.parse({"window": "15m", "bucket": "10s"})["bucket"] == 10  # the dashboard's
+
+
+def test_the_default_bucket_is_the_dashboards_and_reads_the_rollup_from_24h() -> None:
+    spec = get_query("vitals-timeseries")
+    chosen = {w: spec.parse({"window": w})["bucket"] for w in ("15m", "1h", "6h", "24h", "7d", "30d")}
+    assert chosen == {"15m": 10, "1h": 30, "6h": 120, "24h": 600, "7d": 3600, "30d": 21600}
+    assert all(b % SERIES_SLICE_S == 0 for w, b in chosen.items() if w in ("24h", "7d", "30d"))
+    # dashboard/src/series.ts picks the bucket by the same list and point count
+    source = (Path(__file__).parents[2] / "dashboard/src/series.ts").read_text()
+    listed = source[source.index("const BUCKETS"):source.index("];", source.index("const BUCKETS"))]
+    assert tuple(int(n) for n in re.findall(r"b\((\d+), '", listed)) == AUTO_BUCKETS
+    points = re.search(r"const MAX_POINTS = (\d+);", source)
+    assert points is not None and int(points.group(1)) == AUTO_POINTS
 
 
 def test_http_api_serves_the_series_and_refuses_bad_buckets(rum_server: RunningServer) -> None:
