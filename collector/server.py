@@ -35,7 +35,9 @@ def beacon_fast_path(app: Any) -> Any:
         else:
             await app(scope, receive, send)
 
-    asgi.beacon_intake = intake  # type: ignore[attr-defined]
+    # the protocol reads the body itself: only an intake that reads it as BeaconIntake does
+    plain = intake is not None and type(intake).read is BeaconIntake.read
+    asgi.beacon_intake = intake if plain else None  # type: ignore[attr-defined]
     return asgi
 
 
@@ -213,6 +215,8 @@ class GuardedHttpProtocol(HttpToolsProtocol):
     def _write_fast(self, out: Reply) -> None:
         """The reply whole, as uvicorn writes one: status line, its default headers (date),
         the reply's, connection: close when the connection ends here."""
+        if self.transport.is_closing():  # the client went away: the beacon stays taken
+            return
         content = [STATUS_LINE[out.status]]
         for name, value in (*self.server_state.default_headers, *out.headers):
             content.extend((name, b": ", value, b"\r\n"))
