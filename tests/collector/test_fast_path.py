@@ -9,9 +9,13 @@ from __future__ import annotations
 import gzip
 import socket
 import time
+from types import SimpleNamespace
+from typing import Any
 
 import orjson
 
+from collector.intake import BeaconIntake
+from collector.server import beacon_fast_path
 from tests.beacons import envelope
 from tests.conftest import CHROME_UA, RunningServer
 
@@ -114,3 +118,14 @@ def test_http_1_0_and_expect_100_continue(rum_server: RunningServer) -> None:
         sock.sendall(rest)
         assert [s for s, _, _ in replies(sock, 1)] == [202]
     rum_server.wait_rows(2, "kind = 'pageview'")
+
+
+def test_only_an_intake_that_reads_its_body_as_beacon_intake_does_is_served_fast() -> None:
+    class QueryReader(BeaconIntake):  # as the Boomerang receiver reads a GET's query string
+        async def read(self, scope: Any, headers: Any, receive: Any) -> bytes:
+            return b""
+
+    plain, reader = object.__new__(BeaconIntake), object.__new__(QueryReader)
+    assert beacon_fast_path(SimpleNamespace(state=SimpleNamespace(intake=plain))).beacon_intake is plain
+    assert beacon_fast_path(SimpleNamespace(state=SimpleNamespace(intake=reader))).beacon_intake is None
+    assert beacon_fast_path(SimpleNamespace(state=SimpleNamespace(intake=None))).beacon_intake is None
