@@ -129,3 +129,22 @@ def test_only_an_intake_that_reads_its_body_as_beacon_intake_does_is_served_fast
     assert beacon_fast_path(SimpleNamespace(state=SimpleNamespace(intake=plain))).beacon_intake is plain
     assert beacon_fast_path(SimpleNamespace(state=SimpleNamespace(intake=reader))).beacon_intake is None
     assert beacon_fast_path(SimpleNamespace(state=SimpleNamespace(intake=None))).beacon_intake is None
+
+
+def test_an_intake_that_raises_gets_a_500_with_a_json_body_and_the_server_goes_on(
+        rum_server: RunningServer, monkeypatch: Any) -> None:
+    intake = rum_server.app.state.intake
+
+    def broken(*args: Any) -> Any:
+        raise RuntimeError("a bug in a stage")
+
+    monkeypatch.setattr(intake, "take", broken)
+    with connect(rum_server) as sock:
+        sock.sendall(request(body()))
+        [(status, headers, payload)] = replies(sock, 1)
+        assert (status, orjson.loads(payload)["error"]) == (500, "internal_error")
+        assert headers["connection"] == "close" and closed(sock)
+    monkeypatch.undo()
+    with connect(rum_server) as sock:
+        sock.sendall(request(body()))
+        assert [s for s, _, _ in replies(sock, 1)] == [202]
