@@ -67,6 +67,7 @@ class GuardedHttpProtocol(HttpToolsProtocol):
     # the fast path (a POST to /v1/beacon): the request admitted, or the reply decided
     # before its body, and the body read so far
     _fast: Admitted | Reply | None = None
+    _fast_headers: dict[bytes, bytes]
     _fast_body: list[bytes]
     _fast_size = 0
     _fast_keep_alive = True
@@ -105,6 +106,8 @@ class GuardedHttpProtocol(HttpToolsProtocol):
         """Start the header deadline as soon as the connection exists; the protocol writes
         through a `CoalescingTransport`."""
         super().connection_made(CoalescingTransport(transport, self.loop))  # type: ignore[arg-type]
+        # the intake the fast path serves (None: no fast path on this listener)
+        self._intake: BeaconIntake | None = getattr(self.app, "beacon_intake", None)
         self._arm(self.header_timeout)
 
     def on_message_begin(self) -> None:
@@ -130,9 +133,11 @@ class GuardedHttpProtocol(HttpToolsProtocol):
             return
         if isinstance(self._fast, Reply):
             return  # decided before the body (a refusal): the rest is read and let go
+        intake = self._intake
+        assert intake is not None  # the fast path is only taken with an intake
         self._fast_size += len(body)
-        if self._fast_size > self._intake.max_body:  # a body with no length, past the cap
-            self._fast = self._intake.refuse(self._fast.cors, self._intake.too_large())
+        if self._fast_size > intake.max_body:  # a body with no length, past the cap
+            self._fast = intake.refuse(self._fast.cors, intake.too_large())
             self._fast_keep_alive = False  # the rest of it is not worth reading
             self._write_fast(self._fast)
             return
@@ -156,13 +161,8 @@ class GuardedHttpProtocol(HttpToolsProtocol):
     # the Reply is written here whole (one send with CoalescingTransport). What the ASGI
     # path does for it, the same code does here: same checks, same replies.
 
-    @property
-    def _intake(self) -> BeaconIntake:
-        intake: BeaconIntake = self.app.beacon_intake
-        return intake
-
     def _start_fast(self) -> bool:
-        intake = getattr(self.app, "beacon_intake", None)
+        intake = self._intake
         if (intake is None or self.expect_100_continue or self.parser.get_method() != b"POST"
                 or self.url.partition(b"?")[0] != b"/v1/beacon" or self.parser.should_upgrade()
                 or (self.cycle is not None and not self.cycle.response_complete)):
@@ -172,16 +172,17 @@ class GuardedHttpProtocol(HttpToolsProtocol):
             return False  # echoed in the reply: uvicorn's check of reply headers decides
         version = self.parser.get_http_version()
         self._fast_keep_alive = version != "1.0" and self.parser.should_keep_alive()
-        self.scope["method"], self.scope["path"] = "POST", "/v1/beacon"
+        scope: Any = self.scope  # uvicorn's typed scope, as the intake's mapping
+        scope["method"], scope["path"] = "POST", "/v1/beacon"
         if version != "1.1":
-            self.scope["http_version"] = version
-        admitted = intake.admit(self.scope, headers)
+            scope["http_version"] = version
+        admitted = intake.admit(scope, headers)
         if isinstance(admitted, Admitted):
             try:
                 self._encoding = intake.body_encoding(headers)
             except BodyError as exc:
                 admitted = intake.refuse(admitted.cors, exc.drop)
-        self._fast, self._fast_body, self._fast_size = admitted, [], 0
+        self._fast, self._fast_headers, self._fast_body, self._fast_size = admitted, headers, [], 0
         declared = headers.get(b"content-length", b"")
         if isinstance(admitted, Reply) and not (declared.isdigit() and int(declared) <= intake.max_body):
             # refused, and the body is past the cap or of no stated length: answer now and
@@ -198,6 +199,7 @@ class GuardedHttpProtocol(HttpToolsProtocol):
             return
         body, self._fast_body = b"".join(self._fast_body), []
         intake = self._intake
+        assert intake is not None  # the fast path is only taken with an intake
         try:
             try:
                 body = intake.inflated(body, self._encoding)
@@ -205,7 +207,7 @@ class GuardedHttpProtocol(HttpToolsProtocol):
                 out = intake.refuse(fast.cors, exc.drop)
             else:
                 scope: Any = self.scope
-                out = intake.take(fast, body, scope, dict(self.headers))
+                out = intake.take(fast, body, scope, self._fast_headers)
         except Exception:  # as uvicorn answers an app that raised: logged, a 500
             self.logger.exception("Exception in the beacon fast path")
             out = _INTERNAL_ERROR
