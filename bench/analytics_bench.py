@@ -37,11 +37,13 @@ COUNTRIES = "['US','DE','IN','BR','GB','FR','JP','NL','SE','MX','ES','IT','CA','
 # 8 events per session, 75 s apart (a session lasts ~9 min: `p` sessions run at once); a
 # session's country, region, city, device, browser, OS and connection are its own (drawn
 # independently: more segments than real traffic, where OS follows device); 2% logins (BR fails 12%,
-# elsewhere 1%), 2% conversions, the rest page views with lognormal vitals (India's LCP 1.8x)
+# elsewhere 1%), 2% conversions, the rest page views with lognormal vitals (India's LCP 1.8x),
+# an RTT each, the parts of LCP on 2 in 5 (India's server wait 3x) and of INP on 1 in 5
 LOAD = f"""
 INSERT INTO rum.events (event_id, site, kind, ts, received_at, session_id, pageview_id, country,
     region, city, device_class, browser, os, connection_type, page_group, is_bot, lcp, inp, cls,
-    fcp, ttfb, login_success, conversion_value, currency)
+    fcp, ttfb, login_success, conversion_value, currency, rtt, lcp_ttfb, lcp_load_delay,
+    lcp_load_time, lcp_render_delay, inp_input_delay, inp_processing, inp_presentation)
 SELECT
     generateUUIDv4(number), 'shop',
     multiIf(number % 50 = 0, 'login', number % 50 = 25, 'conversion', 'pageview') AS k,
@@ -61,7 +63,15 @@ SELECT
     if(k = 'pageview', randLogNormal(log(1100), 0.5), NULL),
     if(k = 'pageview', randLogNormal(log(400), 0.6), NULL),
     if(k = 'login', randCanonical() >= if(c = 'BR', 0.12, 0.01), NULL),
-    if(k = 'conversion', 20 + number % 80, NULL), if(k = 'conversion', 'EUR', '')
+    if(k = 'conversion', 20 + number % 80, NULL), if(k = 'conversion', 'EUR', ''),
+    if(k = 'pageview', [25, 50, 100, 300][cityHash64(s, 6) % 4 + 1], NULL),
+    if(k = 'pageview' AND number % 5 < 2, randLogNormal(log(500), 0.6) * if(c = 'IN', 3, 1), NULL) AS pt,
+    if(pt IS NULL, NULL, randLogNormal(log(150), 0.8)),
+    if(pt IS NULL, NULL, randLogNormal(log(400), 0.7)),
+    if(pt IS NULL, NULL, randLogNormal(log(200), 0.9)),
+    if(k = 'pageview' AND number % 5 = 1, randLogNormal(log(20), 1.0), NULL) AS pi,
+    if(pi IS NULL, NULL, randLogNormal(log(80), 0.7)),
+    if(pi IS NULL, NULL, randLogNormal(log(30), 0.5))
 FROM numbers({{n}})
 """
 
@@ -72,7 +82,8 @@ def load(n: int, days: int) -> str:
     return LOAD.format(n=n, days=days, p=at_once)
 
 
-QUESTIONS = [("slow-regions", {}), ("slow-regions (raw SQL, as Grafana reads it)", {}),
+QUESTIONS = [("slow-regions", {}), ("slow-regions --why (the drill-down's first step)", {"why": "true"}),
+             ("slow-regions (raw SQL, as Grafana reads it)", {}),
              *[(f"slow-segments --by {d}", {"by": d}) for d in segments.DIMENSIONS],
              ("slow-segments --by country,device_class", {"by": "country,device_class"}),
              ("slow-segments --by device_class --metric inp", {"by": "device_class", "metric": "inp"}),

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from queries import load_sql
+from rollups.coverage import coverage
+from rollups.tables import SEGMENTS
 
 # (column, what a person reads, what to act on), in the metric's order
 PARTS: dict[str, tuple[tuple[str, str, str], ...]] = {
@@ -113,6 +115,20 @@ def _parts_of(row: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def segment_parts(store: Any, site: str, from_ms: int,
+                  until_ms: int) -> dict[tuple[str, str, str], dict[str, Any]]:
+    """Each place's parts over [from_ms, until_ms) (segment_parts.sql: rolled hours from
+    the segments rollup, the rest raw), by (level, country, region)."""
+    window = coverage(store, from_ms, until_ms, SEGMENTS)
+    found = store.query(load_sql("segment_parts"),
+                        {**window, "site": site, "from_ms": from_ms, "until_ms": until_ms})
+    return {(r["level"], r["country"], r["region"]): _parts_of(r) for r in found}
+
+
+# a place that sent no part, RTT or connection type (segment_parts.sql has no row for it)
+_NO_PARTS: dict[str, Any] = {c: None for c in (*PART_COLUMNS, "slow_share", "rtt_p75")}
+
+
 def _median(values: list[float]) -> float | None:
     values = sorted(values)
     if not values:
@@ -126,18 +142,16 @@ def attach_regions_why(store: Any, rows: list[dict[str, Any]],
     """slow-regions rows with `why`: the explanation on each flagged row (None on the
     others). The baseline of each part is the median of its p75 over the countries not
     flagged (the site's fast regions)."""
-    found = store.query(load_sql("segment_parts"), {
-        "site": bound.get("site", ""), "from_ms": bound["from_ms"], "until_ms": bound["until_ms"]})
-    parts = {(r["level"], r["country"], r["region"]): _parts_of(r) for r in found}
+    parts = segment_parts(store, bound.get("site", ""), bound["from_ms"], bound["until_ms"])
     fast = [parts.get(("country", r["country"], "")) for r in rows
             if r["level"] == "country" and not r["flagged"]]
     baseline = {c: _median([p[c] for p in fast if p and p[c] is not None])
                 for c in PART_COLUMNS}
     for row in rows:
-        mine = parts.get((row["level"], row["country"], row["region"]))
+        mine = parts.get((row["level"], row["country"], row["region"]), _NO_PARTS)
         row["why"] = (explain_row({**row, **mine}, baseline, list(row["slow_metrics"]),
                                   "fast regions")
-                      if row["flagged"] and mine else None)
+                      if row["flagged"] else None)
     return rows
 
 
@@ -165,11 +179,9 @@ def why_for_group(store: Any, metric: str, site: str, group: dict[str, str],
     other metrics, other groupings, or a group with no parts in the window."""
     if metric not in PARTS or not group or set(group) - {"country", "region"}:
         return None
-    found = store.query(load_sql("segment_parts"),
-                        {"site": site, "from_ms": from_ms, "until_ms": until_ms})
     level = "region" if "region" in group else "country"
     key = (level, group.get("country", ""), group.get("region", "") if level == "region" else "")
-    parts = {(r["level"], r["country"], r["region"]): _parts_of(r) for r in found}
+    parts = segment_parts(store, site, from_ms, until_ms)
     mine = parts.get(key)
     if mine is None:
         return None
@@ -189,18 +201,17 @@ def attach_segments_why(store: Any, rows: list[dict[str, Any]],
     level = {("country",): "country", ("country", "region"): "region"}.get(dims)
     if metric not in PARTS or level is None:
         return [{**row, "why": None} for row in rows]
-    found = store.query(load_sql("segment_parts"), {
-        "site": bound.get("site", ""), "from_ms": bound.get("from_ms", bound.get("since_ms", 0)),
-        "until_ms": bound["until_ms"]})
-    parts = {(r["country"], r["region"]): _parts_of(r) for r in found if r["level"] == level}
+    parts = segment_parts(store, bound.get("site", ""),
+                          bound.get("from_ms", bound.get("since_ms", 0)), bound["until_ms"])
 
     def mine(row: dict[str, Any]) -> dict[str, Any] | None:
-        return parts.get((row.get("country", ""), row.get("region", "") if level == "region" else ""))
+        return parts.get((level, row.get("country", ""),
+                          row.get("region", "") if level == "region" else ""))
 
     fast = [p for p in (mine(r) for r in rows if not r["flagged"]) if p]
     baseline = {c: _median([p[c] for p in fast if p[c] is not None]) for c in PART_COLUMNS}
     for row in rows:
-        got = mine(row)
+        got = mine(row) or _NO_PARTS
         row["why"] = (explain_row({**got, f"{metric}_p75": row.get("p75")}, baseline, [metric],
-                                  "fast segments") if row["flagged"] and got else None)
+                                  "fast segments") if row["flagged"] else None)
     return rows

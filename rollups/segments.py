@@ -14,6 +14,9 @@ changes with the lists, so the scheduler rolls every hour again and readers take
 made before until then; the oracle tests (tests/rollups/test_segments.py) run over every
 grouping here.
 
+`PARTS` are what the explanation of a slow place reads (queries/why.py): kept per
+country and per country + region only, as counts and a histogram (migration 0180).
+
 `METRICS` are the Core Web Vitals with their thresholds (good, poor: the Core Web Vitals
 ratings; the rollup also weighs the samples past four times good, Apdex's frustrated),
 the outlier cap (values past it are measurement garbage: tabs left open, suspended
@@ -60,10 +63,17 @@ METRIC_PARAMS = {"caps": [m.cap for m in METRICS.values()],
                  "goods": [m.good for m in METRICS.values()],
                  "poors": [m.poor for m in METRICS.values()],
                  "scales": [m.scale for m in METRICS.values()], **grid.PARAMS}
-# the migration that last changed what rum.vital_cells counts (0150: the weighted counts)
-CELLS = 150
+# what `why` reads (queries/why.py), rolled by country and by country + region only
+# (rum.part_cells, migration 0180), in its order: the parts of LCP and INP (ms), the RTT
+# (ms) and slow_net (1: a slow-2g, 2g or 3g connection, 0: another type)
+PARTS = ("lcp_ttfb", "lcp_load_delay", "lcp_load_time", "lcp_render_delay", "inp_input_delay",
+         "inp_processing", "inp_presentation", "rtt", "slow_net")
+PART_SETS = [positions(("country",)), positions(("country", "region"))]
+# the migration that last changed what rum.vital_cells or rum.part_cells count (0180: the
+# parts)
+CELLS = 180
 # what a roll is made with: a roll made with anything else is rolled again
-CONFIG = config_id(DIMENSIONS, SETS, METRIC_PARAMS, CELLS)
+CONFIG = config_id(DIMENSIONS, SETS, METRIC_PARAMS, PARTS, PART_SETS, CELLS)
 ROLL_PARAMS = {**METRIC_PARAMS, "config": CONFIG}
 
 

@@ -325,6 +325,7 @@ def test_lcp_alert_payload_says_why(chdb_store: Store) -> None:
     assert payload["group"] == {"country": "IN"}
     why = payload["why"]
     assert [r["part"] for r in why["reasons"]] == ["lcp_ttfb"]
-    assert why["reasons"][0]["growth_ms"] == 2700
+    # 3,000 - 300 ms, each p75 read on the rollups' grid (within 1%: segment_parts.sql)
+    assert abs(why["reasons"][0]["growth_ms"] - 2700) <= 0.01 * 3300
     assert "waiting for the server" in why["sentence"] and "other countries" in why["sentence"]
     assert why["slow_connection_share"] == 0.0

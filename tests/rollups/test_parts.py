@@ -1,0 +1,137 @@
+"""What `why` reads (queries/segment_parts.sql) answers the same from the segments rollup's
+rolled hours as from raw events, and within 1% of quantileExact over raw page views (the
+query before the rollup kept the parts): the p75 of each part of LCP and INP and of the
+RTT per country and per country + region, the counts and the slow-connection share exact,
+for a window starting inside an hour, with late rows and duplicates."""
+
+from __future__ import annotations
+
+import random
+import time
+import uuid
+from typing import Any
+
+from pipeline.store import Store
+from queries.why import PART_COLUMNS, segment_parts
+from rollups import segments
+from rollups.coverage import coverage
+from rollups.scheduler import Roller
+from rollups.tables import HOUR_MS, SEGMENTS
+
+# segment_parts.sql as it was before the rollup kept the parts: exact quantiles of raw rows
+EXACT = """
+SELECT if(grouping(r) = 1, 'country', 'region') AS level, country,
+       if(grouping(r) = 1, '', r) AS region,
+       {quantiles},
+       countIf(lcp_ttfb IS NOT NULL) AS n_lcp_parts,
+       countIf(inp_processing IS NOT NULL) AS n_inp_parts,
+       if(countIf(connection_type != '') = 0, NULL,
+          countIf(connection_type IN ('slow-2g', '2g', '3g')) / countIf(connection_type != ''))
+           AS slow_share,
+       if(countIf(rtt IS NOT NULL) = 0, NULL, quantileExactIf(0.75)(rtt, rtt IS NOT NULL)) AS rtt_p75
+FROM (SELECT *, region AS r FROM rum.events FINAL
+      WHERE site = 'shop' AND kind = 'pageview' AND is_bot = 0
+        AND ts >= fromUnixTimestamp64Milli({{from_ms:Int64}}, 'UTC')
+        AND ts < fromUnixTimestamp64Milli({{until_ms:Int64}}, 'UTC'))
+GROUP BY GROUPING SETS ((country), (country, r))
+""".format(quantiles=",\n       ".join(
+    f"quantileExactIf(0.75)({c}, {c} IS NOT NULL) AS {c}_q" for c in PART_COLUMNS))
+
+
+def page_view(ts: float, rng: random.Random, **fixed: Any) -> dict[str, Any]:
+    country = rng.choice(["IN", "BR", "NL"])
+    row: dict[str, Any] = {
+        "event_id": str(uuid.uuid4()), "site": "shop", "kind": "pageview", "ts": round(ts, 3),
+        "received_at": round(ts, 3), "country": country,
+        "region": rng.choice({"IN": ["MH", "KA"], "BR": ["SP", ""], "NL": ["NH"]}[country]),
+        "lcp": 2000 * rng.lognormvariate(0, 0.5),
+        "connection_type": rng.choice(["4g", "3g", "2g", "wifi", "", "slow-2g"]),
+        "is_bot": int(rng.random() < 0.03)}
+    if rng.random() < 0.6:  # the attribution build's page views
+        row |= {"lcp_ttfb": 600 * rng.lognormvariate(0, 0.6),
+                "lcp_load_delay": rng.choice([0.0, 0.4, 300 * rng.lognormvariate(0, 0.8)]),
+                "lcp_load_time": 500 * rng.lognormvariate(0, 0.7),
+                "lcp_render_delay": 200 * rng.lognormvariate(0, 0.9)}
+    if rng.random() < 0.4:
+        row |= {"inp_input_delay": 20 * rng.lognormvariate(0, 1),
+                "inp_processing": 80 * rng.lognormvariate(0, 0.7),
+                "inp_presentation": 30 * rng.lognormvariate(0, 0.5)}
+    if rng.random() < 0.7:
+        row["rtt"] = float(rng.choice([25, 50, 100, 150, 300, 1200]))
+    return {**row, **fixed}
+
+
+def plant(store: Store, now: float, n: int = 4000, hours: float = 5) -> None:
+    rng = random.Random(3)
+    store.insert("rum.events", [page_view(now - 90 - hours * 3600 * i / n, rng) for i in range(n)])
+
+
+def same_as_exact(got: dict[tuple[str, str, str], dict[str, Any]], want: list[dict[str, Any]]) -> None:
+    assert len(got) == len(want) > 4
+    for row in want:
+        mine = got[(row["level"], row["country"], row["region"])]
+        assert mine["slow_share"] == row["slow_share"]
+        for column in PART_COLUMNS:
+            sent = row["n_lcp_parts" if column.startswith("lcp") else "n_inp_parts"]
+            if not sent:
+                assert mine[column] is None
+                continue
+            exact = float(row[f"{column}_q"])
+            # within 1%, or 0 for a part under 1 ms (the grid's bucket 0)
+            assert abs(mine[column] - exact) <= max(0.01 * exact, 1.0 if exact < 1 else 0), \
+                (row["level"], row["country"], row["region"], column, mine[column], exact)
+        assert abs(mine["rtt_p75"] - row["rtt_p75"]) <= 0.01 * row["rtt_p75"]
+
+
+def test_parts_answer_from_the_rollup_as_from_raw_events(chdb_store: Store) -> None:
+    now = time.time()
+    plant(chdb_store, now)
+    until = int(now * 1000)
+    since = until - 3 * HOUR_MS
+    before = segment_parts(chdb_store, "shop", since, until)
+    assert Roller(chdb_store).cycle(now=now) > 0
+    cover = coverage(chdb_store, since, until, SEGMENTS)
+    assert len(cover["rolls"]) >= 2 and cover["from_ms"] < cover["first_ms"], "starts inside an hour"
+    rolled = segment_parts(chdb_store, "shop", since, until)
+    assert rolled == before
+    same_as_exact(rolled, chdb_store.query(EXACT, {"from_ms": since, "until_ms": until}))
+
+
+def test_late_rows_and_duplicates_count_once_rolled_again(chdb_store: Store) -> None:
+    now = time.time()
+    plant(chdb_store, now)
+    roller = Roller(chdb_store)
+    roller.cycle(now=now)
+    rng = random.Random(9)
+    hour = (int(now * 1000) // HOUR_MS - 2) * HOUR_MS / 1000  # a rolled hour inside the window
+    late = [page_view(hour + 60 * i, rng, country="NL", region="NH", lcp_ttfb=5000.0,
+                      connection_type="3g") for i in range(40)]
+    chdb_store.insert("rum.events", late)
+    chdb_store.insert("rum.events", late[:10])  # delivered twice
+    assert roller.cycle(now=now + 1) > 0, "the hour's raw count changed: rolled again"
+    until = int(now * 1000)
+    got = segment_parts(chdb_store, "shop", until - 3 * HOUR_MS, until)
+    assert len(coverage(chdb_store, until - 3 * HOUR_MS, until, SEGMENTS)["rolls"]) >= 2
+    same_as_exact(got, chdb_store.query(EXACT, {"from_ms": until - 3 * HOUR_MS, "until_ms": until}))
+
+
+def test_the_part_list_is_the_views(chdb_store: Store) -> None:
+    """rum.part_cells rolls exactly segments.PARTS, under segments.PART_SETS, each value
+    bucketed as the grid says (slow_net: 1 for a slow connection type, 0 for another)."""
+    from rollups import grid
+
+    now = time.time()
+    values = {c: 10.0 * (i + 2) for i, c in enumerate(PART_COLUMNS)} | {"rtt": 150.0}
+    chdb_store.insert("rum.events", [{
+        "event_id": str(uuid.uuid4()), "site": "shop", "kind": "pageview", "ts": now - 60,
+        "received_at": now, "country": "IN", "region": "MH", "connection_type": "2g", **values}])
+    cells = chdb_store.query(
+        "SELECT toString(metric) AS metric, set, vals, buckets FROM rum.part_cells(site = 'shop', "
+        "from_ms = {f:Int64}, until_ms = {u:Int64}, grid_ratio = {grid_ratio:Float64}, "
+        "grid_last = {grid_last:UInt16})",
+        {**grid.PARAMS, "f": int(now * 1000) - HOUR_MS, "u": int(now * 1000)})
+    assert {c["metric"] for c in cells} == set(segments.PARTS)
+    assert sorted({tuple(c["set"]) for c in cells}) == sorted(tuple(s) for s in segments.PART_SETS)
+    for cell in cells:
+        assert cell["vals"] == ["IN", "MH"][:len(cell["set"])]
+        assert cell["buckets"] == [grid.bucket({**values, "slow_net": 1.0}[cell["metric"]])]
