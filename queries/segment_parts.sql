@@ -1,84 +1,47 @@
 -- segment_parts: the parts of LCP and INP per country and per country + region (issue #22),
--- for the explanation of slow segments (queries/why.py, docs/analytics.md "Why").
+-- for the explanation of slow segments (queries/why.py, docs/analytics.md "Why"), from raw
+-- events with exact quantiles. queries/why.py runs it when no hour of the window is rolled
+-- (rollups off, not rolled yet, or a window under an hour): it takes under half the time
+-- of segment_parts_rolled.sql with everything in its raw rest (1.3 s against 3.1 s on the
+-- analytics bench's day), whose p75s are the middle of this one's grid bucket (within 1%).
 --
--- Answers: p75 of each part of LCP (lcp_ttfb, lcp_load_delay, lcp_load_time,
--- lcp_render_delay) and INP (inp_input_delay, inp_processing, inp_presentation), unweighted
--- (the parts come only from the attribution build, so there are few), the share of page
--- views on a slow connection (connection_type 'slow-2g', '2g' or '3g', among those that
--- sent one), and RTT p75.
+-- Answers: p75 (quantileExact, weighted by nothing: parts come only from the attribution
+-- build, so there are few) of each part of LCP (lcp_ttfb, lcp_load_delay, lcp_load_time,
+-- lcp_render_delay) and INP (inp_input_delay, inp_processing, inp_presentation), the share
+-- of page views on a slow connection (connection_type 'slow-2g', '2g' or '3g'), and RTT p75.
 --
 -- Parameters:
 --   site     String  site key; '' = every site
 --   from_ms  Int64   window start, epoch milliseconds (inclusive)
 --   until_ms Int64   window end, epoch milliseconds (exclusive)
---   first_ms, rolled_until_ms Int64, rolls Array(UInt64): the part of the window the
---            segments rollup answers and the roll of each of its hours (rollups/coverage.py
---            `coverage` with rollups.tables.SEGMENTS; first_ms = rolled_until_ms and [] =
---            none); grid_ratio Float64, grid_last UInt16: the histogram grid
 --
--- Output, one row per segment that sent a part, an RTT or a connection type: level
--- ('country' | 'region'), country, region ('' on country rows), the seven p75s as
--- <part>_q (ms; meaningless when the count is 0: queries/why.py reads them as missing),
--- n_lcp_parts and n_inp_parts (page views that sent LCP / INP parts), slow_share (0-1,
--- NULL without connection_type), rtt_p75 (ms, NULL without RTT).
---
--- Bots are excluded; each event counts once (rum.events FINAL). Whole hours come from the
--- segments rollup (migration 0180: the metrics of rollups/segments.py PARTS) where it has
--- rolled them, the rest of the window from raw page views counted the same way
--- (rum.part_samples), so the answer is the same with or without the rollup. A p75 is the
--- middle of the grid bucket (rollups/grid.py) that holds the element quantileExact picks,
--- so within 1% of it (a part under 1 ms reads 0).
-WITH
-    cells AS (
-        -- the hours the rollup covers, only the roll in use of each (rolls[1]: first hour's)
-        SELECT set, vals, toString(metric) AS metric, buckets, counts
-        FROM rum.segments_hourly
-        WHERE ({site:String} = '' OR site = {site:String}) AND site != ''
-          AND metric IN ('lcp_ttfb', 'lcp_load_delay', 'lcp_load_time', 'lcp_render_delay',
-                         'inp_input_delay', 'inp_processing', 'inp_presentation', 'rtt',
-                         'slow_net')
-          AND set IN ([1], [1, 2])
-          AND hour >= fromUnixTimestamp64Milli({first_ms:Int64}, 'UTC')
-          AND hour < fromUnixTimestamp64Milli({rolled_until_ms:Int64}, 'UTC')
-          AND roll = {rolls:Array(UInt64)}[
-              intDiv(toInt64(toUnixTimestamp(hour)) * 1000 - {first_ms:Int64}, 3600000) + 1]
-        UNION ALL
-        -- the raw rest: the window but the rolled hours, counted as the roll counts it
-        SELECT if(grouping(region) = 1, [1], [1, 2]) AS set,
-               CAST(if(grouping(region) = 1, [country], [country, region]), 'Array(String)') AS vals,
-               metric, [bucket] AS buckets, [toUInt32(count())] AS counts
-        FROM rum.part_samples(site = {site:String}, from_ms = {from_ms:Int64},
-                              until_ms = {until_ms:Int64}, hole_from_ms = {first_ms:Int64},
-                              hole_until_ms = {rolled_until_ms:Int64},
-                              grid_ratio = {grid_ratio:Float64}, grid_last = {grid_last:UInt16})
-        GROUP BY GROUPING SETS ((metric, bucket, country), (metric, bucket, country, region))
-    ),
-    placed AS (
-        -- each segment's histogram of each metric; quantileExact's rank floor(0.75 n) + 1
-        -- found in it, read at its bucket's middle (bucket 0, [0, 1): 0)
-        SELECT set, vals, metric, h.1 AS b, arrayCumSum(h.2) AS cn, cn[-1] AS total,
-               b[arrayFirstIndex(c -> c >= toUInt64(floor(0.75 * total)) + 1, cn)] AS at,
-               if(at = 0, 0., pow({grid_ratio:Float64}, at - 0.5)) AS q,
-               -- slow_net's page views on a slow connection: its values past bucket 0
-               total - if(b[1] = 0, cn[1], 0) AS above_zero
-        FROM (SELECT set, vals, metric, sumMap(buckets, counts) AS h FROM cells
-              GROUP BY set, vals, metric)
-    )
+-- Output, one row per segment: level ('country' | 'region'), country, region ('' on
+-- country rows), the seven p75s as <part>_q (ms; meaningless when the count is 0:
+-- queries/why.py reads them as missing), n_lcp_parts and n_inp_parts (page views that sent
+-- LCP / INP parts), slow_share (0-1, NULL without
+-- connection_type), rtt_p75 (ms, NULL without RTT).
+-- Bots are excluded; each event counts once (rum.events FINAL).
 SELECT
-    if(length(set) = 1, 'country', 'region') AS level,
-    vals[1] AS country,
-    if(length(set) = 1, '', vals[2]) AS region,
-    anyIf(q, metric = 'lcp_ttfb') AS lcp_ttfb_q,
-    anyIf(q, metric = 'lcp_load_delay') AS lcp_load_delay_q,
-    anyIf(q, metric = 'lcp_load_time') AS lcp_load_time_q,
-    anyIf(q, metric = 'lcp_render_delay') AS lcp_render_delay_q,
-    anyIf(q, metric = 'inp_input_delay') AS inp_input_delay_q,
-    anyIf(q, metric = 'inp_processing') AS inp_processing_q,
-    anyIf(q, metric = 'inp_presentation') AS inp_presentation_q,
-    sumIf(total, metric = 'lcp_ttfb') AS n_lcp_parts,
-    sumIf(total, metric = 'inp_processing') AS n_inp_parts,
-    if(sumIf(total, metric = 'slow_net') = 0, NULL,
-       sumIf(above_zero, metric = 'slow_net') / sumIf(total, metric = 'slow_net')) AS slow_share,
-    if(sumIf(total, metric = 'rtt') = 0, NULL, anyIf(q, metric = 'rtt')) AS rtt_p75
-FROM placed
-GROUP BY set, vals
+    if(grouping(r) = 1, 'country', 'region') AS level,
+    country,
+    if(grouping(r) = 1, '', r) AS region,
+    quantileExactIf(0.75)(lcp_ttfb, lcp_ttfb IS NOT NULL) AS lcp_ttfb_q,
+    quantileExactIf(0.75)(lcp_load_delay, lcp_load_delay IS NOT NULL) AS lcp_load_delay_q,
+    quantileExactIf(0.75)(lcp_load_time, lcp_load_time IS NOT NULL) AS lcp_load_time_q,
+    quantileExactIf(0.75)(lcp_render_delay, lcp_render_delay IS NOT NULL) AS lcp_render_delay_q,
+    quantileExactIf(0.75)(inp_input_delay, inp_input_delay IS NOT NULL) AS inp_input_delay_q,
+    quantileExactIf(0.75)(inp_processing, inp_processing IS NOT NULL) AS inp_processing_q,
+    quantileExactIf(0.75)(inp_presentation, inp_presentation IS NOT NULL) AS inp_presentation_q,
+    countIf(lcp_ttfb IS NOT NULL) AS n_lcp_parts,
+    countIf(inp_processing IS NOT NULL) AS n_inp_parts,
+    if(countIf(connection_type != '') = 0, NULL,
+       countIf(connection_type IN ('slow-2g', '2g', '3g')) / countIf(connection_type != ''))
+        AS slow_share,
+    if(countIf(rtt IS NOT NULL) = 0, NULL, quantileExactIf(0.75)(rtt, rtt IS NOT NULL)) AS rtt_p75
+FROM (SELECT *, region AS r FROM rum.events FINAL
+WHERE ({site:String} = '' OR site = {site:String}) AND site != ''
+  AND ts >= fromUnixTimestamp64Milli({from_ms:Int64}, 'UTC')
+  AND ts < fromUnixTimestamp64Milli({until_ms:Int64}, 'UTC')
+  AND kind = 'pageview' AND is_bot = 0)
+GROUP BY GROUPING SETS ((country), (country, r))
+SETTINGS group_by_use_nulls = 0

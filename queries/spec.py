@@ -133,8 +133,7 @@ class QuerySpec:
     given again while the parameters are the same;
     `post` finishes the rows in Python (statistics on the few rows a query returns);
     `attach` adds to them what another query of the store answers (e.g. `why`), only when
-    the `why` parameter asks for it (it reads raw events: the default answer keeps the
-    rollup's bound).
+    the `why` parameter asks for it (it costs another question: the parts' rollup read).
     """
 
     name: str
@@ -167,7 +166,7 @@ class QuerySpec:
             planned = self.plan(store, bound)
             bound.update(planned.params)
             sql_name, settled = planned.sql_name or sql_name, planned.settled
-        explain = bound.pop("why", False)  # `attach` runs only when asked: it reads raw events
+        explain = bound.pop("why", False)  # `attach` runs only when asked: another question
         key = (id(store), sql_name, repr(sorted(bound.items()))) if settled else None
         rows = _settled_answer(key) if key else None
         if rows is None:

@@ -6,10 +6,11 @@
 -- reading every page view (0.5 s on the analytics bench's day).
 --
 -- The metrics are new values of the rollup's `metric` (an Enum: adding values changes
--- only the table's metadata) and are rolled only under the groupings country ([1]) and
--- country + region ([1, 2]): the explanation is per place. Their histograms are on the
--- same grid, unweighted (weights = counts), with no outlier cap (`samples` counts them
--- all; a value past the grid's last bucket falls in it).
+-- only the table's metadata) and are rolled only under the grouping country + region
+-- ([1, 2]; a country is the sum of its regions, '' among them, which the reader adds up:
+-- half the histogram entries to merge): the explanation is per place. Their histograms
+-- are on the same grid, unweighted (weights = counts), with no outlier cap (`samples`
+-- counts them all; a value past the grid's last bucket falls in it).
 --
 -- rum.part_samples(...) is the one definition of how a page view is counted: one row per
 -- page view and part it sent (bots left out, deduplicated: FINAL) with its bucket, over
@@ -29,9 +30,9 @@ ALTER TABLE rum.segments_hourly MODIFY COLUMN metric
           'rtt' = 13, 'slow_net' = 14);
 
 CREATE VIEW IF NOT EXISTS rum.part_samples AS
-SELECT site, country, region, m.1 AS metric,
+SELECT site, country, region, m.1 AS metric, assumeNotNull(m.2) AS v,
        least({grid_last:UInt16},
-             if(m.2 < 1, 0, toUInt16(1 + floor(log(m.2) / log({grid_ratio:Float64}))))) AS bucket
+             if(v < 1, 0, toUInt16(1 + floor(log(v) / log({grid_ratio:Float64}))))) AS bucket
 FROM rum.events FINAL
 ARRAY JOIN [('lcp_ttfb', toFloat64(lcp_ttfb)), ('lcp_load_delay', toFloat64(lcp_load_delay)),
             ('lcp_load_time', toFloat64(lcp_load_time)),
@@ -54,13 +55,11 @@ SELECT site, set, vals, metric, sum(c) AS samples,
        arrayMap(x -> x.1, hist) AS buckets, arrayMap(x -> x.2, hist) AS counts,
        arrayMap(x -> toUInt64(x.2), hist) AS weights
 FROM (
-    SELECT site, metric, bucket, if(grouping(region) = 1, [1], [1, 2]) AS set,
-           CAST(if(grouping(region) = 1, [country], [country, region]), 'Array(String)') AS vals,
-           toUInt32(count()) AS c
+    SELECT site, metric, bucket, CAST([1, 2], 'Array(UInt8)') AS set,
+           CAST([country, region], 'Array(String)') AS vals, toUInt32(count()) AS c
     FROM rum.part_samples(site = {site:String}, from_ms = {from_ms:Int64},
                           until_ms = {until_ms:Int64}, hole_from_ms = 0, hole_until_ms = 0,
                           grid_ratio = {grid_ratio:Float64}, grid_last = {grid_last:UInt16})
-    GROUP BY GROUPING SETS ((site, metric, bucket, country),
-                            (site, metric, bucket, country, region))
+    GROUP BY site, metric, bucket, country, region
 )
 GROUP BY site, set, vals, metric;

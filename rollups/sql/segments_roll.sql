@@ -2,7 +2,7 @@
 -- (migrations 0140, 0150, 0180): the rows of rum.vital_cells for the hour (per site, segment
 -- of each grouping of rollups/segments.py GROUPINGS, and metric: exact counts, weighted
 -- ones and the sparse histogram), those of rum.part_cells (the parts of LCP and INP, RTT
--- and slow_net by country and by country + region: counts and histogram), and the hour's
+-- and slow_net by country + region: counts and histogram), and the hour's
 -- marker (site '', metric 'mark': n = the raw page views counted first, rolled_until =
 -- until_ms, config = what the roll is made with), all under `roll`, in one INSERT, as
 -- vitals_roll.sql does.
@@ -23,8 +23,8 @@ FROM rum.vital_cells(site = '', from_ms = {from_ms:Int64}, until_ms = {until_ms:
                      poors = {poors:Array(Float64)}, scales = {scales:Array(Float64)},
                      grid_ratio = {grid_ratio:Float64}, grid_last = {grid_last:UInt16})
 UNION ALL
--- the parts of LCP and INP, the RTT and slow_net, by country and by country + region
--- (migration 0180): counts only
+-- the parts of LCP and INP, the RTT and slow_net, by country + region (migration 0180):
+-- counts and the histogram
 SELECT site, toDateTime(intDiv({from_ms:Int64}, 1000), 'UTC'), metric, set, vals, samples,
        0, 0, 0, 0, 0, 0, 0, buckets, counts, weights, 0, 0, {roll:UInt64},
        fromUnixTimestamp64Milli({until_ms:Int64}, 'UTC')

@@ -1,8 +1,9 @@
-"""What `why` reads (queries/segment_parts.sql) answers the same from the segments rollup's
-rolled hours as from raw events, and within 1% of quantileExact over raw page views (the
-query before the rollup kept the parts): the p75 of each part of LCP and INP and of the
-RTT per country and per country + region, the counts and the slow-connection share exact,
-for a window starting inside an hour, with late rows and duplicates."""
+"""What `why` reads (queries/segment_parts_rolled.sql) answers the same from the segments
+rollup's rolled hours as from raw events, and within 1% of quantileExact over raw page
+views (queries/segment_parts.sql, which answers while no hour is rolled): the p75 of each
+part of LCP and INP and of the RTT per country and per country + region, the counts and
+the slow-connection share exact, for a window starting inside an hour, with late rows and
+duplicates."""
 
 from __future__ import annotations
 
@@ -12,30 +13,25 @@ import uuid
 from typing import Any
 
 from pipeline.store import Store
-from queries.why import PART_COLUMNS, segment_parts
-from rollups import segments
+from queries.spec import load_sql
+from queries.why import PART_COLUMNS, parts_of, segment_parts
+from rollups import grid, segments
 from rollups.coverage import coverage
 from rollups.scheduler import Roller
 from rollups.tables import HOUR_MS, SEGMENTS
 
-# segment_parts.sql as it was before the rollup kept the parts: exact quantiles of raw rows
-EXACT = """
-SELECT if(grouping(r) = 1, 'country', 'region') AS level, country,
-       if(grouping(r) = 1, '', r) AS region,
-       {quantiles},
-       countIf(lcp_ttfb IS NOT NULL) AS n_lcp_parts,
-       countIf(inp_processing IS NOT NULL) AS n_inp_parts,
-       if(countIf(connection_type != '') = 0, NULL,
-          countIf(connection_type IN ('slow-2g', '2g', '3g')) / countIf(connection_type != ''))
-           AS slow_share,
-       if(countIf(rtt IS NOT NULL) = 0, NULL, quantileExactIf(0.75)(rtt, rtt IS NOT NULL)) AS rtt_p75
-FROM (SELECT *, region AS r FROM rum.events FINAL
-      WHERE site = 'shop' AND kind = 'pageview' AND is_bot = 0
-        AND ts >= fromUnixTimestamp64Milli({{from_ms:Int64}}, 'UTC')
-        AND ts < fromUnixTimestamp64Milli({{until_ms:Int64}}, 'UTC'))
-GROUP BY GROUPING SETS ((country), (country, r))
-""".format(quantiles=",\n       ".join(
-    f"quantileExactIf(0.75)({c}, {c} IS NOT NULL) AS {c}_q" for c in PART_COLUMNS))
+
+def exact(store: Store, since: int, until: int) -> list[dict[str, Any]]:
+    """segment_parts.sql: exact quantiles over raw page views (no rollup involved)."""
+    return store.query(load_sql("segment_parts"), {"site": "shop", "from_ms": since, "until_ms": until})
+
+
+def unrolled(store: Store, since: int, until: int) -> dict[tuple[str, str, str], dict[str, Any]]:
+    """segment_parts_rolled.sql with every hour in its raw rest."""
+    rows = store.query(load_sql("segment_parts_rolled"), {
+        "site": "shop", "from_ms": since, "until_ms": until, "first_ms": since,
+        "rolled_until_ms": since, "rolls": [], **grid.PARAMS})
+    return {(r["level"], r["country"], r["region"]): parts_of(r) for r in rows}
 
 
 def page_view(ts: float, rng: random.Random, **fixed: Any) -> dict[str, Any]:
@@ -67,7 +63,7 @@ def plant(store: Store, now: float, n: int = 4000, hours: float = 5) -> None:
 
 
 def same_as_exact(got: dict[tuple[str, str, str], dict[str, Any]], want: list[dict[str, Any]]) -> None:
-    assert len(got) == len(want) > 4
+    assert set(got) == {(r["level"], r["country"], r["region"]) for r in want} and len(want) > 4
     for row in want:
         mine = got[(row["level"], row["country"], row["region"])]
         assert mine["slow_share"] == row["slow_share"]
@@ -88,13 +84,16 @@ def test_parts_answer_from_the_rollup_as_from_raw_events(chdb_store: Store) -> N
     plant(chdb_store, now)
     until = int(now * 1000)
     since = until - 3 * HOUR_MS
-    before = segment_parts(chdb_store, "shop", since, until)
+    want = exact(chdb_store, since, until)
+    # nothing rolled: the exact answer
+    assert segment_parts(chdb_store, "shop", since, until) == \
+        {(r["level"], r["country"], r["region"]): parts_of(r) for r in want}
     assert Roller(chdb_store).cycle(now=now) > 0
     cover = coverage(chdb_store, since, until, SEGMENTS)
     assert len(cover["rolls"]) >= 2 and cover["from_ms"] < cover["first_ms"], "starts inside an hour"
     rolled = segment_parts(chdb_store, "shop", since, until)
-    assert rolled == before
-    same_as_exact(rolled, chdb_store.query(EXACT, {"from_ms": since, "until_ms": until}))
+    assert rolled == unrolled(chdb_store, since, until)
+    same_as_exact(rolled, want)
 
 
 def test_late_rows_and_duplicates_count_once_rolled_again(chdb_store: Store) -> None:
@@ -112,14 +111,12 @@ def test_late_rows_and_duplicates_count_once_rolled_again(chdb_store: Store) -> 
     until = int(now * 1000)
     got = segment_parts(chdb_store, "shop", until - 3 * HOUR_MS, until)
     assert len(coverage(chdb_store, until - 3 * HOUR_MS, until, SEGMENTS)["rolls"]) >= 2
-    same_as_exact(got, chdb_store.query(EXACT, {"from_ms": until - 3 * HOUR_MS, "until_ms": until}))
+    same_as_exact(got, exact(chdb_store, until - 3 * HOUR_MS, until))
 
 
 def test_the_part_list_is_the_views(chdb_store: Store) -> None:
     """rum.part_cells rolls exactly segments.PARTS, under segments.PART_SETS, each value
     bucketed as the grid says (slow_net: 1 for a slow connection type, 0 for another)."""
-    from rollups import grid
-
     now = time.time()
     values = {c: 10.0 * (i + 2) for i, c in enumerate(PART_COLUMNS)} | {"rtt": 150.0}
     chdb_store.insert("rum.events", [{

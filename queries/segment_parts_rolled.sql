@@ -1,0 +1,93 @@
+-- segment_parts_rolled: segment_parts.sql from the segments rollup's rolled hours and the
+-- raw rest (queries/why.py picks it when some hour of the window is rolled): the parts of
+-- LCP and INP per country and per country + region (issue #22), for the explanation of
+-- slow segments (docs/analytics.md "Why").
+--
+-- Answers: p75 of each part of LCP (lcp_ttfb, lcp_load_delay, lcp_load_time,
+-- lcp_render_delay) and INP (inp_input_delay, inp_processing, inp_presentation), unweighted
+-- (the parts come only from the attribution build, so there are few), the share of page
+-- views on a slow connection (connection_type 'slow-2g', '2g' or '3g', among those that
+-- sent one), and RTT p75.
+--
+-- Parameters:
+--   site     String  site key; '' = every site
+--   from_ms  Int64   window start, epoch milliseconds (inclusive)
+--   until_ms Int64   window end, epoch milliseconds (exclusive)
+--   first_ms, rolled_until_ms Int64, rolls Array(UInt64): the part of the window the
+--            segments rollup answers and the roll of each of its hours (rollups/coverage.py
+--            `coverage` with rollups.tables.SEGMENTS; first_ms = rolled_until_ms and [] =
+--            none); grid_ratio Float64, grid_last UInt16: the histogram grid
+--
+-- Output, one row per segment that sent a part, an RTT or a connection type: level
+-- ('country' | 'region'), country, region ('' on country rows), the seven p75s as
+-- <part>_q (ms; meaningless when the count is 0: queries/why.py reads them as missing),
+-- n_lcp_parts and n_inp_parts (page views that sent LCP / INP parts), slow_share (0-1,
+-- NULL without connection_type), rtt_p75 (ms, NULL without RTT).
+--
+-- Bots are excluded; each event counts once (rum.events FINAL). Whole hours come from the
+-- segments rollup (migration 0180: the metrics of rollups/segments.py PARTS, per country
+-- and region) where it has rolled them, the rest of the window from raw page views counted
+-- the same way (rum.part_samples), so the answer is the same with or without the rollup.
+-- A p75 is the middle of the grid bucket (rollups/grid.py) that holds the element
+-- quantileExact picks, so within 1% of it (a part under 1 ms reads 0). The sparse
+-- histograms are made dense (600 buckets) before they are added up: sumForEach over the
+-- dense arrays takes under half the time of sumMap over the sparse ones (bench/RESULTS.md).
+WITH
+    cells AS (
+        -- the hours the rollup covers, only the roll in use of each (rolls[1]: first hour's)
+        SELECT vals, toString(metric) AS metric, buckets, counts
+        FROM rum.segments_hourly
+        WHERE ({site:String} = '' OR site = {site:String}) AND site != ''
+          AND metric IN ('lcp_ttfb', 'lcp_load_delay', 'lcp_load_time', 'lcp_render_delay',
+                         'inp_input_delay', 'inp_processing', 'inp_presentation', 'rtt',
+                         'slow_net')
+          AND set = [1, 2]
+          AND hour >= fromUnixTimestamp64Milli({first_ms:Int64}, 'UTC')
+          AND hour < fromUnixTimestamp64Milli({rolled_until_ms:Int64}, 'UTC')
+          AND roll = {rolls:Array(UInt64)}[
+              intDiv(toInt64(toUnixTimestamp(hour)) * 1000 - {first_ms:Int64}, 3600000) + 1]
+        UNION ALL
+        -- the raw rest: the window but the rolled hours, counted as the roll counts it
+        SELECT CAST([country, region], 'Array(String)') AS vals, metric, [bucket] AS buckets,
+               [toUInt32(count())] AS counts
+        FROM rum.part_samples(site = {site:String}, from_ms = {from_ms:Int64},
+                              until_ms = {until_ms:Int64}, hole_from_ms = {first_ms:Int64},
+                              hole_until_ms = {rolled_until_ms:Int64},
+                              grid_ratio = {grid_ratio:Float64}, grid_last = {grid_last:UInt16})
+        GROUP BY country, region, metric, bucket
+    ),
+    placed AS (
+        -- each place's dense histogram of each metric (h[i] is bucket i - 1), per country
+        -- and per country + region (GROUPING SETS); quantileExact's rank floor(0.75 n) + 1
+        -- found in it, read at its bucket's middle (bucket 0, [0, 1): 0)
+        SELECT if(grouping(r) = 1, 'country', 'region') AS level, c,
+               if(grouping(r) = 1, '', r) AS seg_region, metric,
+               sumForEach(dense) AS h, arrayCumSum(h) AS cn, cn[-1] AS total,
+               arrayFirstIndex(x -> x >= toUInt64(floor(0.75 * total)) + 1, cn) AS at,
+               if(at <= 1, 0., pow({grid_ratio:Float64}, at - 1.5)) AS q,
+               -- slow_net's page views on a slow connection: its values past bucket 0
+               total - h[1] AS above_zero
+        FROM (
+            SELECT vals[1] AS c, vals[2] AS r, metric, mapPopulateSeries(buckets, counts) AS f,
+                   arrayConcat(arrayWithConstant(f.1[1], toUInt32(0)), f.2,
+                               arrayWithConstant({grid_last:UInt16} - f.1[-1], toUInt32(0))) AS dense
+            FROM cells
+        )
+        GROUP BY GROUPING SETS ((c, metric), (c, r, metric))
+    )
+SELECT
+    level, c AS country, seg_region AS region,
+    anyIf(q, metric = 'lcp_ttfb') AS lcp_ttfb_q,
+    anyIf(q, metric = 'lcp_load_delay') AS lcp_load_delay_q,
+    anyIf(q, metric = 'lcp_load_time') AS lcp_load_time_q,
+    anyIf(q, metric = 'lcp_render_delay') AS lcp_render_delay_q,
+    anyIf(q, metric = 'inp_input_delay') AS inp_input_delay_q,
+    anyIf(q, metric = 'inp_processing') AS inp_processing_q,
+    anyIf(q, metric = 'inp_presentation') AS inp_presentation_q,
+    sumIf(total, metric = 'lcp_ttfb') AS n_lcp_parts,
+    sumIf(total, metric = 'inp_processing') AS n_inp_parts,
+    if(sumIf(total, metric = 'slow_net') = 0, NULL,
+       sumIf(above_zero, metric = 'slow_net') / sumIf(total, metric = 'slow_net')) AS slow_share,
+    if(sumIf(total, metric = 'rtt') = 0, NULL, anyIf(q, metric = 'rtt')) AS rtt_p75
+FROM placed
+GROUP BY level, c, seg_region
