@@ -1,0 +1,83 @@
+"""page-views finds the newest page views first and then reads only their rows, from the
+earliest start among them on: the answer is the one the whole window gives (computed here
+in Python from the planted rows), with a page view that started before the shown ones but
+flushed after them, errors on both sides, a bot, duplicates, filters and limits."""
+
+from __future__ import annotations
+
+import random
+import time
+import uuid
+from typing import Any
+
+import pytest
+
+from pipeline.store import Store
+from queries.catalog import get_query
+
+
+def plant(store: Store, now: float) -> list[dict[str, Any]]:
+    rng = random.Random(4)
+    rows: list[dict[str, Any]] = []
+
+    def event(pid: str, kind: str, ts: float, **extra: Any) -> None:
+        rows.append({"event_id": str(uuid.uuid4()), "site": "shop", "kind": kind, "ts": round(ts, 3),
+                     "received_at": round(ts, 3), "session_id": f"s-{pid}", "pageview_id": pid,
+                     "page_group": extra.pop("page_group", "/cart"), "page_path": "/cart",
+                     "country": extra.pop("country", "IN"), **extra})
+
+    for i in range(60):
+        pid = f"p{i:02d}"
+        start = now - 3000 + 40 * i + rng.random()
+        country = "IN" if i % 3 else "BR"
+        event(pid, "pageview", start, country=country, lcp=1000.0 + i, device_class="mobile")
+        if i % 4 == 0:
+            event(pid, "pageview", start + 5, country=country, inp=100.0 + i)  # a second flush
+        if i % 5 == 0:
+            event(pid, "error", start + 2, country=country)
+    # started before every page view above, flushed and failed after all of them
+    event("early", "pageview", now - 3500, lcp=9000.0)
+    event("early", "pageview", now - 30, inp=700.0)
+    event("early", "error", now - 20)
+    # an error without a page view row in the window (its page view is older): not listed
+    event("orphan", "error", now - 10)
+    event("bot", "pageview", now - 5, is_bot=1)
+    event("other-site", "pageview", now - 5, site="blog")
+    store.insert("rum.events", rows)
+    store.insert("rum.events", [r for r in rows if r["pageview_id"] in ("p59", "early")])  # twice
+    return rows
+
+
+def expected(rows: list[dict[str, Any]], now: float, limit: int, **filters: str) -> list[tuple[Any, ...]]:
+    """(pageview_id, first ts, errors, max LCP) of the newest `limit`, from the rows."""
+    groups: dict[str, list[dict[str, Any]]] = {}
+    for row in rows:
+        if (row["site"] == "shop" and not row.get("is_bot") and now - 3600 <= row["ts"] < now
+                and all(row.get(k) == v for k, v in filters.items())):
+            groups.setdefault(row["pageview_id"], []).append(row)
+    shown = [(pid, min(r["ts"] for r in got), sum(r["kind"] == "error" for r in got),
+              max((r["lcp"] for r in got if r.get("lcp") is not None), default=None))
+             for pid, got in groups.items() if any(r["kind"] == "pageview" for r in got)]
+    shown.sort(key=lambda s: (-s[1], s[0]))
+    return shown[:limit]
+
+
+@pytest.mark.parametrize(("limit", "filters"), [
+    (10, {}), (25, {"country": "IN"}), (500, {}), (5, {"country": "BR", "device_class": "mobile"}),
+    (10, {"country": "NL"})])
+def test_the_newest_page_views_are_those_of_the_whole_window(chdb_store: Store, limit: int,
+                                                             filters: dict[str, str]) -> None:
+    now = time.time()
+    rows = plant(chdb_store, now)
+    spec = get_query("page-views")
+    raw = {"window": "1h", "site": "shop", "limit": str(limit), "page_group": "/cart",
+           **{("device" if k == "device_class" else k): v for k, v in filters.items()}}
+    got = spec.run(chdb_store, spec.parse(raw), now=now)
+    want = expected(rows, now, limit, **filters)
+    assert [r["pageview_id"] for r in got] == [w[0] for w in want]
+    for row, (_, _, errors, lcp) in zip(got, want, strict=True):
+        assert (row["errors"], row["lcp"]) == (errors, lcp), row
+    if not filters and limit >= 61:
+        early = next(r for r in got if r["pageview_id"] == "early")
+        assert (early["errors"], early["lcp"], early["inp"]) == (1, 9000.0, 700.0)
+        assert early["started"].startswith(time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(now - 3500))[:16])
