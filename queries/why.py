@@ -179,15 +179,16 @@ def why_for_group(store: Any, metric: str, site: str, group: dict[str, str],
                   from_ms: int, until_ms: int) -> dict[str, Any] | None:
     """`why` of an LCP/INP alert's group (country, or country + region): the group's part
     p75s against the median of the other countries' over the alert's window. None for
-    other metrics, other groupings, or a group with no parts in the window."""
+    other metrics, other groupings, or a group none of whose page views in the window
+    sent the parts."""
     if metric not in PARTS or not group or set(group) - {"country", "region"}:
         return None
     level = "region" if "region" in group else "country"
     key = (level, group.get("country", ""), group.get("region", "") if level == "region" else "")
     parts = segment_parts(store, site, from_ms, until_ms)
     mine = parts.get(key)
-    if mine is None:
-        return None
+    if mine is None or all(mine[c] is None for c in PART_COLUMNS):
+        return None  # no page view of the group sent the parts (only the attribution build does)
     others = [p for (lv, country, _), p in parts.items()
               if lv == "country" and country != key[1]]
     baseline = {c: _median([p[c] for p in others if p[c] is not None]) for c in PART_COLUMNS}
