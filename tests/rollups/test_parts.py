@@ -19,6 +19,7 @@ from rollups import grid, segments
 from rollups.coverage import coverage
 from rollups.scheduler import Roller
 from rollups.tables import HOUR_MS, SEGMENTS
+from tests.rollups.late import send_late
 
 
 def exact(store: Store, since: int, until: int) -> list[dict[str, Any]]:
@@ -101,12 +102,8 @@ def test_late_rows_and_duplicates_count_once_rolled_again(chdb_store: Store) -> 
     plant(chdb_store, now)
     roller = Roller(chdb_store)
     roller.cycle(now=now)
-    rng = random.Random(9)
-    hour = (int(now * 1000) // HOUR_MS - 2) * HOUR_MS / 1000  # a rolled hour inside the window
-    late = [page_view(hour + 60 * i, rng, country="NL", region="NH", lcp_ttfb=5000.0,
-                      connection_type="3g") for i in range(40)]
-    chdb_store.insert("rum.events", late)
-    chdb_store.insert("rum.events", late[:10])  # delivered twice
+    send_late(chdb_store, now, lambda ts, rng: page_view(ts, rng, country="NL", region="NH",
+                                                          lcp_ttfb=5000.0, connection_type="3g"))
     assert roller.cycle(now=now + 1) > 0, "the hour's raw count changed: rolled again"
     until = int(now * 1000)
     got = segment_parts(chdb_store, "shop", until - 3 * HOUR_MS, until)

@@ -23,6 +23,7 @@ from rollups import grid, segments
 from rollups.coverage import coverage
 from rollups.scheduler import Roller
 from rollups.tables import HOUR_MS, SEGMENTS
+from tests.rollups.late import send_late
 
 VALUES = {"country": ["BR", "NL", "IN"], "region": ["SP", "NH", "MH", ""],
           "device_class": ["mobile", "desktop", "tablet"], "browser": ["Chrome", "Safari"],
@@ -117,11 +118,7 @@ def test_late_rows_and_duplicates(chdb_store: Store) -> None:
     plant(chdb_store, now)
     roller = Roller(chdb_store)
     roller.cycle(now=now)
-    rng = random.Random(9)
-    hour = (int(now * 1000) // HOUR_MS - 2) * HOUR_MS / 1000  # a rolled hour inside the window
-    late = [page_view(hour + 60 * i, rng, country="BR", lcp=9000.0) for i in range(40)]
-    chdb_store.insert("rum.events", late)
-    chdb_store.insert("rum.events", late[:10])  # delivered twice
+    send_late(chdb_store, now, lambda ts, rng: page_view(ts, rng, country="BR", lcp=9000.0))
     until = int(now * 1000)
     stale = ask(chdb_store, now, "country", "lcp")  # the old roll of the late rows' hour
     assert roller.cycle(now=now + 1) > 0, "the hour's raw count changed: rolled again"
