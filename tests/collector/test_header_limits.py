@@ -76,13 +76,15 @@ def test_requests_within_the_limits_pass(server: RunningServer) -> None:
     fields = b"".join(b"X-H%d: 1\r\n" % i for i in range(90))
     head = b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Pad: " + b"p" * 14000 + b"\r\n" + fields
     assert _send(_port(server), head + b"Connection: close\r\n\r\n") == b"HTTP/1.1 200 OK"
-    body = orjson.dumps(envelope())
-    big_body = (b"POST /v1/beacon HTTP/1.1\r\nHost: x\r\nContent-Type: text/plain\r\n"
+    def post(body: bytes) -> bytes:  # headers and body in one segment
+        return (b"POST /v1/beacon HTTP/1.1\r\nHost: x\r\nContent-Type: text/plain\r\n"
                 b"Content-Length: %d\r\nConnection: close\r\n\r\n" % len(body)) + body
-    assert b" 202 " in _send(_port(server), big_body)  # headers and body in one segment
-    padded = b"[" + b" " * 40000 + b"]"  # a body past the header budget, in the same segment
-    status = _send(_port(server), big_body.replace(b"%d" % len(body), b"%d" % len(padded))
-                   .replace(body, padded))
+
+    assert b" 202 " in _send(_port(server), post(orjson.dumps(envelope())))
+    # a body past the header budget, in the same segment (built whole: replacing the
+    # length's digits in a beacon could also change its timestamps' digits, and leave a
+    # request whose body is shorter than its Content-Length)
+    status = _send(_port(server), post(b"[" + b" " * 40000 + b"]"))
     assert status.startswith(b"HTTP/1.1 4") and b" 431 " not in status, status
 
 
