@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import json
 import os
+import shutil
 import sys
 import urllib.error
 import urllib.parse
@@ -120,7 +121,9 @@ def report(args: argparse.Namespace) -> int:
         if getattr(args, "why", False):
             from queries.why import why_lines
 
-            sys.stdout.write("\nwhy:\n" + "\n".join(why_lines(rows)) + "\n")
+            # the terminal's width, at most 100 columns (the table's rule)
+            width = max(40, min(100, shutil.get_terminal_size((100, 24)).columns))
+            sys.stdout.write("\nwhy:\n" + "\n".join(why_lines(rows, width)) + "\n")
     return 0
 
 

@@ -7,6 +7,7 @@ import random
 from typing import Any
 
 import httpx
+import pytest
 
 from queries.why import explain
 from tests.beacons import envelope
@@ -81,8 +82,8 @@ def test_no_part_grew_enough_means_no_reason() -> None:
     assert why.sentence.startswith("INP 400 ms: event handlers makes up 330 ms of it")
 
 
-def test_cli_why_fits_100_columns(rum_server: RunningServer,
-                                  capsys: Any) -> None:
+def test_cli_why_fits_100_columns(rum_server: RunningServer, capsys: Any,
+                                  monkeypatch: pytest.MonkeyPatch) -> None:
     from cli.main import main
 
     rng = random.Random(5)
@@ -97,6 +98,11 @@ def test_cli_why_fits_100_columns(rum_server: RunningServer,
     assert why[0].startswith("IN ") or why[0].startswith("BR "), out
     assert any("waiting for the server" in line for line in why), out
     assert max(len(line) for line in out.splitlines()) <= 100, out
+    monkeypatch.setenv("COLUMNS", "80")  # a narrower terminal: the sentences wrap to it
+    assert main(["report", "slow-regions", "--server", rum_server.base_url,
+                 "--min-samples", "30", "--why"]) == 0
+    narrow = capsys.readouterr().out.split("\nwhy:\n", 1)[1].splitlines()
+    assert len(narrow) > len(why) and max(len(line) for line in narrow) <= 80, narrow
     for flag in ("--wide", "--csv"):  # the nested `why` does not break the other outputs
         assert main(["report", "slow-regions", "--server", rum_server.base_url,
                      "--min-samples", "30", flag]) == 0
