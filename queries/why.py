@@ -128,8 +128,9 @@ def segment_parts(store: Any, site: str, from_ms: int,
     return {(r["level"], r["country"], r["region"]): parts_of(r) for r in found}
 
 
-# a place that sent no part, RTT or connection type (segment_parts.sql has no row for it)
-_NO_PARTS: dict[str, Any] = {c: None for c in (*PART_COLUMNS, "slow_share", "rtt_p75")}
+# a place that sent no part, RTT or connection type (segment_parts_rolled.sql has no row
+# for it): every part and its context missing
+_NO_PARTS = parts_of({})
 
 
 def _median(values: list[float]) -> float | None:
