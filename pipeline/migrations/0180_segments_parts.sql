@@ -9,7 +9,8 @@
 -- only the table's metadata) and are rolled only under the grouping country + region
 -- ([1, 2]; a country is the sum of its regions, '' among them, which the reader adds up:
 -- half the histogram entries to merge): the explanation is per place. Their histograms
--- are on the same grid, unweighted (weights = counts), with no outlier cap (`samples`
+-- are on the same grid, unweighted (counts only: their rows' `weights` are empty, as
+-- every reader of the rollup asks for its own metrics), with no outlier cap (`samples`
 -- counts them all; a value past the grid's last bucket falls in it).
 --
 -- rum.part_samples(...) is the one definition of how a page view is counted: one row per
@@ -52,8 +53,7 @@ WHERE kind = 'pageview' AND is_bot = 0 AND m.2 IS NOT NULL
 CREATE VIEW IF NOT EXISTS rum.part_cells AS
 SELECT site, set, vals, metric, sum(c) AS samples,
        arraySort(groupArray((bucket, c))) AS hist,
-       arrayMap(x -> x.1, hist) AS buckets, arrayMap(x -> x.2, hist) AS counts,
-       arrayMap(x -> toUInt64(x.2), hist) AS weights
+       arrayMap(x -> x.1, hist) AS buckets, arrayMap(x -> x.2, hist) AS counts
 FROM (
     SELECT site, metric, bucket, CAST([1, 2], 'Array(UInt8)') AS set,
            CAST([country, region], 'Array(String)') AS vals, toUInt32(count()) AS c

@@ -24,9 +24,9 @@ FROM rum.vital_cells(site = '', from_ms = {from_ms:Int64}, until_ms = {until_ms:
                      grid_ratio = {grid_ratio:Float64}, grid_last = {grid_last:UInt16})
 UNION ALL
 -- the parts of LCP and INP, the RTT and slow_net, by country + region (migration 0180):
--- counts and the histogram
+-- counts and the histogram, no weights
 SELECT site, toDateTime(intDiv({from_ms:Int64}, 1000), 'UTC'), metric, set, vals, samples,
-       0, 0, 0, 0, 0, 0, 0, buckets, counts, weights, 0, 0, {roll:UInt64},
+       0, 0, 0, 0, 0, 0, 0, buckets, counts, CAST([], 'Array(UInt64)'), 0, 0, {roll:UInt64},
        fromUnixTimestamp64Milli({until_ms:Int64}, 'UTC')
 FROM rum.part_cells(site = '', from_ms = {from_ms:Int64}, until_ms = {until_ms:Int64},
                     grid_ratio = {grid_ratio:Float64}, grid_last = {grid_last:UInt16})
