@@ -6,9 +6,11 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from queries.spec import COMMON, Param, ParamError, QuerySpec, int_param, min_count, parse_place
+from pipeline.store import Store
+from queries.spec import COMMON, Param, ParamError, Plan, QuerySpec, int_param, min_count, parse_place
 from queries.timeseries import parse_device
-from rollups import segments
+from rollups.coverage import coverage
+from rollups.tables import PAGES, PAGES_PARAMS, series_set
 
 _IDENT = re.compile(r"^[A-Za-z0-9_\-]{1,64}\Z")
 
@@ -27,12 +29,15 @@ def parse_pageview(text: str) -> str:
     return text
 
 
-def _grid(values: dict[str, Any]) -> dict[str, Any]:
-    """slow-pages reads its p75s on the rollups' grid, with the metrics' caps and scales."""
-    return {**values, **{k: v for k, v in segments.METRIC_PARAMS.items() if k in _GRID_KEYS}}
-
-
-_GRID_KEYS = ("caps", "scales", "grid_ratio", "grid_last")
+def _rolled(store: Store, bound: dict[str, Any]) -> Plan:
+    """sites and slow-pages read the pages rollup's rolled hours and the raw rest (a window
+    of 6 h or more starts at the top of its first hour; with no hour rolled, all of it is
+    the raw rest), with the metrics' caps and scales and the grid rum.page_samples takes;
+    slow-pages the rows of its filters' set."""
+    plan = coverage(store, bound.pop("since_ms"), bound["until_ms"], PAGES)
+    chosen = {"set": series_set(bound["device"], bound["country"], bound["region"])} \
+        if "device" in bound else {}
+    return Plan({**plan, **PAGES_PARAMS, **chosen})
 
 
 def page_specs() -> dict[str, QuerySpec]:
@@ -42,11 +47,11 @@ def page_specs() -> dict[str, QuerySpec]:
     device = Param(parse_device, "", "device class ('' = all)")
     return {
         "sites": QuerySpec(
-            name="sites", sql_name="sites",
+            name="sites", sql_name="sites", plan=_rolled,
             summary="the sites that sent data in the window, busiest first",
             params=COMMON),
         "slow-pages": QuerySpec(
-            name="slow-pages", sql_name="slow_pages", bind=_grid,
+            name="slow-pages", sql_name="slow_pages", plan=_rolled,
             summary="p75 LCP/INP/CLS/TTFB per page group, with its LCP element; in a place or site-wide",
             params={**COMMON, **place, "device": device,
                     "min_samples": min_count("min_samples", "5", "minimum page views with LCP per group"),

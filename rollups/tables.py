@@ -99,11 +99,25 @@ SERIES_SETS = (0, 1, 2, 3, 6, 7)
 # vitals-timeseries
 SERIES = Rollup("series", "series_hourly", binds={
     **SERIES_PARAMS, "config": config_id(SERIES_PARAMS, SERIES_SLICE_S, SERIES_SETS)})
-ROLLUPS = (VITALS, SESSIONS, SEGMENTS, SERIES)
+# what rum.page_samples buckets the vitals with: the metrics' caps and scales, and the grid
+PAGES_PARAMS = {k: v for k, v in segments.METRIC_PARAMS.items()
+                if k in ("caps", "scales", *grid.PARAMS)}
+# the filters slow-pages takes (device, country, region), as rum.page_cells' GROUPING SETS
+# keep them (migration 0190): bits as SERIES_BITS; set 8 holds per-site rows of every kind
+# (the site picker, queries/sites.sql), set 16 the hours' markers
+PAGES_SETS = (0, 1, 2, 3, 6, 7)
+PAGES_SITE_SET = 8
+# per (site, hour, set, device class, country, region, page group): aggregate states of the
+# page views, sessions, vitals (weighted histograms on the grid) and LCP elements, for
+# slow-pages and sites (queries/pages.py); every event kind counts for the site rows
+PAGES = Rollup("pages", "pages_hourly", counted="events", binds={
+    **PAGES_PARAMS, "config": config_id(PAGES_PARAMS, PAGES_SETS, PAGES_SITE_SET, 190)})
+ROLLUPS = (VITALS, SESSIONS, SEGMENTS, SERIES, PAGES)
 
 
 def series_set(device: str, country: str, region: str) -> int:
-    """The set of series rows that answers these filters ('' = none)."""
+    """The set of series rows (and of the pages rollup's page rows) that answers these
+    filters ('' = none)."""
     out = 0
     for name, value in (("device", device), ("country", country), ("region", region)):
         if value:
