@@ -99,8 +99,11 @@ QUESTIONS = [("slow-regions", {}), ("slow-regions --why (the drill-down's first 
              ("vitals-timeseries --bucket 5m (shorter than a slice: raw)", {"bucket": "5m"}),
              ("conversion-by-speed", {}), ("login-revenue-at-risk (not rolled: raw)", {}),
              ("top-errors (not rolled: raw)", {}),
-             ("sites (not rolled: raw)", {}), ("slow-pages (not rolled: raw)", {}),
-             ("slow-pages --country IN (the drill-down's second step; raw)", {"country": "IN"}),
+             ("sites (not rolled: raw)", {}), ("slow-pages", {}),
+             ("slow-pages --country IN (the drill-down's second step)", {"country": "IN"}),
+             ("slow-pages --country IN --region MH (the drill-down's second step)",
+              {"country": "IN", "region": "MH"}),
+             ("slow-pages --device mobile", {"device": "mobile"}),
              ("page-views --country IN --page-group /cart (the drill-down's third step; raw)",
               {"country": "IN", "page_group": "/cart", "limit": "25"}),
              ("journey (not rolled: raw)", {})]

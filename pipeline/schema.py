@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from importlib import resources
 
 from pipeline.store import Store
+from rollups.tables import PAGES
 
 log = logging.getLogger(__name__)
 _NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
@@ -68,7 +69,9 @@ def migrate(store: Store, retention_days: int) -> list[str]:
 
 # table -> its TTL expression's time column: raw events and the rollups made from them
 RETAINED = {"events": "toDateTime(ts)", "vitals_hourly": "hour", "sessions_hourly": "hour",
-            "segments_hourly": "hour", "series_hourly": "hour"}
+            "segments_hourly": "hour", "series_hourly": "hour", "pages_hourly": "hour"}
+# tables kept fewer days than the setting when it is longer (rollups/tables.py keep_days)
+KEPT_AT_MOST = {"pages_hourly": PAGES.keep_days}
 
 
 def set_retention(store: Store, days: int) -> None:
@@ -76,8 +79,9 @@ def set_retention(store: Store, days: int) -> None:
     days = int(days)  # a validated int from settings, never client input
     rows = store.query("SELECT name, engine_full FROM system.tables WHERE database = 'rum'")
     for row in rows:
-        if row["name"] in RETAINED and f"toIntervalDay({days})" not in row["engine_full"]:
+        kept = min(days, KEPT_AT_MOST.get(row["name"], days))
+        if row["name"] in RETAINED and f"toIntervalDay({kept})" not in row["engine_full"]:
             store.command(
                 f"ALTER TABLE rum.{row['name']} MODIFY TTL {RETAINED[row['name']]} + "
-                f"INTERVAL {days} DAY SETTINGS materialize_ttl_after_modify = 0"
+                f"INTERVAL {kept} DAY SETTINGS materialize_ttl_after_modify = 0"
             )

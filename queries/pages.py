@@ -30,14 +30,13 @@ def parse_pageview(text: str) -> str:
 
 
 def _rolled(store: Store, bound: dict[str, Any]) -> Plan:
-    """sites and slow-pages read the pages rollup's rolled hours and the raw rest (a window
-    of 6 h or more starts at the top of its first hour; with no hour rolled, all of it is
-    the raw rest), with the metrics' caps and scales and the grid rum.page_samples takes;
-    slow-pages the rows of its filters' set."""
+    """slow-pages reads the pages rollup's rolled hours (the rows of its filters' set) and
+    the raw rest (a window of 6 h or more starts at the top of its first hour; with no hour
+    rolled, all of it is the raw rest), with the metrics' caps and scales and the grid
+    rum.page_samples takes."""
     plan = coverage(store, bound.pop("since_ms"), bound["until_ms"], PAGES)
-    chosen = {"set": series_set(bound["device"], bound["country"], bound["region"])} \
-        if "device" in bound else {}
-    return Plan({**plan, **PAGES_PARAMS, **chosen})
+    chosen = series_set(bound["device"], bound["country"], bound["region"])
+    return Plan({**plan, **PAGES_PARAMS, "set": chosen})
 
 
 def page_specs() -> dict[str, QuerySpec]:
@@ -47,7 +46,7 @@ def page_specs() -> dict[str, QuerySpec]:
     device = Param(parse_device, "", "device class ('' = all)")
     return {
         "sites": QuerySpec(
-            name="sites", sql_name="sites", plan=_rolled,
+            name="sites", sql_name="sites",
             summary="the sites that sent data in the window, busiest first",
             params=COMMON),
         "slow-pages": QuerySpec(

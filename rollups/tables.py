@@ -45,6 +45,7 @@ class Rollup:
     binds: Mapping[str, Any] = field(default_factory=dict)  # constants the roll statement takes
     linked: bool = False  # an hour's roll reads other hours' rows (coverage.stale_hours)
     refresh_ms: int = 0  # the hour being filled is rolled again once its roll is this old
+    keep_days: int = 0  # its table's TTL when shorter than the raw rows' retention (0: the same)
 
     @property
     def config(self) -> int:
@@ -103,15 +104,16 @@ SERIES = Rollup("series", "series_hourly", binds={
 PAGES_PARAMS = {k: v for k, v in segments.METRIC_PARAMS.items()
                 if k in ("caps", "scales", *grid.PARAMS)}
 # the filters slow-pages takes (device, country, region), as rum.page_cells' GROUPING SETS
-# keep them (migration 0190): bits as SERIES_BITS; set 8 holds per-site rows of every kind
-# (the site picker, queries/sites.sql), set 16 the hours' markers
+# keep them (migration 0190): bits as SERIES_BITS (set 16 holds the hours' markers)
 PAGES_SETS = (0, 1, 2, 3, 6, 7)
-PAGES_SITE_SET = 8
 # per (site, hour, set, device class, country, region, page group): aggregate states of the
 # page views, sessions, vitals (weighted histograms on the grid) and LCP elements, for
-# slow-pages and sites (queries/pages.py); every event kind counts for the site rows
-PAGES = Rollup("pages", "pages_hourly", counted="events", binds={
-    **PAGES_PARAMS, "config": config_id(PAGES_PARAMS, PAGES_SETS, PAGES_SITE_SET, 190)})
+# slow-pages (queries/pages.py). Its exact distinct counts keep every page view's and
+# session's hash under each set (~0.66 GB a day at 10 million page views), so it keeps 8
+# days (the dashboard's 7-day window and the hour before it), and its hour being filled is
+# rolled again at most every SESSION_REFRESH_MS (its roll takes ~2.4 s an hour at that size)
+PAGES = Rollup("pages", "pages_hourly", counted="pages", keep_days=8, refresh_ms=SESSION_REFRESH_MS,
+               binds={**PAGES_PARAMS, "config": config_id(PAGES_PARAMS, PAGES_SETS, 190)})
 ROLLUPS = (VITALS, SESSIONS, SEGMENTS, SERIES, PAGES)
 
 

@@ -1,6 +1,6 @@
 -- pages_rollup: the pages of a site per hour, so that slow-pages (the dashboard's Pages
--- view and drill-down step 2) and sites (its site picker) add up rolled aggregate states
--- instead of reading every event of the window (docs/analytics.md, "Rollups").
+-- view and drill-down step 2) adds up rolled aggregate states instead of reading every
+-- page view of the window (docs/analytics.md, "Rollups").
 --
 -- The rollup keeps ClickHouse's own aggregate states, which add up across hours exactly:
 -- uniqExact of the page views' and sessions' 64-bit id hashes (a page view flushed in two
@@ -11,7 +11,7 @@
 -- it gives on raw events alone.
 --
 -- rum.page_samples(...) is the one definition of how an event is counted: one row per
--- event of every kind (bots left out, deduplicated: FINAL) with its device class, country,
+-- event (bots left out, deduplicated: FINAL) with its device class, country,
 -- region and page group, its ids' hashes (pv, sess), its sample weight rounded (w), the
 -- LCP element and resource of a page view ('' otherwise) and `b`, the grid bucket of its
 -- LCP, INP, CLS and TTFB (rollups/grid.py; CLS x 1000: `scales`; -1: not a page view, no
@@ -19,11 +19,9 @@
 -- [hole_from_ms, hole_until_ms) (equal: no hole).
 --
 -- rum.page_cells(...) rolls them up for rollups/sql/pages_roll.sql:
--- - page rows: per site and page group, of page views and errors, under each filter the
---   questions take (`set`, bits: device class 1, country 2, region 4; a region is kept
---   with its country; rollups/tables.py PAGES_SETS), the columns not in the set '';
--- - site rows (set 8): per site, of events of every kind (the site picker), page group
---   and segment columns ''.
+-- per site and page group, of page views and errors, under each filter slow-pages takes
+-- (`set`, bits: device class 1, country 2, region 4; a region is kept with its country;
+-- rollups/tables.py PAGES_SETS), the columns not in the set ''.
 --
 -- Parameters: site String ('' = every site), from_ms, until_ms Int64 (epoch ms),
 -- hole_from_ms, hole_until_ms Int64 (page_samples only), caps, scales Array(Float64) (LCP,
@@ -57,7 +55,7 @@ CREATE VIEW IF NOT EXISTS rum.page_cells AS
 SELECT site, toUInt8(7 - grouping(region, country, device_class)) AS set, device_class,
        country, region, page_group,
        uniqExactIfState(pv, kind = 'pageview') AS pageviews, uniqExactState(sess) AS sessions,
-       toUInt64(countIf(kind = 'error')) AS errors, toUInt64(count()) AS events,
+       toUInt64(countIf(kind = 'error')) AS errors,
        [toUInt64(countIf(b[1] >= 0)), toUInt64(countIf(b[2] >= 0)),
         toUInt64(countIf(b[3] >= 0)), toUInt64(countIf(b[4] >= 0))] AS samples,
        quantileExactWeightedIfState(0.75)(b[1], w, b[1] >= 0) AS lcp,
@@ -65,8 +63,7 @@ SELECT site, toUInt8(7 - grouping(region, country, device_class)) AS set, device
        quantileExactWeightedIfState(0.75)(b[3], w, b[3] >= 0) AS cls,
        quantileExactWeightedIfState(0.75)(b[4], w, b[4] >= 0) AS ttfb,
        sumMapState(if(element = '', [], [element]), if(element = '', [], [toUInt64(1)])) AS elements,
-       sumMapState(if(resource = '', [], [resource]), if(resource = '', [], [toUInt64(1)])) AS resources,
-       max(ts) AS last_seen
+       sumMapState(if(resource = '', [], [resource]), if(resource = '', [], [toUInt64(1)])) AS resources
 FROM rum.page_samples(site = {site:String}, from_ms = {from_ms:Int64}, until_ms = {until_ms:Int64},
                       hole_from_ms = 0, hole_until_ms = 0, caps = {caps:Array(Float64)},
                       scales = {scales:Array(Float64)}, grid_ratio = {grid_ratio:Float64},
@@ -76,26 +73,10 @@ WHERE kind IN ('pageview', 'error')
 GROUP BY GROUPING SETS ((site, page_group), (site, page_group, device_class),
                         (site, page_group, country), (site, page_group, country, device_class),
                         (site, page_group, country, region),
-                        (site, page_group, country, region, device_class))
-UNION ALL
-SELECT site, toUInt8(8), '', '', '', '',
-       uniqExactIfState(pv, kind = 'pageview'), uniqExactState(sess),
-       toUInt64(countIf(kind = 'error')), toUInt64(count()), [0, 0, 0, 0],
-       quantileExactWeightedIfState(0.75)(toInt32(-1), w, false),
-       quantileExactWeightedIfState(0.75)(toInt32(-1), w, false),
-       quantileExactWeightedIfState(0.75)(toInt32(-1), w, false),
-       quantileExactWeightedIfState(0.75)(toInt32(-1), w, false),
-       sumMapState(CAST([], 'Array(String)'), CAST([], 'Array(UInt64)')),
-       sumMapState(CAST([], 'Array(String)'), CAST([], 'Array(UInt64)')), max(ts)
-FROM rum.page_samples(site = {site:String}, from_ms = {from_ms:Int64}, until_ms = {until_ms:Int64},
-                      hole_from_ms = 0, hole_until_ms = 0, caps = {caps:Array(Float64)},
-                      scales = {scales:Array(Float64)}, grid_ratio = {grid_ratio:Float64},
-                      grid_last = {grid_last:UInt16})
-WHERE site != ''
-GROUP BY site;
+                        (site, page_group, country, region, device_class));
 
 -- One row per (site, hour, set, device class, country, region, page group) of a roll, and
--- per hour a marker (site '', set 16: n = the raw events counted, rolled_until = the end
+-- per hour a marker (site '', set 16: n = the raw page views and errors counted, rolled_until = the end
 -- of the time covered, config = what the roll was made with: rollups/tables.py PAGES),
 -- all under the roll's id, as the other rollups (a reader takes each hour's newest roll).
 CREATE TABLE IF NOT EXISTS rum.pages_hourly
@@ -110,7 +91,6 @@ CREATE TABLE IF NOT EXISTS rum.pages_hourly
     pageviews    AggregateFunction(uniqExactIf, UInt64, UInt8),
     sessions     AggregateFunction(uniqExact, UInt64),
     errors       UInt64,
-    events       UInt64,
     samples      Array(UInt64),
     lcp          AggregateFunction(quantileExactWeightedIf(0.75), Int32, UInt64, UInt8),
     inp          AggregateFunction(quantileExactWeightedIf(0.75), Int32, UInt64, UInt8),
@@ -118,7 +98,6 @@ CREATE TABLE IF NOT EXISTS rum.pages_hourly
     ttfb         AggregateFunction(quantileExactWeightedIf(0.75), Int32, UInt64, UInt8),
     elements     AggregateFunction(sumMap, Array(String), Array(UInt64)),
     resources    AggregateFunction(sumMap, Array(String), Array(UInt64)),
-    last_seen    DateTime64(3, 'UTC'),
     n            UInt64,
     config       UInt64,
     roll         UInt64,
@@ -127,4 +106,7 @@ CREATE TABLE IF NOT EXISTS rum.pages_hourly
 ENGINE = ReplacingMergeTree(roll)
 PARTITION BY toYYYYMM(hour)
 ORDER BY (site, set, hour, device_class, country, region, page_group)
-TTL hour + INTERVAL 30 DAY;
+-- Kept 8 days (rollups/tables.py PAGES keep_days): the page views' and sessions' hashes make
+-- a day of it about 0.66 GB at 10 million page views (the exact distinct counts cost
+-- that); a window reaching further back reads its older hours raw.
+TTL hour + INTERVAL 8 DAY;

@@ -1,4 +1,4 @@
--- pages_mark_empty: mark whole hours without events as rolled (a marker each, n = 0), so
+-- pages_mark_empty: mark whole hours without page views or errors as rolled (a marker each, n = 0), so
 -- readers take them from the rollup and the scheduler does not look at them again.
 --
 -- Parameters: hours Array(Int64) (the hours' starts, epoch ms), roll UInt64, config UInt64

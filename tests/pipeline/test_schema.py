@@ -23,6 +23,17 @@ def test_retention_follows_the_setting(chdb_store: Store) -> None:
     assert "toIntervalDay(395)" in engine[0]["engine_full"]
 
 
+def test_the_pages_rollup_keeps_its_days_at_most(chdb_store: Store) -> None:
+    """rum.pages_hourly keeps PAGES.keep_days (8) under a longer setting, fewer under a shorter."""
+    def ttl() -> str:
+        return str(chdb_store.query("SELECT engine_full FROM system.tables WHERE database = 'rum' "
+                                    "AND name = 'pages_hourly'")[0]["engine_full"])
+    set_retention(chdb_store, 395)
+    assert "toIntervalDay(8)" in ttl()
+    set_retention(chdb_store, 3)
+    assert "toIntervalDay(3)" in ttl()
+
+
 def test_events_table_is_partitioned_by_day_and_ordered_for_filters(chdb_store: Store) -> None:
     row = chdb_store.query(
         "SELECT engine, partition_key, sorting_key FROM system.tables "

@@ -1,8 +1,8 @@
-"""slow-pages and sites answer the same from the pages rollup's rolled hours (migration 0190)
-as from raw events alone, under every filter slow-pages takes, for windows that start
-inside an hour or snap to its top (7 days), with page views flushed in two hours, sessions
-over many hours, late rows and duplicates; the rolled rows' filters are rollups/tables.py
-PAGES_SETS."""
+"""slow-pages answers the same from the pages rollup's rolled hours (migration 0190) as from
+raw events alone, under every filter it takes, for windows that start inside an hour or
+snap to its top (7 days), with page views flushed in two hours, sessions over many hours,
+late rows and duplicates; the rolled rows' filters are rollups/tables.py PAGES_SETS, and
+hours past the rollup's 8 days are read raw, not rolled."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from pipeline.store import Store
 from queries.catalog import get_query
 from rollups.coverage import coverage
 from rollups.scheduler import Roller
-from rollups.tables import HOUR_MS, PAGES, PAGES_SETS, PAGES_SITE_SET
+from rollups.tables import DAY_MS, HOUR_MS, PAGES, PAGES_SETS
 from tests.rollups.late import send_late
 
 FILTERS = [{}, {"device": "mobile"}, {"country": "IN"}, {"country": "IN", "device": "desktop"},
@@ -83,11 +83,11 @@ def pages_alone(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr("rollups.scheduler.ROLLUPS", (PAGES,))
 
 
-def test_pages_and_sites_answer_from_the_rollup_as_from_raw_events(
+def test_slow_pages_answers_from_the_rollup_as_from_raw_events(
         chdb_store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
     now = time.time()
     plant(chdb_store, now)
-    questions = [("sites", {})] + [("slow-pages", {"site": "shop", **f}) for f in FILTERS]
+    questions = [("slow-pages", {"site": "shop", **f}) for f in FILTERS]
     before = {repr(q): ask(chdb_store, now, q[0], **q[1]) for q in questions}
     assert Roller(chdb_store).cycle(now=now) > 0
     cover = coverage(chdb_store, int(now * 1000) - 3 * HOUR_MS, int(now * 1000), PAGES)
@@ -105,7 +105,7 @@ def test_pages_and_sites_answer_from_the_rollup_as_from_raw_events(
 
 def test_counts_and_the_most_common_element_are_exact(chdb_store: Store) -> None:
     """Page views flushed in two hours and sessions over three count once; the LCP element
-    seen most often wins, a tie going to the first by name; errors and every kind count."""
+    seen most often wins, a tie going to the first by name; errors count, other kinds not."""
     now = time.time()
     top = (int(now * 1000) // HOUR_MS - 1) * HOUR_MS / 1000  # the last whole hour's start
     rng = random.Random(1)
@@ -115,13 +115,13 @@ def test_counts_and_the_most_common_element_are_exact(chdb_store: Store) -> None
     others = [{**views[0], "event_id": str(uuid.uuid4()), "kind": k, "ts": top + 600}
               for k in ("error", "error", "api")]
     chdb_store.insert("rum.events", views + others)
-    Roller(chdb_store).cycle(now=now)
+    roller = Roller(chdb_store)
+    roller.cycle(now=now)
+    assert roller.cycle(now=now + 1) == 0, "nothing new: no hour is rolled again"
     assert len(rolled(chdb_store, now, 3 * HOUR_MS)) >= 2
     [page] = ask(chdb_store, now, "slow-pages", site="shop")
     assert (page["pageviews"], page["sessions"], page["errors"], page["samples"]) == (20, 7, 2, 40)
     assert page["lcp_element"] == "a"  # a and b: 16 each, c: 8
-    [site] = ask(chdb_store, now, "sites")
-    assert (site["site"], site["pageviews"], site["sessions"], site["events"]) == ("shop", 20, 7, 43)
 
 
 def test_late_rows_and_duplicates_count_once_rolled_again(chdb_store: Store,
@@ -137,21 +137,39 @@ def test_late_rows_and_duplicates_count_once_rolled_again(chdb_store: Store,
     for filters in ({}, {"country": "NL"}):
         got = ask(chdb_store, now, "slow-pages", site="shop", **filters)
         assert got == raw(chdb_store, now, "slow-pages", monkeypatch, site="shop", **filters)
-    assert ask(chdb_store, now, "sites") == raw(chdb_store, now, "sites", monkeypatch)
 
 
 def test_the_rolled_filters_are_pages_sets(chdb_store: Store) -> None:
-    """rum.page_cells keeps page rows under exactly PAGES_SETS (each keeping the columns its
-    bits name, '' elsewhere) and one site row."""
+    """rum.page_cells keeps rows under exactly PAGES_SETS, each keeping the columns its bits
+    name ('' elsewhere)."""
     now = time.time()
     chdb_store.insert("rum.events", [event(now - 60, random.Random(2), site="shop", country="IN", region="MH",
                                            device_class="mobile", page_group="/p", is_bot=0)])
     Roller(chdb_store).cycle(now=now + 120)
     cells = chdb_store.query("SELECT set, device_class, country, region, page_group FROM rum.pages_hourly "
                              "WHERE site = 'shop' ORDER BY set")
-    assert [c["set"] for c in cells] == [*PAGES_SETS, PAGES_SITE_SET]
+    assert [c["set"] for c in cells] == list(PAGES_SETS)
     for cell in cells:
         kept = [cell["set"] & bit == bit for bit in (1, 2, 4)]
         assert [cell["device_class"], cell["country"], cell["region"]] == \
             [v if k else "" for v, k in zip(["mobile", "IN", "MH"], kept, strict=True)]
-        assert cell["page_group"] == ("" if cell["set"] == PAGES_SITE_SET else "/p")
+        assert cell["page_group"] == "/p"
+
+
+def test_hours_past_the_rollups_days_are_read_raw(chdb_store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The rollup keeps PAGES.keep_days (its TTL): older hours are not rolled (they would be
+    dropped again at once), and a window reaching them reads them raw."""
+    now = time.time()
+    rng = random.Random(4)
+    old = now - (PAGES.keep_days + 1) * DAY_MS / 1000
+    times = (old, old + 60, now - 600)
+    chdb_store.insert("rum.events", [event(t, rng, site="shop", is_bot=0) for t in times])
+    roller = Roller(chdb_store)
+    roller.cycle(now=now)
+    marks = chdb_store.query("SELECT toInt64(toUnixTimestamp(min(hour))) * 1000 AS first "
+                             "FROM rum.pages_hourly")
+    assert marks[0]["first"] > int(now * 1000) - PAGES.keep_days * DAY_MS
+    window = f"{PAGES.keep_days + 2}d"
+    got = ask(chdb_store, now, "slow-pages", window, site="shop")
+    assert got == raw(chdb_store, now, "slow-pages", monkeypatch, window, site="shop")
+    assert sum(r["samples"] for r in got) == 3
