@@ -107,6 +107,9 @@ ENGINE = ReplacingMergeTree(roll)
 PARTITION BY toYYYYMM(hour)
 ORDER BY (site, set, hour, device_class, country, region, page_group)
 -- Kept 8 days (rollups/tables.py PAGES keep_days): the page views' and sessions' hashes make
--- a day of it about 0.66 GB at 10 million page views (the exact distinct counts cost
--- that); a window reaching further back reads its older hours raw.
-TTL hour + INTERVAL 8 DAY;
+-- a day of it about 0.6 GB at 10 million page views (the exact distinct counts cost
+-- that); a window reaching further back reads its older hours raw. Granules of 64 rows:
+-- a row's states are large, so a place's rows are read without its neighbours' (a
+-- region's slow pages read 37 ms instead of 213 on the analytics bench's day).
+TTL hour + INTERVAL 8 DAY
+SETTINGS index_granularity = 64;
