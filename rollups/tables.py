@@ -109,9 +109,9 @@ PAGES_SETS = (0, 1, 2, 3, 6, 7)
 # per (site, hour, set, device class, country, region, page group): aggregate states of the
 # page views, sessions, vitals (weighted histograms on the grid) and LCP elements, for
 # slow-pages (queries/pages.py). Its exact distinct counts keep every page view's and
-# session's hash under each set (~0.66 GB a day at 10 million page views), so it keeps 8
+# session's hash under each set (~0.63 GB a day at 10 million page views), so it keeps 8
 # days (the dashboard's 7-day window and the hour before it), and its hour being filled is
-# rolled again at most every SESSION_REFRESH_MS (its roll takes ~2.4 s an hour at that size)
+# rolled again at most every SESSION_REFRESH_MS (its roll takes ~1.2 s an hour at that size)
 PAGES = Rollup("pages", "pages_hourly", counted="pages", keep_days=8, refresh_ms=SESSION_REFRESH_MS,
                binds={**PAGES_PARAMS, "config": config_id(PAGES_PARAMS, PAGES_SETS, 190)})
 ROLLUPS = (VITALS, SESSIONS, SEGMENTS, SERIES, PAGES)
