@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from importlib import resources
 
 from pipeline.store import Store
-from rollups.tables import PAGES
+from rollups.tables import ROLLUPS
 
 log = logging.getLogger(__name__)
 _NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
@@ -71,7 +71,7 @@ def migrate(store: Store, retention_days: int) -> list[str]:
 RETAINED = {"events": "toDateTime(ts)", "vitals_hourly": "hour", "sessions_hourly": "hour",
             "segments_hourly": "hour", "series_hourly": "hour", "pages_hourly": "hour"}
 # tables kept fewer days than the setting when it is longer (rollups/tables.py keep_days)
-KEPT_AT_MOST = {"pages_hourly": PAGES.keep_days}
+KEPT_AT_MOST = {r.table: r.keep_days for r in ROLLUPS if r.keep_days}
 
 
 def set_retention(store: Store, days: int) -> None:
