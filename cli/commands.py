@@ -11,7 +11,7 @@ import sys
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any
 
@@ -66,8 +66,22 @@ def _run(args: argparse.Namespace, role: str) -> int:
     setup_logging(settings.log_level)
     app = create_app(settings, role)
     with asyncio.Runner(loop_factory=_loop_factory()) as runner:
-        started = runner.run(run_servers(build_servers(app, settings)))
+        started = runner.run(_serve(run_servers(build_servers(app, settings)),
+                                    settings.background_nice))
     return 0 if started else 1
+
+
+async def _serve(serving: Coroutine[Any, Any, bool], nice: int) -> bool:
+    """Serve, with this process's other threads kept at `nice` (collector/priority.py): the
+    process is the CLI's own, so it decides how its threads share the core."""
+    from collector.priority import keep_lowering
+
+    lowering = asyncio.create_task(keep_lowering(nice), name="thread-priority") if nice else None
+    try:
+        return await serving
+    finally:
+        if lowering is not None:
+            lowering.cancel()
 
 
 def _loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:

@@ -178,9 +178,9 @@ class SpoolBuffer:
         self._taken_disk = []
 
     def tick(self) -> None:
-        """fsync when the interval has passed."""
+        """fsync when the interval has passed (in the spool's worker when it has one)."""
         if self.fsync_seconds and self.clock() - self._synced >= self.fsync_seconds:
-            self.spool.sync()
+            self.spool.sync_soon()
             self._synced = self.clock()
 
     def close(self) -> None:

@@ -38,9 +38,10 @@ def open_sink(settings: Settings, store: Store | None, hooks: Any) -> Sink:
 
         return KafkaSink(settings, hooks)
     assert store is not None, "the embedded sink writes to a store"
-    # the spool makes a 202 mean "on disk" in the embedded default too (pipeline/buffers.py)
+    # the spool makes a 202 mean "on disk" in the embedded default too (pipeline/buffers.py);
+    # its slow file work (fsyncs, deleting segments) runs in its worker, off the event loop
     spool = Spool(settings.data_dir / "spool", settings.spool_max_bytes,
-                  settings.spool_segment_bytes)
+                  settings.spool_segment_bytes, background=True)
     return Batcher(store, max_rows=settings.batch_max_rows,
                    max_seconds=settings.batch_max_seconds,
                    max_buffer_rows=settings.buffer_max_rows, hooks=hooks,

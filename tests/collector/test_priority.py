@@ -1,0 +1,89 @@
+"""The event loop's thread keeps the core: `rum serve` runs its other threads (ClickHouse's,
+the helpers') at RUM_BACKGROUND_NICE (collector/priority.py). Each check runs in a process
+of its own: a thread's nice value cannot be raised back without privilege."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.conftest import free_port, wait_until
+
+pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"),
+                                reason="a thread's own nice value is Linux's")
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _nice(pid: int, tid: int) -> int:
+    stat = Path(f"/proc/{pid}/task/{tid}/stat").read_text()
+    return int(stat.rsplit(")", 1)[1].split()[16])  # field 19 of stat: nice
+
+
+def test_other_threads_are_lowered_and_the_caller_is_not() -> None:
+    script = textwrap.dedent("""
+        import json, os, threading
+        from collector.priority import lower_other_threads
+
+        def nice(tid):
+            return int(open(f"/proc/self/task/{tid}/stat").read().rsplit(")", 1)[1].split()[16])
+
+        ready, done, tids = threading.Event(), threading.Event(), []
+        def worker():
+            tids.append(threading.get_native_id()); ready.set(); done.wait(10)
+        thread = threading.Thread(target=worker); thread.start(); ready.wait(10)
+        first, second = lower_other_threads(7), lower_other_threads(7)
+        out = {"first": first, "second": second, "off": lower_other_threads(0),
+               "worker": nice(tids[0]), "caller": nice(threading.get_native_id())}
+        done.set(); thread.join(10)
+        print(json.dumps(out))
+    """)
+    out = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True,
+                         timeout=60, check=True)
+    seen = json.loads(out.stdout)
+    assert seen["worker"] == 7
+    assert seen["caller"] < 7
+    assert seen["first"] >= 1
+    assert seen["second"] == 0 and seen["off"] == 0  # nothing left to change; 0 changes nothing
+
+
+@pytest.mark.skipif(os.getpriority(os.PRIO_PROCESS, 0) >= 5, reason="the tests already run at nice 5+")
+def test_rum_serve_keeps_its_loop_thread_first(tmp_path: Path) -> None:
+    port = free_port()
+    env = dict(os.environ, RUM_PORT=str(port), RUM_DATA_DIR=str(tmp_path / "data"),
+               RUM_BACKGROUND_NICE="5")
+    proc = subprocess.Popen([sys.executable, "-m", "cli.main", "serve"], env=env, cwd=ROOT,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        def healthy() -> bool:
+            try:
+                return httpx.get(f"http://127.0.0.1:{port}/healthz").status_code == 200
+            except httpx.TransportError:
+                return False
+
+        wait_until(healthy, timeout=60)
+        # ClickHouse's threads exist once the store is open; the task lowers them at start
+        # and each second after
+        def others() -> list[int]:
+            out = []
+            for name in os.listdir(f"/proc/{proc.pid}/task"):
+                try:
+                    if int(name) != proc.pid:
+                        out.append(_nice(proc.pid, int(name)))
+                except FileNotFoundError:  # the thread ended meanwhile
+                    continue
+            return out
+
+        wait_until(lambda: all(n >= 5 for n in others()), timeout=10)
+        assert len(others()) >= 2
+        # the event loop's thread (the main one) keeps the nice value it started with
+        assert _nice(proc.pid, proc.pid) == os.getpriority(os.PRIO_PROCESS, 0)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=60)
