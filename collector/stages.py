@@ -159,8 +159,8 @@ def scrub_personal_data(beacon: Beacon) -> Beacon:
     if attribution is not None:
         for key in ATTRIBUTION_KEYS:
             value = getattr(attribution, key)
-            if value:
-                setattr(attribution, key, scrub_text(value))
+            if value:  # selectors and script URLs repeat as errors do
+                setattr(attribution, key, _scrub_repeated(value))
     return beacon
 
 
