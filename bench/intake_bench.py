@@ -15,6 +15,7 @@ import platform
 import random
 import re
 import shutil
+import socket
 import subprocess
 import sys
 import tempfile
@@ -115,6 +116,17 @@ def need_wrk() -> None:
                  f"root), or apt-get install {' '.join(packages[t] for t in missing)}")
 
 
+def need_free(port: int) -> None:
+    """One line and a non-zero exit when the port is taken: wrk would measure what answers there
+    (a server left by an interrupted run), not the server this run starts."""
+    with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn: TIME_WAIT is fine
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            sys.exit(f"error: port {port} is in use (a server left from an interrupted run?)")
+
+
 def run_wrk(url: str, script: Path, seconds: int, connections: int) -> dict[str, float]:
     out = subprocess.run(
         ["taskset", "-c", "1", "wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--latency",
@@ -183,7 +195,8 @@ def main() -> None:
     script = tmp / "post.lua"
     lua_script(script)
     env = dict(os.environ, PYTHONPATH=str(ROOT))
-
+    need_free(18091)
+    need_free(18092)
     bare = start([py, "-m", "uvicorn", "bench.bare_app:app", "--port", "18091", "--no-access-log",
                   "--log-level", "warning"], dict(env, PYTHONPATH=str(ROOT)))
     try:
