@@ -109,11 +109,16 @@ class SpoolBuffer:
         self.max_rows = max_rows
         self.fsync_seconds = fsync_seconds
         self.clock = clock
-        # (line, rows, the spool position just past it) of records appended here
-        self._recent: deque[tuple[bytes, int, tuple[int, int]]] = deque()
+        # records appended here, (line, rows), and beside them the spool position just past
+        # each; a take() of them all (the usual flush) copies the deques, with no Python loop
+        self._recent: deque[Taken] = deque()
+        self._ends: deque[tuple[int, int]] = deque()
+        self._recent_rows = 0
         self._mirrored = spool.pending_rows == 0  # no backlog on disk: memory has it all
         self._taken_disk: list[Record] = []
-        self._taken_recent: list[tuple[bytes, int, tuple[int, int]]] = []
+        self._taken_recent: list[Taken] = []
+        self._taken_ends: list[tuple[int, int]] = []
+        self._taken_rows = 0
         self._synced = clock()
 
     @property
@@ -131,7 +136,9 @@ class SpoolBuffer:
         if self.fsync_seconds == 0:
             self.spool.sync()
         if self._mirrored:
-            self._recent.append((line, rows, end))
+            self._recent.append((line, rows))
+            self._ends.append(end)
+            self._recent_rows += rows
         return True
 
     def take(self, max_rows: int) -> list[Taken]:
@@ -151,19 +158,28 @@ class SpoolBuffer:
         return batch
 
     def _take_recent(self, max_rows: int) -> list[Taken]:
-        taken = self._taken_recent = []
-        rows = 0
-        while self._recent and rows < max_rows:
-            item = self._recent.popleft()
-            taken.append(item)
-            rows += item[1]
-        return [(line, count) for line, count, _ in taken]
+        # on the event loop: a flush of ~17,000 records took 3-7 ms record by record
+        if self._recent_rows <= max_rows:
+            taken, ends = list(self._recent), list(self._ends)
+            rows = self._recent_rows
+            self._recent.clear()
+            self._ends.clear()
+        else:
+            taken, ends, rows = [], [], 0
+            while self._recent and rows < max_rows:
+                item = self._recent.popleft()
+                taken.append(item)
+                ends.append(self._ends.popleft())
+                rows += item[1]
+        self._recent_rows -= rows
+        self._taken_recent, self._taken_ends, self._taken_rows = taken, ends, rows
+        return taken
 
     def done(self, batch: list[Taken]) -> None:
         """Move the cursor past the records of the last take()."""
         if self._taken_recent:
-            self.spool.ack_to(self._taken_recent[-1][2], sum(r for _, r, _ in self._taken_recent))
-            self._taken_recent = []
+            self.spool.ack_to(self._taken_ends[-1], self._taken_rows)
+            self._taken_recent, self._taken_ends, self._taken_rows = [], [], 0
         elif self._taken_disk:
             self.spool.ack(self._taken_disk)
             self._taken_disk = []
@@ -174,7 +190,9 @@ class SpoolBuffer:
         """The cursor did not move: the whole last take() is taken again next time (what
         was written of it is written again, and kept once by event id)."""
         self._recent.extendleft(reversed(self._taken_recent))
-        self._taken_recent = []
+        self._ends.extendleft(reversed(self._taken_ends))
+        self._recent_rows += self._taken_rows
+        self._taken_recent, self._taken_ends, self._taken_rows = [], [], 0
         self._taken_disk = []
 
     def tick(self) -> None:

@@ -51,6 +51,29 @@ def test_backlog_from_disk_then_this_process_records_from_memory(tmp_path: Path)
     assert _buffer(tmp_path).pending == 0  # the cursor on disk moved past everything
 
 
+def test_records_from_memory_in_parts_and_whole_keep_order_and_cursor(tmp_path: Path) -> None:
+    # a take() past max_rows goes record by record; one that holds everything copies the
+    # whole queue; both give back in order and move the cursor past what they took
+    buffer = _buffer(tmp_path)
+    for i in range(10):
+        assert buffer.append(b"k", b"r-%d" % i, 3)
+    part = _lines(buffer, 7)  # 3 records make 9 rows: just past 7
+    assert part == [b"r-0", b"r-1", b"r-2"]
+    buffer.give_back([])
+    assert _lines(buffer, 7) == part
+    buffer.done([])
+    assert buffer.pending == 21
+    rest = buffer.take(1000)  # the other 7 records, all at once
+    assert [line for line, _ in rest] == [b"r-%d" % i for i in range(3, 10)]
+    assert sum(rows for _, rows in rest) == 21
+    buffer.give_back([])
+    buffer.append(b"k", b"r-10", 1)
+    assert _lines(buffer, 1000) == [b"r-%d" % i for i in range(3, 11)]
+    buffer.done([])
+    assert buffer.pending == 0 and buffer.take(1000) == []
+    buffer.close()
+    assert _buffer(tmp_path).pending == 0  # the cursor on disk is past the last record
+
 def test_the_interval_fsync_runs_in_the_spools_worker_not_the_callers_thread(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     # the event loop calls tick(): an fsync there stalled every request in flight (up to
