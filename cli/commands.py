@@ -11,7 +11,7 @@ import sys
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -49,7 +49,7 @@ def pipeline(args: argparse.Namespace) -> int:
 def _run(args: argparse.Namespace, role: str) -> int:
     from collector.app import create_app
     from collector.logs import setup_logging
-    from collector.server import build_servers, run_servers
+    from collector.server import build_servers
 
     settings = _settings(args)
     if role in ("collector", "pipeline") and not settings.kafka_bootstrap:
@@ -66,18 +66,29 @@ def _run(args: argparse.Namespace, role: str) -> int:
     setup_logging(settings.log_level)
     app = create_app(settings, role)
     with asyncio.Runner(loop_factory=_loop_factory()) as runner:
-        started = runner.run(_serve(run_servers(build_servers(app, settings)),
-                                    settings.background_nice))
+        started = runner.run(_serve(build_servers(app, settings), settings.background_nice))
     return 0 if started else 1
 
 
-async def _serve(serving: Coroutine[Any, Any, bool], nice: int) -> bool:
-    """Serve, with this process's other threads kept at `nice` (collector/priority.py): the
-    process is the CLI's own, so it decides how its threads share the core."""
+async def _serve(servers: list[Any], nice: int) -> bool:
+    """Serve, with this process's other threads kept at `nice` (collector/priority.py), and
+    what start-up made frozen out of the garbage collector's view once it is done. The
+    process is the CLI's own, so it decides both."""
+    import gc
+
     from collector.priority import keep_lowering
+    from collector.server import run_servers
 
     lowering = asyncio.create_task(keep_lowering(nice), name="thread-priority") if nice else None
+    serving = asyncio.create_task(run_servers(servers), name="servers")
     try:
+        # modules, the app and its caches live as long as the process; a full collection
+        # walked them all (~50 ms, a stall of every request in flight), now only what is newer
+        while not serving.done() and not servers[0].started:
+            await asyncio.sleep(0.05)
+        if servers[0].started:
+            gc.collect()
+            gc.freeze()
         return await serving
     finally:
         if lowering is not None:
