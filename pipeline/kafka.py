@@ -349,8 +349,9 @@ class KafkaSink:
             await asyncio.sleep(interval)
             try:
                 if self.settings.spool_fsync_seconds:
-                    # the segment may roll (its fd closed) meanwhile: rolling fsyncs it itself
-                    await asyncio.to_thread(self.spool.sync)
+                    # in the spool's worker, ordered before the close of a segment that
+                    # rolls meanwhile (a thread of its own could fsync a closed fd)
+                    self.spool.sync_soon()
                 self._report()
             except OSError as exc:
                 log.warning("spool fsync or report failed", extra={"error": str(exc)})
