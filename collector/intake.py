@@ -144,6 +144,10 @@ class BeaconIntake:
                          cors + [(b"allow", allowed.encode())])
         if not self.cors.allows(origin):
             return self.refuse(cors, Dropped(DropReason.ORIGIN_NOT_ALLOWED, "origin not allowed"))
+        if self.sink is not None and self.sink.refusing:
+            # full: refused before the body is decoded and enriched, so an overload's
+            # refusals cost little and the writer keeps the time to catch up
+            return self.refuse(cors, _BACKPRESSURE)
         peer = scope.get("client")
         peer_ip = peer[0] if peer else None
         xff = headers.get(b"x-forwarded-for")
@@ -169,8 +173,7 @@ class BeaconIntake:
         rows = result.rows
         assert self.sink is not None
         if rows and not self.sink.submit(result.envelope.sid.encode(), result.line, rows):
-            return self.refuse(cors, Dropped(DropReason.BACKPRESSURE, "write buffer full; retry later",
-                                             RETRY_AFTER_SECONDS))
+            return self.refuse(cors, _BACKPRESSURE)
         self.metrics.beacons_accepted.inc()
         self.metrics.events_accepted.inc(rows)
         self.metrics.buffer_rows.set(self.sink.pending)
@@ -350,6 +353,7 @@ def _inflate(body: bytes, encoding: bytes, limit: int) -> bytes:
 
 
 _JSON = (b"content-type", b"application/json")
+_BACKPRESSURE = Dropped(DropReason.BACKPRESSURE, "write buffer full; retry later", RETRY_AFTER_SECONDS)
 
 
 @lru_cache(maxsize=256)

@@ -115,6 +115,7 @@ class Batcher:
         self.buffer: Buffer = buffer if buffer is not None else MemoryBuffer(max_buffer_rows)
         self._full = asyncio.Event()
         self._closing = False
+        self._no_room = False  # the last record offered did not fit; cleared by a flush
         self._task: asyncio.Task[None] | None = None
 
     @property
@@ -122,10 +123,18 @@ class Batcher:
         """Rows accepted and not yet written."""
         return self.buffer.pending
 
+    @property
+    def refusing(self) -> bool:
+        """Closing, or the buffer was full for the last record and no flush made room since."""
+        return self._closing or self._no_room
+
     def submit(self, key: bytes, line: bytes, rows: int) -> bool:
         """Hold one record (`key`: its session); False (nothing held) when the buffer is
         full or the batcher closing."""
-        if self._closing or not self.buffer.append(key, line, rows):
+        if self._closing:
+            return False
+        if not self.buffer.append(key, line, rows):
+            self._no_room = True
             return False
         if self.buffer.pending >= self.max_rows:
             self._full.set()
@@ -180,6 +189,7 @@ class Batcher:
                 log.warning("flush failed, will retry", extra={"rows": left, "error": str(exc)})
                 return False
         self.buffer.done(batch)
+        self._no_room = False
         self.hooks.flushed(rows, self.clock() - started)
         self.hooks.depth(self.buffer.pending)
         return True

@@ -238,6 +238,7 @@ class KafkaSink:
         self._producer: AIOKafkaProducer | None = None
         self._wake = asyncio.Event()
         self._closing = False
+        self._no_room = False  # the last record offered did not fit; cleared by the next ack
         self._tasks: list[asyncio.Task[None]] = []
 
     @property
@@ -245,12 +246,18 @@ class KafkaSink:
         """Event rows accepted (as records) and not yet acknowledged by the broker (on disk)."""
         return self.spool.pending_rows
 
+    @property
+    def refusing(self) -> bool:
+        """Closing, or the spool was full for the last record and nothing was sent since."""
+        return self._closing or self._no_room
+
     def submit(self, key: bytes, line: bytes, rows: int) -> bool:
         """Spool one beacon's record; False (nothing taken) when the spool is full or closing."""
         if self._closing:
             return False
         end = self.spool.append(key, line, rows)
         if end is None:
+            self._no_room = True
             return False
         if self.settings.spool_fsync_seconds == 0:
             self.spool.sync()
@@ -334,6 +341,7 @@ class KafkaSink:
                 raise failed
             raise KafkaError(str(failed))
         self.spool.ack(records)
+        self._no_room = False
         if from_memory:
             if epoch == self._mirror_epoch:  # still mirrored: they are the oldest held
                 for _ in records:

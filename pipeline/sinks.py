@@ -19,6 +19,13 @@ class Sink(Protocol):
     def pending(self) -> int:
         """Event rows accepted (as records) and not yet handed on (queue depth)."""
 
+    @property
+    def refusing(self) -> bool:
+        """True while a new record would be refused: closing, or the last record offered did
+        not fit and nothing has been written (or sent) since to make room. The intake then
+        answers 503 before decoding and enriching the body: under overload a refusal costs
+        little, and the writer keeps the core's time to catch up."""
+
     def submit(self, key: bytes, line: bytes, rows: int) -> bool:
         """Take one record (`line`, encoded; `key` its session id; `rows` the event rows it
         makes); False (nothing taken) means backpressure: the intake answers 503."""

@@ -75,9 +75,12 @@ async def test_store_down_buffers_then_delivers_exactly_once(chdb_store: Store) 
     assert count(chdb_store, "outage") == 0
     assert batcher.pending == 60
     assert submit(batcher, 40, "outage")
+    assert not batcher.refusing  # full, but nothing has been refused yet
     assert not submit(batcher, 1, "outage"), "a full buffer must refuse (backpressure)"
+    assert batcher.refusing  # the intake now answers 503 before the body's work
     store.down = False
     await wait_for(lambda: batcher.pending == 0)
+    assert not batcher.refusing  # a flush made room
     await batcher.close()
     assert count(chdb_store, "outage") == 100
 
