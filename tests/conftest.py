@@ -59,6 +59,17 @@ def wait_until(check: Callable[[], Any], timeout: float = 10.0, interval: float 
         time.sleep(interval)
 
 
+def wait_healthy(base_url: str, timeout: float = 60.0) -> None:
+    """Wait until a server started in another process answers /healthz with 200."""
+
+    def healthy() -> bool:
+        try:
+            return httpx.get(f"{base_url}/healthz").status_code == 200
+        except httpx.TransportError:
+            return False
+
+    wait_until(healthy, timeout)
+
 def scrape(base_url: str) -> dict[str, float]:
     """Every sample of a server's /metrics, keyed by name and labels as exposed,
     e.g. 'rum_beacons_rejected_total{reason="backpressure"}'."""

@@ -11,10 +11,9 @@ import sys
 import textwrap
 from pathlib import Path
 
-import httpx
 import pytest
 
-from tests.conftest import free_port, wait_until
+from tests.conftest import free_port, wait_healthy, wait_until
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"),
                                 reason="a thread's own nice value is Linux's")
@@ -61,13 +60,7 @@ def test_rum_serve_keeps_its_loop_thread_first(tmp_path: Path) -> None:
     proc = subprocess.Popen([sys.executable, "-m", "cli.main", "serve"], env=env, cwd=ROOT,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        def healthy() -> bool:
-            try:
-                return httpx.get(f"http://127.0.0.1:{port}/healthz").status_code == 200
-            except httpx.TransportError:
-                return False
-
-        wait_until(healthy, timeout=60)
+        wait_healthy(f"http://127.0.0.1:{port}")
         # ClickHouse's threads exist once the store is open; the task lowers them at start
         # and each second after
         def others() -> list[int]:

@@ -13,7 +13,7 @@ import pytest
 
 from pipeline.chdb_store import ChdbStore
 from tests.beacons import envelope
-from tests.conftest import CHROME_UA, free_port, wait_until
+from tests.conftest import CHROME_UA, free_port, wait_healthy
 
 
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
@@ -26,14 +26,7 @@ def test_signal_flushes_everything_accepted(tmp_path: Path, sig: signal.Signals)
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     try:
         base = f"http://127.0.0.1:{port}"
-
-        def healthy() -> bool:
-            try:
-                return httpx.get(f"{base}/healthz").status_code == 200
-            except httpx.TransportError:
-                return False
-
-        wait_until(healthy, timeout=60)
+        wait_healthy(base)
         accepted = 0
         with httpx.Client(headers={"content-type": "text/plain", "user-agent": CHROME_UA}) as client:
             for i in range(200):
