@@ -70,8 +70,8 @@ def migrate(store: Store, retention_days: int) -> list[str]:
 # table -> its TTL expression's time column: raw events and the rollups made from them
 RETAINED = {"events": "toDateTime(ts)", "vitals_hourly": "hour", "sessions_hourly": "hour",
             "segments_hourly": "hour", "series_hourly": "hour", "pages_hourly": "hour"}
-# tables kept fewer days than the setting when it is longer (rollups/tables.py keep_days)
-KEPT_AT_MOST = {r.table: r.keep_days for r in ROLLUPS if r.keep_days}
+# the rollups by table: one may keep fewer days than the setting (Rollup.days_kept)
+_ROLLUP_OF = {r.table: r for r in ROLLUPS}
 
 
 def set_retention(store: Store, days: int) -> None:
@@ -79,7 +79,8 @@ def set_retention(store: Store, days: int) -> None:
     days = int(days)  # a validated int from settings, never client input
     rows = store.query("SELECT name, engine_full FROM system.tables WHERE database = 'rum'")
     for row in rows:
-        kept = min(days, KEPT_AT_MOST.get(row["name"], days))
+        rollup = _ROLLUP_OF.get(row["name"])
+        kept = rollup.days_kept(days) if rollup is not None else days
         if row["name"] in RETAINED and f"toIntervalDay({kept})" not in row["engine_full"]:
             store.command(
                 f"ALTER TABLE rum.{row['name']} MODIFY TTL {RETAINED[row['name']]} + "

@@ -110,8 +110,7 @@ class Roller:
         # the oldest hour the TTL keeps (`hour + retention`, rollups' and raw rows' alike, is
         # still to come; a rollup may keep fewer days): an hour before it is dropped again
         # as soon as it is marked
-        days = min(self.retention_days, rollup.keep_days or self.retention_days)
-        kept = (now_ms - days * DAY_MS) // HOUR_MS * HOUR_MS + HOUR_MS
+        kept = (now_ms - rollup.days_kept(self.retention_days) * DAY_MS) // HOUR_MS * HOUR_MS + HOUR_MS
         start = kept if full else max(kept, current - RECHECK_HOURS * HOUR_MS)
         span = {"from_ms": start, "until_ms": now_ms}
         counts = {int(r["hour_ms"]): int(r["n"]) for r in self.store.query(rollup.counts, span)}

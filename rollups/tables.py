@@ -53,6 +53,11 @@ class Rollup:
         again and not read (`binds["config"]`, written into the marker)."""
         return int(self.binds.get("config", 0))
 
+    def days_kept(self, retention_days: int) -> int:
+        """The days its table keeps under RUM_RETENTION_DAYS (`keep_days` when shorter): the
+        TTL set_retention gives it, and how far back the scheduler rolls."""
+        return min(retention_days, self.keep_days or retention_days)
+
     def current(self, mark: Mapping[str, Any]) -> bool:
         """Whether a marker's roll was made with this rollup's config."""
         return not self.config or int(mark.get("config", 0)) == self.config
