@@ -139,13 +139,21 @@ def run_wrk(url: str, script: Path, seconds: int, connections: int) -> dict[str,
             "non_2xx": float(errors.group(1)) if errors else 0.0}
 
 
+def paced_script(script: Path, target: float, min_connections: int = 32) -> int:
+    """Write a wrk script offering about `target` req/s and return the connections to run it
+    with: each connection waits `delay()` before each request, and wrk takes the delay in
+    whole milliseconds, so there are enough connections for a delay of ~25 ms (steps of
+    ~4%; 32 connections at ~3 ms between requests reached ~60% of an 80% target)."""
+    connections = max(min_connections, math.ceil(target * 0.025))
+    lua_script(script, delay_ms=connections * 1000.0 / target)
+    return connections
+
+
 def paced_run(url: str, target: float, seconds: int, script: Path) -> dict[str, float]:
-    """wrk offering about `target` req/s: each connection waits `delay()` before each request.
-    wrk takes the delay in whole milliseconds, so there are enough connections for a delay
-    of ~25 ms (steps of ~4%), and one 3 s run measures the reply time to take off it."""
-    connections = max(32, math.ceil(target * 0.025))
+    """wrk offering about `target` req/s (paced_script); one 3 s run first measures the reply
+    time to take off the delay."""
+    connections = paced_script(script, target)
     delay = connections * 1000.0 / target
-    lua_script(script, delay_ms=delay)
     trial = run_wrk(url, script, 3, connections)
     reply_ms = max(0.0, connections * 1000.0 / trial["rps"] - delay)
     lua_script(script, delay_ms=max(1.0, round(connections * 1000.0 / target - reply_ms)))

@@ -22,7 +22,6 @@ import argparse
 import asyncio
 import http.client
 import json
-import math
 import os
 import platform
 import random
@@ -40,7 +39,17 @@ sys.path.insert(0, str(ROOT))
 
 import cramjam  # noqa: E402
 
-from bench.intake_bench import AGENTS, beacon, lua_script, measured, need_wrk, run_wrk, stop, wait_up  # noqa: E402, E501
+from bench.intake_bench import (  # noqa: E402
+    AGENTS,
+    beacon,
+    lua_script,
+    measured,
+    need_wrk,
+    paced_script,
+    run_wrk,
+    stop,
+    wait_up,
+)
 from collector.drops import Dropped  # noqa: E402
 from collector.geo import GeoLookup  # noqa: E402
 from collector.settings import Settings, load_settings  # noqa: E402
@@ -297,10 +306,8 @@ def end_to_end(bootstrap: str, tmp: Path, seconds: int, connections: int,
         # freshness at a paced load: 60% of the maximum, with probes beside it
         target = 0.6 * full["rps"]
         paced = tmp / "paced.lua"
-        # wrk's delay() is whole milliseconds: enough connections for a ~25 ms one, so the
-        # offered rate lands near the target (32 at ~4 ms reached ~40% instead of 60%)
-        paced_connections = max(connections, math.ceil(target * 0.025))
-        lua_script(paced, delay_ms=paced_connections * 1000.0 / target)
+        # enough connections for wrk's whole-ms delay (32 at ~4 ms reached ~40%, not 60%)
+        paced_connections = paced_script(paced, target, connections)
         probes = Probes(port, store)
         load = threading.Thread(target=lambda: result.__setitem__(
             "paced", run_wrk(url, paced, seconds, paced_connections)))
