@@ -65,21 +65,28 @@ def _run(args: argparse.Namespace, role: str) -> int:
         sys.stderr.write(banner(settings, role))
     setup_logging(settings.log_level)
     app = create_app(settings, role)
+    # the embedded store's inserts run in this process's (lowered) threads: the loop gives
+    # them time when they fall behind (collector/priority.py)
+    embedded = role == "serve" and not settings.clickhouse_url and not settings.kafka_bootstrap
+    # `rum pipeline` answers no beacons: its inserts are its work, at the usual priority
+    nice = 0 if role == "pipeline" else settings.background_nice
     with asyncio.Runner(loop_factory=_loop_factory()) as runner:
-        started = runner.run(_serve(build_servers(app, settings), settings.background_nice))
+        started = runner.run(_serve(build_servers(app, settings), nice, app if embedded else None))
     return 0 if started else 1
 
 
-async def _serve(servers: list[Any], nice: int) -> bool:
+async def _serve(servers: list[Any], nice: int, embedded: Any = None) -> bool:
     """Serve, with this process's other threads kept at `nice` (collector/priority.py), and
-    what start-up made frozen out of the garbage collector's view once it is done. The
-    process is the CLI's own, so it decides both."""
+    what start-up made frozen out of the garbage collector's view once it is done. With
+    `embedded` (the app, when its writer runs in this process), the loop yields to the
+    writer while it falls behind. The process is the CLI's own, so it decides all three."""
     import gc
 
-    from collector.priority import keep_lowering
+    from collector.priority import keep_lowering, yield_to_writer
     from collector.server import run_servers
+    from pipeline.batcher import Batcher
 
-    lowering = asyncio.create_task(keep_lowering(nice), name="thread-priority") if nice else None
+    tasks = [asyncio.create_task(keep_lowering(nice), name="thread-priority")] if nice else []
     serving = asyncio.create_task(run_servers(servers), name="servers")
     try:
         # modules, the app and its caches live as long as the process; a full collection
@@ -89,10 +96,14 @@ async def _serve(servers: list[Any], nice: int) -> bool:
         if servers[0].started:
             gc.collect()
             gc.freeze()
+            intake = embedded.state.intake if embedded is not None else None
+            if nice and intake is not None and isinstance(intake.sink, Batcher):
+                tasks.append(asyncio.create_task(yield_to_writer(intake.sink.behind),
+                                                 name="yield-to-writer"))
         return await serving
     finally:
-        if lowering is not None:
-            lowering.cancel()
+        for task in tasks:
+            task.cancel()
 
 
 def _loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:

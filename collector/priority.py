@@ -9,16 +9,25 @@ at a higher nice value (lower priority) the loop runs first whenever it has work
 and the background work takes the time the loop leaves idle. Measured in
 bench/RESULTS.md ("2026-12-04, sixth session").
 
-Under saturation the background work then gets the smaller share of the core (nice
-10: ~10% against the loop's thread), which is less than the inserts need: the buffer
-fills and the intake answers 503. Measured on one core under wrk at its maximum for
-30 s: at nice 10, 9,700 beacons/s accepted and 55% of requests refused; at 0, 13,300/s
-accepted and none refused. A browser does not resend a refused beacon, so this is off
-by default (RUM_BACKGROUND_NICE=0): it suits a collector that runs below saturation
-and wants the shorter tail (paced p99 at 80% load ~29 ms at 0, ~12-16 ms at 10).
+Under saturation the background work would then get the smaller share of the core
+(nice 10: ~10% against the loop's thread), less than the inserts need: the buffer
+fills and the intake answers 503 (measured on one core under wrk at its maximum for
+30 s: at nice 10, 9,700 beacons/s accepted and 55% of requests refused; at 0,
+13,300/s and none refused). A browser does not resend a refused beacon. So the loop
+gives the time back while the writer falls behind (`yield_to_writer`, on
+Batcher.behind): every 5 ms it blocks for the writer's share of that tick. Measured
+at nice 19 with it (bench/RESULTS.md, "2026-12-04 (seventh session)"): p99 at 80%
+load ~9 ms against ~30 ms at nice 0, and at saturation as many beacons accepted as
+at nice 0, none refused. Hence the default, RUM_BACKGROUND_NICE=19.
 
-`rum serve`, `rum collector` and `rum pipeline` do this (cli/commands.py, RUM_BACKGROUND_NICE);
-an app embedded in another process (the tests' servers) leaves that process's threads alone.
+The nice value counts against every process of the machine, not only this one: on a
+machine whose other work keeps the cores busy, the lowered writer gets little of
+them, and RUM_BACKGROUND_NICE=0 (threads left as they are, no yielding) is the setting.
+
+`rum serve` and `rum collector` do this (cli/commands.py, RUM_BACKGROUND_NICE), and `rum
+serve` on its embedded store yields to the writer; `rum pipeline`, whose inserts are its
+work, does not. An app embedded in another process (the tests' servers) leaves that
+process's threads alone.
 
 Linux only: a thread's nice value is its own there (`setpriority` on a thread id);
 elsewhere nothing is changed. A thread can always lower its own priority, so no
@@ -31,6 +40,8 @@ import asyncio
 import os
 import sys
 import threading
+import time
+from collections.abc import Callable
 
 TASKS = "/proc/self/task"
 
@@ -63,3 +74,23 @@ async def keep_lowering(nice: int, every_seconds: float = 1.0) -> None:
     while True:
         lower_other_threads(nice)
         await asyncio.sleep(every_seconds)
+
+
+async def yield_to_writer(behind: Callable[[], float], tick_seconds: float = 0.005,
+                          sleep: Callable[[float], object] = time.sleep) -> None:
+    """Give the lowered writer the core back while it falls behind (a task for the process's
+    life, beside keep_lowering).
+
+    At a higher nice value the writer only gets the time the loop leaves idle, and a
+    saturated loop leaves none: its rows would pile up until the buffer refuses beacons.
+    So every `tick_seconds` the loop looks at how far the writer is behind (`behind()`,
+    Batcher.behind: 0 while it keeps up) and, when it is, blocks for that share of a
+    tick (at most a whole one: half the core), in which the writer runs. The loop's
+    time goes to the writer only while the writer needs it; below saturation nothing
+    is given up.
+    """
+    while True:
+        await asyncio.sleep(tick_seconds)
+        share = behind()
+        if share > 0:
+            sleep(tick_seconds * min(1.0, share))

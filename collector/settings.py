@@ -73,9 +73,10 @@ class Settings(BaseSettings):
                                 description="rows (records on the Kafka path) per insert")
     batch_max_seconds: float = Field(1.0, gt=0, le=60)
     background_nice: int = Field(
-        0, ge=0, le=19, description="nice value given to the process's threads other than the event "
-        "loop's (ClickHouse's, helpers'), so that answering beacons comes first; 0 = unchanged "
-        "(the default: under overload the writer must keep up, see collector/priority.py)")
+        19, ge=0, le=19, description="nice value `rum serve` and `rum collector` give their threads "
+        "other than the event loop's (ClickHouse's, helpers'), so that answering beacons comes "
+        "first; the loop yields to the writer when it falls behind (collector/priority.py); "
+        "0 = unchanged")
     buffer_max_rows: int = Field(200_000, ge=1, description="accepted rows held while storage is down")
     log_level: str = Field("info", pattern="^(debug|info|warning|error)$")
     beacon_dir: Path | None = Field(None, description="folder holding the built rum.js")

@@ -116,6 +116,7 @@ class Batcher:
         self._full = asyncio.Event()
         self._closing = False
         self._no_room = False  # the last record offered did not fit; cleared by a flush
+        self._writing = False  # a batch is being written (in a thread)
         self._task: asyncio.Task[None] | None = None
 
     @property
@@ -127,6 +128,16 @@ class Batcher:
     def refusing(self) -> bool:
         """Closing, or the buffer was full for the last record and no flush made room since."""
         return self._closing or self._no_room
+
+    def behind(self) -> float:
+        """How far the writer falls behind while it writes: the rows waiting past one batch
+        (or past half the buffer, when that is less), in those units. 0 while it keeps up,
+        and while it is not writing (between batches, or waiting out a store that is down):
+        what collector.priority.yield_to_writer gives the writer's threads time by."""
+        if not self._writing:
+            return 0.0
+        allowed = max(1, min(self.max_rows, self.max_buffer_rows // 2))
+        return max(0.0, (self.buffer.pending - allowed) / allowed)
 
     def submit(self, key: bytes, line: bytes, rows: int) -> bool:
         """Hold one record (`key`: its session); False (nothing held) when the buffer is
@@ -170,6 +181,7 @@ class Batcher:
             return True
         rows = sum(map(itemgetter(1), batch))  # on the loop: no Python loop per record
         started = self.clock()
+        self._writing = True
         try:
             await asyncio.to_thread(self._write, batch)
         except StoreError as exc:
@@ -188,6 +200,8 @@ class Batcher:
                 self.hooks.failed(left, str(exc))
                 log.warning("flush failed, will retry", extra={"rows": left, "error": str(exc)})
                 return False
+        finally:
+            self._writing = False
         self.buffer.done(batch)
         self._no_room = False
         self.hooks.flushed(rows, self.clock() - started)

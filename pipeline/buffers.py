@@ -48,16 +48,17 @@ class Buffer(Protocol):
 
 
 class MemoryBuffer:
-    """Records in a deque, at most `max_rows` rows."""
+    """Records in a deque, at most `max_rows` rows (the last take()'s included until done())."""
 
     def __init__(self, max_rows: int) -> None:
         self.max_rows = max_rows
         self._items: deque[Taken] = deque()
-        self._rows = 0
+        self._rows = 0  # rows held, taken or not
+        self._taken_rows = 0  # rows of the last take(), until done() or give_back()
 
     @property
     def pending(self) -> int:
-        """Event rows held."""
+        """Event rows held: not written yet, the ones being written included."""
         return self._rows
 
     def append(self, key: bytes, line: bytes, rows: int) -> bool:
@@ -69,23 +70,27 @@ class MemoryBuffer:
         return True
 
     def take(self, max_rows: int) -> list[Taken]:
-        """Pop the oldest records, about `max_rows` rows."""
+        """Pop the oldest records, about `max_rows` rows (held until done())."""
         batch: list[Taken] = []
         rows = 0
         while self._items and rows < max_rows:
             item = self._items.popleft()
             batch.append(item)
             rows += item[1]
-        self._rows -= rows
+        self._taken_rows = rows
         return batch
 
     def done(self, batch: list[Taken]) -> None:
-        """Nothing to do: take() already removed them."""
+        """The last take() is written: no longer held."""
+        self._rows -= self._taken_rows
+        self._taken_rows = 0
 
     def give_back(self, batch: list[Taken]) -> None:
-        """Put records back at the head, in order."""
+        """Put records back at the head, in order; those of the last take() not given back
+        (dead-lettered) are no longer held."""
         self._items.extendleft(reversed(batch))
-        self._rows += sum(rows for _, rows in batch)
+        self._rows -= self._taken_rows - sum(rows for _, rows in batch)
+        self._taken_rows = 0
 
     def tick(self) -> None:
         """Nothing to do."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -123,3 +124,49 @@ async def test_spooled_records_survive_a_restart_and_are_written_once(chdb_store
     await wait_for(lambda: again.pending == 0)
     await again.close()
     assert count(chdb_store, "spooled") == 50
+
+
+class GatedStore(FaultInjectedStore):
+    """The real store, whose inserts wait until `gate` opens: a writer busy writing."""
+
+    def __init__(self, inner: Store) -> None:
+        super().__init__(inner)
+        self.gate = threading.Event()
+        self.entered = threading.Event()
+
+    def insert_records(self, table: str, lines: Any) -> None:
+        self.entered.set()
+        self.gate.wait(10)
+        super().insert_records(table, lines)
+
+
+async def test_behind_is_the_backlog_past_one_batch_while_writing(chdb_store: Store) -> None:
+    store = GatedStore(chdb_store)
+    batcher = Batcher(store, max_rows=10, max_seconds=3600, max_buffer_rows=1000)
+    batcher.start()
+    assert submit(batcher, 5, "behind")
+    assert batcher.behind() == 0  # not writing
+    assert submit(batcher, 5, "behind")  # a full batch: the flush starts, and waits
+    await wait_for(store.entered.is_set)
+    assert batcher.behind() == 0  # one batch pending, being written: keeping up
+    assert submit(batcher, 20, "behind")
+    assert batcher.behind() == 2.0  # 30 pending, 20 of them past one batch
+    store.gate.set()
+    await wait_for(lambda: count(chdb_store, "behind") == 30)
+    await wait_for(lambda: batcher.pending == 0)
+    assert batcher.behind() == 0
+    await batcher.close()
+
+
+async def test_behind_is_zero_while_the_store_is_down(chdb_store: Store) -> None:
+    """Rows piling up for a store that is down are not a writer to give time to."""
+    store = FaultInjectedStore(chdb_store)
+    store.down = True
+    batcher = Batcher(store, max_rows=10, max_seconds=3600, max_buffer_rows=1000)
+    assert submit(batcher, 30, "down")
+    assert not await batcher.flush_once()
+    assert batcher.pending == 30
+    assert batcher.behind() == 0
+    store.down = False
+    assert await batcher.flush_once()
+    await batcher.close()
