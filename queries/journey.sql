@@ -14,7 +14,7 @@
 -- then, within a page view, the page view itself first and its events by `ts`: a
 -- conversion counts after the page it happened on, and after every earlier page.
 -- Computed per session, in one GROUP BY and array functions over its rows (window
--- functions over every row sorted the window's events twice: 14.5 s against 7.3-8.5 s
+-- functions over every row sorted the window's events twice: 14.5 s against 7.3-8.6 s
 -- on the analytics bench's 10M-event day, bench/RESULTS.md).
 --
 -- A step is a page group ('/product/:id'), a custom event name ('add_to_cart'),
