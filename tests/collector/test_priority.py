@@ -105,3 +105,49 @@ async def test_the_loop_yields_to_a_writer_behind_in_proportion() -> None:
     finally:
         task.cancel()
     assert slept == [0.001, 0.002]
+
+
+def test_rum_serve_yields_only_to_its_embedded_writer_when_lowered() -> None:
+    """The CLI starts the yield beside the lowering when its writer runs in the process: not
+    at nice 0, not without an embedded batcher (Kafka, a ClickHouse server). In a process of
+    its own: the lowering cannot be undone."""
+    script = textwrap.dedent("""
+        import asyncio, json
+        from types import SimpleNamespace
+        from cli.commands import _serve
+        from pipeline.batcher import Batcher
+
+        class Server:
+            started = should_exit = False
+            async def serve(self):
+                self.started = True
+                while not self.should_exit:
+                    await asyncio.sleep(0.01)
+
+        async def tasks_while_serving(nice, embedded):
+            server = Server()
+            serving = asyncio.create_task(_serve([server], nice, embedded))
+            for _ in range(20):  # _serve looks for the start every 50 ms
+                await asyncio.sleep(0.05)
+            names = sorted(t.get_name() for t in asyncio.all_tasks())
+            server.should_exit = True
+            assert await serving
+            return names
+
+        async def main():
+            app = SimpleNamespace(state=SimpleNamespace(intake=SimpleNamespace(sink=Batcher(None))))
+            kafka = SimpleNamespace(state=SimpleNamespace(intake=SimpleNamespace(sink=object())))
+            print(json.dumps({"embedded": await tasks_while_serving(19, app),
+                              "nice 0": await tasks_while_serving(0, app),
+                              "not embedded": await tasks_while_serving(19, None),
+                              "kafka sink": await tasks_while_serving(19, kafka)}))
+
+        asyncio.run(main())
+    """)
+    out = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True,
+                         timeout=60, check=True)
+    seen = json.loads(out.stdout)
+    assert "yield-to-writer" in seen["embedded"] and "thread-priority" in seen["embedded"]
+    assert "yield-to-writer" not in seen["nice 0"] and "thread-priority" not in seen["nice 0"]
+    assert "yield-to-writer" not in seen["not embedded"]
+    assert "yield-to-writer" not in seen["kafka sink"]
