@@ -68,11 +68,21 @@ def _run(args: argparse.Namespace, role: str) -> int:
     # the embedded store's inserts run in this process's (lowered) threads: the loop gives
     # them time when they fall behind (collector/priority.py)
     embedded = role == "serve" and not settings.clickhouse_url and not settings.kafka_bootstrap
-    # `rum pipeline` answers no beacons: its inserts are its work, at the usual priority
-    nice = 0 if role == "pipeline" else settings.background_nice
+    nice = background_nice(settings.background_nice, role)
     with asyncio.Runner(loop_factory=_loop_factory()) as runner:
         started = runner.run(_serve(build_servers(app, settings), nice, app if embedded else None))
     return 0 if started else 1
+
+
+def background_nice(setting: int | None, role: str) -> int:
+    """The nice value a role gives its threads but the loop's (RUM_BACKGROUND_NICE; unset: 19
+    where it was measured, `rum serve`, whose writer shares the loop's core). `rum pipeline`
+    answers no beacons: its inserts are its work, at the usual priority."""
+    if role == "pipeline":
+        return 0
+    if setting is None:
+        return 19 if role == "serve" else 0
+    return setting
 
 
 async def _serve(servers: list[Any], nice: int, embedded: Any = None) -> bool:

@@ -18,16 +18,18 @@ gives the time back while the writer falls behind (`yield_to_writer`, on
 Batcher.behind): every 5 ms it blocks for the writer's share of that tick. Measured
 at nice 19 with it (bench/RESULTS.md, "2026-12-04 (seventh session)"): p99 at 80%
 load ~9 ms against ~30 ms at nice 0, and at saturation as many beacons accepted as
-at nice 0, none refused. Hence the default, RUM_BACKGROUND_NICE=19.
+at nice 0, none refused. Hence `rum serve`'s default, nice 19 (RUM_BACKGROUND_NICE
+unset). `rum collector` has no writer on its loop's core (its loop produces to Kafka
+itself, its helper threads do little), so it is left as it is unless the setting asks.
 
 The nice value counts against every process of the machine, not only this one: on a
 machine whose other work keeps the cores busy, the lowered writer gets little of
 them, and RUM_BACKGROUND_NICE=0 (threads left as they are, no yielding) is the setting.
 
-`rum serve` and `rum collector` do this (cli/commands.py, RUM_BACKGROUND_NICE), and `rum
-serve` on its embedded store yields to the writer; `rum pipeline`, whose inserts are its
-work, does not. An app embedded in another process (the tests' servers) leaves that
-process's threads alone.
+`rum serve` does this by default and `rum collector` when RUM_BACKGROUND_NICE is set
+(cli/commands.py), and `rum serve` on its embedded store yields to the writer; `rum
+pipeline`, whose inserts are its work, does neither. An app embedded in another process
+(the tests' servers) leaves that process's threads alone.
 
 Linux only: a thread's nice value is its own there (`setpriority` on a thread id);
 elsewhere nothing is changed. A thread can always lower its own priority, so no

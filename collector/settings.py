@@ -72,11 +72,12 @@ class Settings(BaseSettings):
     batch_max_rows: int = Field(50_000, ge=1, le=1_000_000,
                                 description="rows (records on the Kafka path) per insert")
     batch_max_seconds: float = Field(1.0, gt=0, le=60)
-    background_nice: int = Field(
-        19, ge=0, le=19, description="nice value `rum serve` and `rum collector` give their threads "
-        "other than the event loop's (ClickHouse's, helpers'), so that answering beacons comes "
-        "first; the loop yields to the writer when it falls behind (collector/priority.py); "
-        "0 = unchanged")
+    background_nice: int | None = Field(
+        None, ge=0, le=19, description="nice value `rum serve` and `rum collector` give their "
+        "threads other than the event loop's (ClickHouse's, helpers'), so that answering beacons "
+        "comes first; `rum serve`'s loop yields to its writer when it falls behind "
+        "(collector/priority.py); 0 = unchanged; unset = 19 for `rum serve` (its writer shares "
+        "the loop's core), unchanged for `rum collector`")
     buffer_max_rows: int = Field(200_000, ge=1, description="accepted rows held while storage is down")
     log_level: str = Field("info", pattern="^(debug|info|warning|error)$")
     beacon_dir: Path | None = Field(None, description="folder holding the built rum.js")

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from cli.commands import background_nice
 from collector.priority import yield_to_writer
 from tests.conftest import free_port, wait_healthy, wait_until
 
@@ -151,3 +152,10 @@ def test_rum_serve_yields_only_to_its_embedded_writer_when_lowered() -> None:
     assert "yield-to-writer" not in seen["nice 0"] and "thread-priority" not in seen["nice 0"]
     assert "yield-to-writer" not in seen["not embedded"]
     assert "yield-to-writer" not in seen["kafka sink"]
+
+
+def test_the_roles_background_nice_by_default_and_when_set() -> None:
+    assert background_nice(None, "serve") == 19  # measured: its writer shares the loop's core
+    assert background_nice(None, "collector") == 0  # unchanged unless asked
+    assert background_nice(7, "collector") == 7 and background_nice(0, "serve") == 0
+    assert background_nice(19, "pipeline") == 0  # its inserts are its work
