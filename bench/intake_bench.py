@@ -156,7 +156,7 @@ def paced_run(url: str, target: float, seconds: int, script: Path) -> dict[str, 
     delay = connections * 1000.0 / target
     trial = run_wrk(url, script, 3, connections)
     reply_ms = max(0.0, connections * 1000.0 / trial["rps"] - delay)
-    lua_script(script, delay_ms=max(1.0, round(connections * 1000.0 / target - reply_ms)))
+    lua_script(script, delay_ms=max(1.0, round(delay - reply_ms)))
     result = run_wrk(url, script, seconds, connections)
     result["connections"] = connections
     return result

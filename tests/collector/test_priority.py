@@ -12,6 +12,7 @@ import subprocess
 import sys
 import textwrap
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -22,6 +23,14 @@ from tests.conftest import free_port, wait_healthy, wait_until
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"),
                                 reason="a thread's own nice value is Linux's")
 ROOT = Path(__file__).resolve().parents[2]
+
+
+def _in_own_process(script: str) -> Any:
+    """Run `script` in a Python process of its own (its threads' nice values cannot be raised
+    back) and return the JSON it prints."""
+    out = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True,
+                         timeout=60, check=True)
+    return json.loads(out.stdout)
 
 
 def _nice(pid: int, tid: int) -> int:
@@ -47,9 +56,7 @@ def test_other_threads_are_lowered_and_the_caller_is_not() -> None:
         done.set(); thread.join(10)
         print(json.dumps(out))
     """)
-    out = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True,
-                         timeout=60, check=True)
-    seen = json.loads(out.stdout)
+    seen = _in_own_process(script)
     assert seen["worker"] == 7
     assert seen["caller"] < 7
     assert seen["first"] >= 1
@@ -145,9 +152,7 @@ def test_rum_serve_yields_only_to_its_embedded_writer_when_lowered() -> None:
 
         asyncio.run(main())
     """)
-    out = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True,
-                         timeout=60, check=True)
-    seen = json.loads(out.stdout)
+    seen = _in_own_process(script)
     assert "yield-to-writer" in seen["embedded"] and "thread-priority" in seen["embedded"]
     assert "yield-to-writer" not in seen["nice 0"] and "thread-priority" not in seen["nice 0"]
     assert "yield-to-writer" not in seen["not embedded"]
