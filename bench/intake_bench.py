@@ -76,18 +76,27 @@ def beacon(rng: random.Random, i: int) -> str:
     return json.dumps(body)
 
 
-def lua_script(path: Path, n: int = 64, delay_ms: float | None = None, small: bool = False) -> None:
-    """A wrk script cycling through n beacons (small: page views only), user agents and IPs."""
+def bench_requests(n: int = 64, small: bool = False) -> list[tuple[dict[str, str], str]]:
+    """The bench's n requests, (headers, body): beacons (small: page views only) cycling
+    through the user agents and an address in each test place."""
     rng = random.Random(1)
-    lines = ["local reqs = {}"]
+    out = []
     for i in range(n):
         cidr = PLACES[i % len(PLACES)][0]
         ip = cidr.split("/")[0][:-1] + str(1 + i % 200)
         headers = {"Content-Type": "text/plain", "User-Agent": AGENTS[i % len(AGENTS)],
                    "X-Forwarded-For": ip}
+        out.append((headers, (small_beacon if small else beacon)(rng, i)))
+    return out
+
+
+def lua_script(path: Path, n: int = 64, delay_ms: float | None = None, small: bool = False) -> None:
+    """A wrk script cycling through n beacons (small: page views only), user agents and IPs."""
+    lines = ["local reqs = {}"]
+    for i, (headers, body) in enumerate(bench_requests(n, small)):
         hdr = ", ".join(f'["{k}"] = {json.dumps(v)}' for k, v in headers.items())
         lines.append(f'reqs[{i + 1}] = wrk.format("POST", "/v1/beacon", {{{hdr}}}, '
-                     f'{json.dumps((small_beacon if small else beacon)(rng, i))})')
+                     f'{json.dumps(body)})')
     lines += ["local i = 0", "request = function()", "  i = i % #reqs + 1", "  return reqs[i]", "end"]
     if delay_ms is not None:
         lines += ["delay = function()", f"  return {round(delay_ms)}", "end"]  # whole ms

@@ -21,7 +21,6 @@ import argparse
 import asyncio
 import os
 import platform
-import random
 import sys
 import tempfile
 import time
@@ -31,8 +30,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.intake_bench import AGENTS, beacon, small_beacon  # noqa: E402
-from tests.geo_fixtures import PLACES, build_city_db  # noqa: E402
+from bench.intake_bench import bench_requests  # noqa: E402
+from tests.geo_fixtures import build_city_db  # noqa: E402
 
 CONNECTIONS = 32
 
@@ -84,16 +83,13 @@ class MemoryTransport:
 
 def requests(small: bool) -> list[bytes]:
     """The bench's 64 requests, as wrk.format sends them."""
-    rng = random.Random(1)
     out = []
-    for i in range(64):
-        cidr = PLACES[i % len(PLACES)][0]
-        ip = cidr.split("/")[0][:-1] + str(1 + i % 200)
-        body = (small_beacon if small else beacon)(rng, i).encode()
-        out.append(b"".join([
-            b"POST /v1/beacon HTTP/1.1\r\nHost: 127.0.0.1:18092\r\nContent-Type: text/plain\r\n",
-            b"User-Agent: ", AGENTS[i % len(AGENTS)].encode(), b"\r\nX-Forwarded-For: ",
-            ip.encode(), b"\r\nContent-Length: ", str(len(body)).encode(), b"\r\n\r\n", body]))
+    for headers, text in bench_requests(64, small):
+        body = text.encode()
+        lines = [b"POST /v1/beacon HTTP/1.1", b"Host: 127.0.0.1:18092",
+                 *(f"{k}: {v}".encode() for k, v in headers.items()),
+                 b"Content-Length: " + str(len(body)).encode()]
+        out.append(b"\r\n".join(lines) + b"\r\n\r\n" + body)
     return out
 
 
