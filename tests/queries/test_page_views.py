@@ -1,10 +1,13 @@
 """page-views finds the newest page views first and then reads only their rows, from the
 earliest start among them on: the answer is the one the whole window gives (computed here
 in Python from the planted rows), with a page view that started before the shown ones but
-flushed after them, errors on both sides, a bot, duplicates, filters and limits."""
+flushed after them, errors on both sides, a bot, duplicates, filters and limits. Over a window
+longer than two hours it first looks in the last hour (queries/pages.py `_newest`); page views
+that began before that hour and flushed in it are left out there, and the answer is the same."""
 
 from __future__ import annotations
 
+import json
 import random
 import time
 import uuid
@@ -13,7 +16,8 @@ from typing import Any
 import pytest
 
 from pipeline.store import Store
-from queries.catalog import get_query
+from queries.catalog import get_query, parse_window
+from queries.pages import _newest
 
 
 def plant(store: Store, now: float) -> list[dict[str, Any]]:
@@ -41,6 +45,14 @@ def plant(store: Store, now: float) -> list[dict[str, Any]]:
     event("early", "error", now - 20)
     # an error without a page view row in the window (its page view is older): not listed
     event("orphan", "error", now - 10)
+    # began hours ago, flushed again a second ago: the newest row, not the newest page view
+    event("long", "pageview", now - 9000, lcp=5000.0)
+    event("long", "pageview", now - 1, inp=300.0)
+    event("long", "error", now - 3)
+    # began hours ago in Brazil, flushed from India a second ago: with country IN, only its
+    # Indian row is in the place, and it is the newest page view there
+    event("moved", "pageview", now - 8000, country="BR", lcp=4000.0)
+    event("moved", "pageview", now - 2, country="IN", lcp=4100.0)
     event("bot", "pageview", now - 5, is_bot=1)
     event("other-site", "pageview", now - 5, site="blog")
     store.insert("rum.events", rows)
@@ -48,11 +60,12 @@ def plant(store: Store, now: float) -> list[dict[str, Any]]:
     return rows
 
 
-def expected(rows: list[dict[str, Any]], now: float, limit: int, **filters: str) -> list[tuple[Any, ...]]:
+def expected(rows: list[dict[str, Any]], now: float, window: float, limit: int,
+             **filters: str) -> list[tuple[Any, ...]]:
     """(pageview_id, first ts, errors, max LCP) of the newest `limit`, from the rows."""
     groups: dict[str, list[dict[str, Any]]] = {}
     for row in rows:
-        if (row["site"] == "shop" and not row.get("is_bot") and now - 3600 <= row["ts"] < now
+        if (row["site"] == "shop" and not row.get("is_bot") and now - window <= row["ts"] < now
                 and all(row.get(k) == v for k, v in filters.items())):
             groups.setdefault(row["pageview_id"], []).append(row)
     shown = [(pid, min(r["ts"] for r in got), sum(r["kind"] == "error" for r in got),
@@ -62,22 +75,46 @@ def expected(rows: list[dict[str, Any]], now: float, limit: int, **filters: str)
     return shown[:limit]
 
 
-@pytest.mark.parametrize(("limit", "filters"), [
-    (10, {}), (25, {"country": "IN"}), (500, {}), (5, {"country": "BR", "device_class": "mobile"}),
-    (10, {"country": "NL"})])
-def test_the_newest_page_views_are_those_of_the_whole_window(chdb_store: Store, limit: int,
+CASES = [(10, {}), (25, {"country": "IN"}), (500, {}), (5, {"country": "BR", "device_class": "mobile"}),
+         (10, {"country": "NL"})]
+
+
+@pytest.mark.parametrize("window", ["1h", "6h"])
+@pytest.mark.parametrize(("limit", "filters"), CASES)
+def test_the_newest_page_views_are_those_of_the_whole_window(chdb_store: Store, window: str, limit: int,
                                                              filters: dict[str, str]) -> None:
     now = time.time()
     rows = plant(chdb_store, now)
     spec = get_query("page-views")
-    raw = {"window": "1h", "site": "shop", "limit": str(limit), "page_group": "/cart",
+    raw = {"window": window, "site": "shop", "limit": str(limit), "page_group": "/cart",
            **{("device" if k == "device_class" else k): v for k, v in filters.items()}}
     got = spec.run(chdb_store, spec.parse(raw), now=now)
-    want = expected(rows, now, limit, **filters)
+    want = expected(rows, now, parse_window(window), limit, **filters)
     assert [r["pageview_id"] for r in got] == [w[0] for w in want]
     for row, (_, _, errors, lcp) in zip(got, want, strict=True):
         assert (row["errors"], row["lcp"]) == (errors, lcp), row
-    if not filters and limit >= 61:
+    if not filters and limit >= 61 and window == "1h":
         early = next(r for r in got if r["pageview_id"] == "early")
         assert (early["errors"], early["lcp"], early["inp"]) == (1, 9000.0, 700.0)
         assert early["started"].startswith(time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(now - 3500))[:16])
+
+
+@pytest.mark.parametrize(("limit", "filters", "shortcut"), [
+    (10, {}, True), (25, {"country": "IN"}, True), (500, {}, False), (10, {"country": "NL"}, False)])
+def test_the_last_hour_answers_when_it_holds_enough_page_views(chdb_store: Store, limit: int,
+                                                               filters: dict[str, str],
+                                                               shortcut: bool) -> None:
+    """The shortcut is taken when the last hour holds `limit` page views that began in it (so
+    the cases above test it), and the whole window is read when it does not; the page views
+    that began earlier ("long", and "moved" outside India) are never among the shortcut's."""
+    now = time.time()
+    plant(chdb_store, now)
+    bound = {"site": "shop", "since_ms": int((now - 6 * 3600) * 1000), "until_ms": int(now * 1000),
+             "limit": limit, "page_group": "/cart", "country": "", "region": "", "device": "",
+             **filters}
+    plan = _newest(chdb_store, bound)
+    assert bool(plan.params["ids"]) is shortcut
+    if shortcut:
+        ids = json.loads(plan.params["ids"])
+        assert len(ids) == limit and "long" not in ids
+        assert ("moved" in ids) is (filters.get("country") == "IN")
