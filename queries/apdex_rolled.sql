@@ -37,7 +37,7 @@ WITH
                toUInt64(sumIf(w, past_poor)) AS above_poor_w,
                toUInt64(sumIf(w, past_4good)) AS above_4good_w
         FROM rum.vital_samples(site = {site:String}, from_ms = {from_ms:Int64},
-                               until_ms = {until_ms:Int64}, hole_from_ms = {first_ms:Int64},
+                               until_ms = {until_ms:Int64}, hole_from_ms = {hole_from_ms:Int64},
                                hole_until_ms = {rolled_until_ms:Int64}, metrics = ['lcp', 'inp', 'cls'],
                                caps = {caps:Array(Float64)}, goods = {goods:Array(Float64)},
                                poors = {poors:Array(Float64)}, scales = {scales:Array(Float64)},

@@ -82,7 +82,7 @@ WITH
         WHERE is_bot = 0 AND ({site:String} = '' OR site = {site:String})
           AND kind IN ('pageview', 'conversion')
           AND ((ts >= fromUnixTimestamp64Milli({from_ms:Int64}, 'UTC')
-                AND ts < fromUnixTimestamp64Milli({first_ms:Int64}, 'UTC'))
+                AND ts < fromUnixTimestamp64Milli({hole_from_ms:Int64}, 'UTC'))
                OR (ts >= fromUnixTimestamp64Milli({rolled_until_ms:Int64}, 'UTC')
                    AND ts < fromUnixTimestamp64Milli({until_ms:Int64}, 'UTC')))
     ),

@@ -51,7 +51,7 @@ WITH
         SELECT CAST([country, region], 'Array(String)') AS vals, metric, [bucket] AS buckets,
                [toUInt32(count())] AS counts
         FROM rum.part_samples(site = {site:String}, from_ms = {from_ms:Int64},
-                              until_ms = {until_ms:Int64}, hole_from_ms = {first_ms:Int64},
+                              until_ms = {until_ms:Int64}, hole_from_ms = {hole_from_ms:Int64},
                               hole_until_ms = {rolled_until_ms:Int64},
                               grid_ratio = {grid_ratio:Float64}, grid_last = {grid_last:UInt16})
         GROUP BY country, region, metric, bucket

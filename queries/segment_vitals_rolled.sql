@@ -36,7 +36,7 @@ WITH
                toUInt32(countIf(past_poor)) AS above_poor,
                [bucket] AS buckets, [samples] AS counts, [toUInt64(sumIf(w, ok))] AS weights
         FROM rum.vital_samples(site = {site:String}, from_ms = {from_ms:Int64},
-                               until_ms = {until_ms:Int64}, hole_from_ms = {first_ms:Int64},
+                               until_ms = {until_ms:Int64}, hole_from_ms = {hole_from_ms:Int64},
                                hole_until_ms = {rolled_until_ms:Int64}, metrics = [{metric:String}],
                                caps = {caps:Array(Float64)}, goods = {goods:Array(Float64)},
                                poors = {poors:Array(Float64)}, scales = {scales:Array(Float64)},

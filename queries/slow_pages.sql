@@ -86,7 +86,7 @@ FROM
                sumMapState(if(element = '', [], [element]), if(element = '', [], [toUInt64(1)])),
                sumMapState(if(resource = '', [], [resource]), if(resource = '', [], [toUInt64(1)]))
         FROM rum.page_samples(site = {site:String}, from_ms = {from_ms:Int64},
-                              until_ms = {until_ms:Int64}, hole_from_ms = {first_ms:Int64},
+                              until_ms = {until_ms:Int64}, hole_from_ms = {hole_from_ms:Int64},
                               hole_until_ms = {rolled_until_ms:Int64},
                               caps = {caps:Array(Float64)}, scales = {scales:Array(Float64)},
                               grid_ratio = {grid_ratio:Float64}, grid_last = {grid_last:UInt16})

@@ -71,7 +71,7 @@ WITH
                   AND kind = 'pageview' AND is_bot = 0 AND m.2 IS NOT NULL
                   AND ts >= fromUnixTimestamp64Milli({from_ms:Int64}, 'UTC')
                   AND ts < fromUnixTimestamp64Milli({until_ms:Int64}, 'UTC')
-                  AND (ts < fromUnixTimestamp64Milli({first_ms:Int64}, 'UTC')
+                  AND (ts < fromUnixTimestamp64Milli({hole_from_ms:Int64}, 'UTC')
                        OR ts >= fromUnixTimestamp64Milli({rolled_until_ms:Int64}, 'UTC'))
                 GROUP BY country, region, metric, bucket
             )

@@ -36,7 +36,7 @@ WITH
         SELECT t, metric, toUInt32(count()) AS samples, sumIf(w, past_good) AS gw,
                sumIf(w, past_poor) AS pw, [bucket] AS buckets, [sum(w)] AS weights
         FROM rum.series_samples(site = {site:String}, from_ms = {from_ms:Int64},
-                                until_ms = {until_ms:Int64}, hole_from_ms = {first_ms:Int64},
+                                until_ms = {until_ms:Int64}, hole_from_ms = {hole_from_ms:Int64},
                                 hole_until_ms = {rolled_until_ms:Int64}, lcp_cap = {lcp_cap:Float64},
                                 inp_cap = {inp_cap:Float64}, cls_cap = {cls_cap:Float64},
                                 ttfb_cap = {ttfb_cap:Float64}, good = {good:Float64},

@@ -42,8 +42,10 @@ def coverage(store: Store, since_ms: int, until_ms: int,
     """What of the window [since, until) the rollup answers, as the SQL parameters its
     readers take: from_ms (the window's start; a window of `SNAP_WINDOW_MS` or more starts
     at the top of its first hour), first_ms (where the rolled hours start), rolled_until_ms (the
-    rollup answers [first_ms, rolled_until_ms)), rolls (the roll to read, per hour), and
-    the histogram grid (`grid.PARAMS`), which readers bucket the raw rest with.
+    rollup answers [first_ms, rolled_until_ms)), hole_from_ms (readers read raw rows before
+    it and from rolled_until_ms on: first_ms, or 0 when the window starts at first_ms), rolls
+    (the roll to read, per hour), and the histogram grid (`grid.PARAMS`), which readers
+    bucket the raw rest with.
 
     The hours used are the run of consecutive rolled hours from the window's first marked
     hour (first_ms: the first whole hour, or a later one when the hours before it are not
@@ -77,6 +79,10 @@ def coverage(store: Store, since_ms: int, until_ms: int,
         run.append((hour, int(mark["newest"]), covered))
         if covered < hour + HOUR_MS:
             break  # the hour being filled: rolled up to its last roll
-    return {"from_ms": from_ms, "first_ms": first_ms,
+    # where readers' raw rest stops before the rolled hours: first_ms, or 0 when the window
+    # starts there (then [from_ms, first_ms) is empty, and `ts < 0` says so in a way the
+    # primary key's hour column sees; `ts < first_ms` would read first_ms's hour)
+    hole_from_ms = first_ms if from_ms < first_ms else 0
+    return {"from_ms": from_ms, "first_ms": first_ms, "hole_from_ms": hole_from_ms,
             "rolled_until_ms": run[-1][2] if run else first_ms,
             "rolls": [roll for _, roll, _ in run], **grid.PARAMS}

@@ -31,7 +31,7 @@ def unrolled(store: Store, since: int, until: int) -> dict[tuple[str, str, str],
     """segment_parts_rolled.sql with every hour in its raw rest."""
     rows = store.query(load_sql("segment_parts_rolled"), {
         "site": "shop", "from_ms": since, "until_ms": until, "first_ms": since,
-        "rolled_until_ms": since, "rolls": [], **grid.PARAMS})
+        "hole_from_ms": 0, "rolled_until_ms": since, "rolls": [], **grid.PARAMS})
     return {(r["level"], r["country"], r["region"]): parts_of(r) for r in rows}
 
 
