@@ -74,6 +74,25 @@ def test_same_answer_with_and_without_rollup_and_within_1pct_of_exact(chdb_store
     assert {r["region"] for r in fast if r["flagged"] and r["level"] == "region"} == {"MH", "KA"}
 
 
+def test_the_raw_rest_stops_before_the_rolled_hours_without_naming_the_first_hour(
+        chdb_store: Store) -> None:
+    """hole_from_ms: a window that starts where the rolled hours do has no raw head, and says
+    so with 0 (`ts < first_ms` would make the hour key select first_ms's hour); a window
+    starting inside an hour keeps its head [from_ms, first_ms)."""
+    now = time.time()
+    chdb_store.insert("rum.events", page_views(now, hours=3, per_region=20))
+    raw = answer(chdb_store, now=now)
+    Roller(chdb_store).cycle(now=now)
+    until = int(now * 1000)
+    snapped = coverage(chdb_store, until - 86_400_000, until)
+    assert snapped["from_ms"] == snapped["first_ms"] and snapped["hole_from_ms"] == 0
+    assert snapped["rolls"]
+    # half past an hour, under 6 h before now: not snapped to the hour
+    inside = coverage(chdb_store, (until // HOUR_MS - 4) * HOUR_MS + HOUR_MS // 2, until)
+    assert inside["from_ms"] < inside["first_ms"] == inside["hole_from_ms"]
+    assert answer(chdb_store, now=now) == raw
+
+
 def test_rolled_hours_are_not_read_from_raw_events(chdb_store: Store) -> None:
     """After a roll, deleting the raw rows of the rolled hours leaves the answer unchanged:
     the bound the fast path keeps is that raw rows are read only past rolled_until."""
