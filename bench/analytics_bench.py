@@ -91,7 +91,8 @@ QUESTIONS = [("slow-regions", {}), ("slow-regions --why (the drill-down's first 
              ("failing-logins", {"by": "country"}), ("revenue-impact", {"by": "country"}),
              ("revenue-impact (asked again: the settled answer kept)", {"by": "country"}),
              ("revenue-impact --by device_class", {"by": "device_class"}),
-             ("revenue-impact --by browser (not in the rollup: raw)", {"by": "browser"}),
+             ("revenue-impact --by browser", {"by": "browser"}),
+             ("revenue-impact --by city (not in the rollup: raw)", {"by": "city"}),
              ("apdex", {}), ("apdex --by device_class", {"by": "device_class"}),
              ("apdex --apdex-t 1200 (not the rollup's T: raw)", {"apdex_t": "1200"}),
              ("vitals-timeseries --bucket 10m", {"bucket": "10m"}),
@@ -106,6 +107,7 @@ QUESTIONS = [("slow-regions", {}), ("slow-regions --why (the drill-down's first 
              ("slow-pages --device mobile", {"device": "mobile"}),
              ("page-views --country IN --page-group /cart (the drill-down's third step; raw)",
               {"country": "IN", "page_group": "/cart", "limit": "25"}),
+             ("page-views (site-wide; raw)", {"limit": "25"}),
              ("journey (not rolled: raw)", {})]
 
 

@@ -15,7 +15,7 @@ from queries.analytics import ALPHA, SESSION_DIMENSIONS, THRESHOLDS, named, pars
 from queries.spec import COMMON, Param, Plan, QuerySpec, Rows, float_param, min_count
 from queries.stats import Z95, two_proportion_z, weighted_slope, what_if_gain, wilson_interval
 from rollups.coverage import coverage
-from rollups.tables import ROLLED_SESSION_DIMENSIONS, SESSION_LCP_CAP, SESSIONS, SNAP_WINDOW_MS
+from rollups.tables import SESSION_LCP_CAP, SESSIONS, SNAP_WINDOW_MS, session_set
 
 BUCKETS = 7  # LCP 0-1 s, 1-2 s, ..., 5-6 s, 6 s+ (a session's LCP: p75 of its page views)
 BUCKET_LABELS = tuple(f"{b}-{b + 1} s" for b in range(BUCKETS - 1)) + (f"{BUCKETS - 1} s+",)
@@ -323,8 +323,9 @@ def _bind(values: dict[str, Any]) -> dict[str, Any]:
 
 
 def _plan(store: Store, bound: dict[str, Any]) -> Plan:
-    """What the session rollup answers: it holds ROLLED_SESSION_DIMENSIONS (country, region,
-    device class), LCPs up to its cap.
+    """What the session rollup answers: questions by none, one or two dimensions of one of
+    its SESSION_SETS (country, region and device class; browser; os; connection type), with
+    LCPs up to its cap; `dset` names the set's rows.
 
     A window of `SNAP_WINDOW_MS` or more that the rollup covers up to at most
     `SESSION_MAX_LAG_MS` before its end ends at the last roll: the raw rest after it
@@ -333,11 +334,11 @@ def _plan(store: Store, bound: dict[str, Any]) -> Plan:
     figures scale by the seconds covered. A window the rolls then cover whole is read
     from the rollup's sums alone (revenue_by_speed_rolled.sql) and is settled (kept until
     a roll changes). Otherwise the rest is read from raw events."""
-    rolled = ({bound["d1"], bound["d2"]} <= {"", *ROLLED_SESSION_DIMENSIONS}
-              and bound["cap"] == SESSION_LCP_CAP)
+    dset = session_set(bound["d1"], bound["d2"])
+    rolled = dset is not None and bound["cap"] == SESSION_LCP_CAP
     until_ms = bound["until_ms"]
     since_ms = bound.pop("since_ms")
-    plan = coverage(store, since_ms, until_ms, SESSIONS if rolled else None)
+    plan = {**coverage(store, since_ms, until_ms, SESSIONS if rolled else None), "dset": dset or 0}
     if (plan["rolls"] and until_ms - since_ms >= SNAP_WINDOW_MS
             and until_ms - plan["rolled_until_ms"] <= SESSION_MAX_LAG_MS):
         plan["until_ms"] = plan["rolled_until_ms"]

@@ -16,8 +16,9 @@
 --   first_ms, rolled_until_ms Int64, rolls Array(UInt64): the part of the window the
 --     session rollup answers, [first_ms, rolled_until_ms), and the roll to read for each
 --     of its hours (rollups/coverage.py `coverage` with SESSIONS; first_ms =
---     rolled_until_ms and [] = none; only for d1, d2 among '' and rollups/tables.py
---     ROLLED_SESSION_DIMENSIONS).
+--     rolled_until_ms and [] = none; only for d1, d2 among '' and the dimensions of one
+--     set of rollups/tables.py SESSION_SETS), dset UInt8: that set (`session_set`; 0
+--     when nothing is rolled).
 --   grid_ratio Float64, grid_last UInt16: the histogram grid (rollups/grid.py PARAMS, which
 --     `coverage` adds).
 --
@@ -55,9 +56,11 @@ WITH
         -- the rollup's rows of the hours it covers, only the roll in use of each (a roll id
         -- is one hour's: ids are unique per INSERT)
         SELECT multiIf({d1:String} = 'country', country, {d1:String} = 'region', region,
-                       {d1:String} = 'device_class', device_class, '') AS g1,
+                       {d1:String} = 'device_class', device_class, {d1:String} = 'browser', browser,
+                       {d1:String} = 'os', os, {d1:String} = 'connection_type', connection_type, '') AS g1,
                multiIf({d2:String} = 'country', country, {d2:String} = 'region', region,
-                       {d2:String} = 'device_class', device_class, '') AS g2,
+                       {d2:String} = 'device_class', device_class, {d2:String} = 'browser', browser,
+                       {d2:String} = 'os', os, {d2:String} = 'connection_type', connection_type, '') AS g2,
                site, hour, part, bucket, sess, sessions, converted, orders, revenue, revenue_sq,
                w, w_revenue, lcp_sum, lcps, currencies, counts, from_hour, carried
         FROM rum.sessions_hourly
@@ -65,6 +68,8 @@ WITH
           AND hour >= toDateTime(intDiv({first_ms:Int64}, 1000), 'UTC')
           AND hour < toDateTime(intDiv({rolled_until_ms:Int64} + 999, 1000), 'UTC')
           AND roll IN {rolls:Array(UInt64)}
+          -- the pieces (kept with every dimension), and the sums and histograms of the set
+          AND (part = 'session' OR dset = {dset:UInt8})
     ),
     rest AS (
         -- the raw events of the window the rollup does not cover (segments as in

@@ -3,12 +3,12 @@
 -- from the rollup's sums alone.
 --
 -- Parameters: as revenue_by_speed.sql, with from_ms = first_ms and until_ms =
---   rolled_until_ms (no raw rest); d1, d2 among '' and rollups/tables.py
---   ROLLED_SESSION_DIMENSIONS.
+--   rolled_until_ms (no raw rest); d1, d2 among '' and the dimensions of the set `dset`
+--   (rollups/tables.py SESSION_SETS, `session_set`).
 --
 -- Output: as revenue_by_speed.sql, one row per segment and LCP bucket.
 --
--- One read of rum.sessions_hourly (migration 0090): the 'agg' sums of the window's
+-- One read of rum.sessions_hourly (migrations 0090, 0210), the rows of set `dset`: the 'agg' sums of the window's
 -- sessions (rows of from_hour = the window's first hour, and of later from_hour the
 -- sessions first seen then), and the 'views' histograms of its page views, both grouped
 -- per segment and bucket ('views' rows are bucket 0; their histogram is the segment's,
@@ -41,9 +41,11 @@ FROM (
                AS share
     FROM (
         SELECT multiIf({d1:String} = 'country', country, {d1:String} = 'region', region,
-                       {d1:String} = 'device_class', device_class, '') AS g1,
+                       {d1:String} = 'device_class', device_class, {d1:String} = 'browser', browser,
+                       {d1:String} = 'os', os, {d1:String} = 'connection_type', connection_type, '') AS g1,
                multiIf({d2:String} = 'country', country, {d2:String} = 'region', region,
-                       {d2:String} = 'device_class', device_class, '') AS g2,
+                       {d2:String} = 'device_class', device_class, {d2:String} = 'browser', browser,
+                       {d2:String} = 'os', os, {d2:String} = 'connection_type', connection_type, '') AS g2,
                bucket, sum(sessions) AS sessions, sum(converted) AS converted,
                sum(orders) AS orders, sum(revenue) AS revenue, sum(revenue_sq) AS revenue_sq,
                sum(w) AS weighted_sessions, sum(w_revenue) AS weighted_revenue,
@@ -53,7 +55,7 @@ FROM (
         WHERE ({site:String} = '' OR site = {site:String}) AND site != ''
           AND hour >= toDateTime(intDiv({first_ms:Int64}, 1000), 'UTC')
           AND hour < toDateTime(intDiv({rolled_until_ms:Int64} + 999, 1000), 'UTC')
-          AND roll IN {rolls:Array(UInt64)}
+          AND roll IN {rolls:Array(UInt64)} AND dset = {dset:UInt8}
           AND (part = 'views'
                OR (part = 'agg'
                    AND (from_hour = toDateTime(intDiv({first_ms:Int64}, 1000), 'UTC')

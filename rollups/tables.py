@@ -19,10 +19,21 @@ GRACE_MS = 60_000
 # a window this long or longer starts at the top of its first hour (the rollup's grain)
 SNAP_WINDOW_MS = 6 * HOUR_MS
 SESSION_LCP_CAP = int(segments.METRICS["lcp"].cap)  # ms: LCPs past it are outliers, left out
-# the dimensions the session rollup keeps a session's segment by (of its earliest event in
-# a window): a question by one or two of them reads it (sql/sessions_roll.sql writes them,
-# queries/revenue_by_speed*.sql read them; migration 0160 added the device class)
-ROLLED_SESSION_DIMENSIONS = ("country", "region", "device_class")
+# the sets of dimensions the session rollup keeps its sums by (a session counts in the
+# segment of its earliest event in a window), numbered as the rollup's `dset` column: a
+# question by one or two dimensions of one set reads that set's rows
+# (sql/sessions_roll.sql writes them, queries/revenue_by_speed*.sql read them; migration
+# 0160 added the device class, 0210 the sets of one). Every session is in every set, so
+# a set's sums add up to the site's. To add a dimension: a set here, its column in the
+# table (a migration that makes the table anew) and in sessions_roll.sql's pieces.
+SESSION_SETS = (("country", "region", "device_class"), ("browser",), ("os",), ("connection_type",))
+
+
+def session_set(d1: str, d2: str = "") -> int | None:
+    """The `dset` of the session rollup's rows that answer a question by d1 and d2 ('' =
+    none; by none: set 0), or None when no set holds both."""
+    wanted = {d for d in (d1, d2) if d}
+    return next((i for i, dims in enumerate(SESSION_SETS) if wanted <= set(dims)), None)
 # the hour being filled is rolled again at most this often (its session roll is the costliest
 # part of a steady cycle; revenue-impact's window ends at the last roll, queries.revenue)
 SESSION_REFRESH_MS = 120_000

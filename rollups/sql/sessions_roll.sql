@@ -3,15 +3,17 @@
 --
 -- A session is a site's session id on one UTC day (sess = cityHash64(session_id,
 -- toDate(ts)): it ends at midnight, so it spans at most 24 hours, which bounds a roll's
--- work per session, quadratic in its hours), and counts, whole, in the country, region
--- and device class of its earliest event in a window (rollups/tables.py
--- ROLLED_SESSION_DIMENSIONS; migration 0160 added the device class). The roll takes the
+-- work per session, quadratic in its hours), and counts, whole, in the segment of its
+-- earliest event in a window: its country, region and device class in the sums of set 0,
+-- its browser in set 1, os in set 2, connection type in set 3 (`dset`, rollups/tables.py
+-- SESSION_SETS; migrations 0160 and 0210). The roll takes the
 -- hour's sessions' pieces (one per session seen in the hour), reads the pieces the same
 -- sessions left in other hours (each hour's newest roll), and for each hour H a window
 -- may start at, from the session's first hour to this one, adds the session as such a
 -- window sees it up to this hour to the 'agg' sums of H while taking out what it was up
 -- to its previous hour: the sums of H hold each session once, as of its last hour
--- (telescoping). A session's LCP is the p75 (quantileExact) of its page views' LCPs up to
+-- (telescoping); each such row is added to the sums of every set, under the set's own
+-- dimensions (the others ''). A session's LCP is the p75 (quantileExact) of its page views' LCPs up to
 -- lcp_cap; its bucket is whole seconds, 0-6. The marker records the hour's content and
 -- the hours it shares sessions with (`deps`, `dep_content`: rollups/coverage.py
 -- `stale_hours` reads them). queries/revenue_by_speed.sql cuts the raw rest of a window
@@ -21,7 +23,8 @@
 -- roll UInt64, lcp_cap UInt32, grid_ratio Float64, grid_last UInt16.
 
 INSERT INTO rum.sessions_hourly
-    (site, hour, part, from_hour, carried, country, region, device_class, bucket, sess, sessions,
+    (site, hour, part, from_hour, carried, dset, country, region, device_class, browser, os,
+     connection_type, bucket, sess, sessions,
      converted,
      orders, revenue, revenue_sq, w, w_revenue, lcp_sum, lcps, currencies, counts, n, content,
      deps, dep_content, roll, rolled_until)
@@ -40,14 +43,16 @@ WITH
         -- deduplicated raw events, and other hours'), by hour
         SELECT site, sess,
                arraySort(p -> p.1, groupArray((hour, country, region, lcps, toInt64(orders),
-                                               revenue, w, currencies, device_class))) AS ps
+                                               revenue, w, currencies, device_class, browser, os,
+                                               connection_type))) AS ps
         FROM (
             SELECT toDateTime(intDiv({from_ms:Int64}, 1000), 'UTC') AS hour, site, sess,
                    seg.1 AS country, seg.2 AS region, lcps, orders, revenue, w, currencies,
-                   seg.3 AS device_class
+                   seg.3 AS device_class, seg.4 AS browser, seg.5 AS os, seg.6 AS connection_type
             FROM (
                 SELECT site, cityHash64(session_id, toDate(ts)) AS sess,
-                       argMin((country, region, device_class), (ts, event_id)) AS seg,
+                       argMin((country, region, device_class, browser, os, connection_type),
+                              (ts, event_id)) AS seg,
                        arraySort(groupArrayIf(assumeNotNull(lcp), kind = 'pageview'
                                               AND lcp IS NOT NULL AND lcp <= {lcp_cap:UInt32}))
                            AS lcps,
@@ -64,7 +69,7 @@ WITH
             )
             UNION ALL
             SELECT hour, site, sess, country, region, lcps, orders, revenue, w, currencies,
-                   device_class
+                   device_class, browser, os, connection_type
             FROM rum.sessions_hourly
             WHERE part = 'session' AND hour != toDateTime(intDiv({from_ms:Int64}, 1000), 'UTC')
               AND (hour, roll) IN (SELECT hour, newest FROM current)
@@ -107,6 +112,9 @@ WITH
                if(k = 3, '', pieces[1].2) AS o_country,
                if(k = 3, '', pieces[1].3) AS o_region,
                if(k = 3, '', pieces[1].9) AS o_device_class,
+               if(k = 3, '', pieces[1].10) AS o_browser,
+               if(k = 3, '', pieces[1].11) AS o_os,
+               if(k = 3, '', pieces[1].12) AS o_connection_type,
                if(k IN (1, 2), from_hour, toDateTime(0, 'UTC')) AS o_from_hour,
                toUInt8(k IN (1, 2) AND from_hour > first_hour) AS o_carried,
                arraySort(arrayFlatten(arrayMap(p -> p.4, pieces))) AS all_lcps,
@@ -120,14 +128,14 @@ WITH
                    AS o_currencies,
                if(k = 3, cityHash64(site, pieces[1].2, pieces[1].3, sess, pieces[1].4,
                                     pieces[1].5, pieces[1].6, pieces[1].7, arraySort(pieces[1].8),
-                                    pieces[1].9),
+                                    pieces[1].9, pieces[1].10, pieces[1].11, pieces[1].12),
                   0) AS o_content,
                if(k = 3, arrayFilter(h -> h != toDateTime(intDiv({from_ms:Int64}, 1000), 'UTC'),
                                      arrayMap(p -> p.1, ps)), []) AS o_deps
         FROM emits
     )
-SELECT site, toDateTime(intDiv({from_ms:Int64}, 1000), 'UTC'), part, from_hour, carried, country, region,
-       device_class, bucket, sess,
+SELECT site, toDateTime(intDiv({from_ms:Int64}, 1000), 'UTC'), part, from_hour, carried, dset, country,
+       region, device_class, browser, os, connection_type, bucket, sess,
        toInt32(sum(sign)), toInt32(sum(sign * (v.1 > 0))), toInt32(sum(sign * v.1)),
        sum(sign * v.2), sum(sign * v.2 * v.2), sum(sign * v.3), sum(sign * v.3 * v.2),
        sum(sign * v.4), any(lcps), groupUniqArrayArray(currencies), [],
@@ -139,28 +147,42 @@ SELECT site, toDateTime(intDiv({from_ms:Int64}, 1000), 'UTC'), part, from_hour, 
        arrayMap(h -> known[h], dep_hours),
        {roll:UInt64}, fromUnixTimestamp64Milli({until_ms:Int64}, 'UTC')
 FROM (
-    SELECT o_part AS part, o_site AS site, o_country AS country, o_region AS region,
-           o_device_class AS device_class, o_from_hour AS from_hour, o_carried AS carried, o_bucket AS bucket, o_sess AS sess,
+    -- an 'agg' row once per set (rollups/tables.py SESSION_SETS), under that set's
+    -- dimensions; a 'session' piece keeps all of them (set 0)
+    SELECT o_part AS part, o_site AS site, dset,
+           if(part = 'agg' AND dset != 0, '', o_country) AS country,
+           if(part = 'agg' AND dset != 0, '', o_region) AS region,
+           if(part = 'agg' AND dset != 0, '', o_device_class) AS device_class,
+           if(part = 'session' OR (part = 'agg' AND dset = 1), o_browser, '') AS browser,
+           if(part = 'session' OR (part = 'agg' AND dset = 2), o_os, '') AS os,
+           if(part = 'session' OR (part = 'agg' AND dset = 3), o_connection_type, '') AS connection_type,
+           o_from_hour AS from_hour, o_carried AS carried, o_bucket AS bucket, o_sess AS sess,
            sign, v, o_lcps AS lcps, o_currencies AS currencies, o_content AS content,
            o_deps AS deps
     FROM out
+    ARRAY JOIN if(o_part = 'agg', [0, 1, 2, 3], [0]) AS dset
     UNION ALL  -- the marker, also when the hour has no piece
-    SELECT 'mark', '', '', '', '', toDateTime(0, 'UTC'), 0, 0, 0, 0, (0, 0., 0., 0.), [], [], 0, []
+    SELECT 'mark', '', 0, '', '', '', '', '', '', toDateTime(0, 'UTC'), 0, 0, 0, 0, (0, 0., 0., 0.), [], [],
+           0, []
 )
-GROUP BY site, part, from_hour, carried, country, region, device_class, bucket, sess
+GROUP BY site, part, from_hour, carried, dset, country, region, device_class, browser, os,
+         connection_type, bucket, sess
 UNION ALL
-SELECT site, toDateTime(intDiv({from_ms:Int64}, 1000), 'UTC'), 'views', toDateTime(0, 'UTC'), 0, country, region,
-       device_class, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, [], [],
+SELECT site, toDateTime(intDiv({from_ms:Int64}, 1000), 'UTC'), 'views', toDateTime(0, 'UTC'), 0, dset, country,
+       region, device_class, browser, os, connection_type, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, [], [],
        arrayConcat(arrayWithConstant(filled.1[1], toUInt32(0)),
                    arrayMap(x -> toUInt32(x), filled.2),
                    arrayWithConstant({grid_last:UInt16} - filled.1[-1], toUInt32(0))),
        0, 0, [], [], {roll:UInt64},
        fromUnixTimestamp64Milli({until_ms:Int64}, 'UTC')
 FROM (
-    SELECT site, country, region, device_class,
+    SELECT site, dset, country, region, device_class, browser, os, connection_type,
            mapPopulateSeries(groupArray(bucket), groupArray(c)) AS filled
     FROM (
-        SELECT site, country, region, device_class,
+        -- per set, the page views' own dimensions of that set (the others '')
+        SELECT site, multiIf(grouping(browser) = 0, 1, grouping(os) = 0, 2,
+                             grouping(connection_type) = 0, 3, 0) AS dset,
+               country, region, device_class, browser, os, connection_type,
                least({grid_last:UInt16},
                      if(lcp < 1, 0, toUInt16(1 + floor(log(lcp) / log({grid_ratio:Float64})))))
                    AS bucket,
@@ -169,7 +191,8 @@ FROM (
         WHERE kind = 'pageview' AND is_bot = 0 AND lcp IS NOT NULL AND lcp <= {lcp_cap:UInt32}
           AND ts >= fromUnixTimestamp64Milli({from_ms:Int64}, 'UTC')
           AND ts < fromUnixTimestamp64Milli({until_ms:Int64}, 'UTC')
-        GROUP BY site, country, region, device_class, bucket
+        GROUP BY GROUPING SETS ((site, country, region, device_class, bucket), (site, browser, bucket),
+                                (site, os, bucket), (site, connection_type, bucket))
     )
-    GROUP BY site, country, region, device_class
+    GROUP BY site, dset, country, region, device_class, browser, os, connection_type
 )

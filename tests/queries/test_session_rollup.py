@@ -17,7 +17,7 @@ from queries.revenue import SESSION_MAX_LAG_MS, _plan
 from queries.spec import load_sql
 from rollups.coverage import coverage, stale_hours
 from rollups.scheduler import Roller
-from rollups.tables import HOUR_MS, SESSION_LCP_CAP, SESSION_REFRESH_MS, SESSIONS
+from rollups.tables import HOUR_MS, SESSION_LCP_CAP, SESSION_REFRESH_MS, SESSION_SETS, SESSIONS, session_set
 from tests.pipeline.stores import FaultInjectedStore
 
 COUNTRIES = {"IN": ("MH", "KA"), "NL": ("NH",), "BR": ("SP", "RJ")}
@@ -41,6 +41,9 @@ def sessions(now: float, n: int, seed: int = 5) -> list[dict[str, Any]]:
         region = rng.choice(COUNTRIES[country])
         sid, weight = f"s{i}", rng.choice((1.0, 1.0, 2.0))
         device = rng.choice(("mobile", "mobile", "desktop", "tablet"))
+        agent = {"browser": rng.choice(("Chrome", "Chrome", "Safari", "Firefox")),
+                 "os": rng.choice(("Android", "iOS", "Windows")),
+                 "connection_type": rng.choice(("4g", "4g", "3g", ""))}
         start = now - 120 - rng.uniform(0, 5 * 3600)
         span = rng.choice((60, 600, 3600, 3 * 3600))
         times = sorted(start + rng.uniform(0, span) for _ in range(rng.randint(1, 6)))
@@ -54,16 +57,18 @@ def sessions(now: float, n: int, seed: int = 5) -> list[dict[str, Any]]:
                 region = rng.choice(COUNTRIES[country])  # moved
             if i % 31 == 0 and ts > start + span / 2:
                 device = "desktop" if device != "desktop" else "mobile"  # the same id, another device
+            if i % 13 == 0 and ts > start + span / 2:  # another network, another browser
+                agent = {**agent, "connection_type": "wifi", "browser": "Edge"}
             lcp = None if rng.random() < 0.05 else median * rng.lognormvariate(0, 0.5)
             rows.append(event("pageview", ts, sid, country, region, weight, lcp=lcp,
-                              device_class=device))
+                              device_class=device, **agent))
             if rng.random() < 0.12:
                 rows.append(event("conversion", min(ts + rng.uniform(0, 900), now - 1), sid,
                                   country, region, weight, conversion_value=float(rng.randint(10, 90)),
-                                  currency="EUR", device_class=device))
+                                  currency="EUR", device_class=device, **agent))
         if i % 29 == 0:  # a conversion-only session
             rows.append(event("conversion", start, f"c{i}", country, region, 1.0,
-                              conversion_value=30.0, currency="EUR", device_class=device))
+                              conversion_value=30.0, currency="EUR", device_class=device, **agent))
     return rows
 
 
@@ -71,7 +76,7 @@ def raw_and_rolled(store: Store, now: float, d1: str = "country", d2: str = "",
                    window_ms: int = 86_400_000) -> tuple[list, list]:
     until = int(now * 1000)
     bound = {"site": "shop", "until_ms": until, "d1": d1, "d2": d2, "cap": 60_000.0,
-             "threshold": 2500.0}
+             "threshold": 2500.0, "dset": session_set(d1, d2)}
     sql = load_sql("revenue_by_speed")
     rolled = store.query(sql, {**bound, **coverage(store, until - window_ms, until, SESSIONS)})
     raw = store.query(sql, {**bound, **coverage(store, until - window_ms, until, None)})
@@ -90,8 +95,12 @@ def same(raw: list[dict[str, Any]], rolled: list[dict[str, Any]]) -> None:
                 assert b[key] == value, (key, a, b)
 
 
-@pytest.mark.parametrize("dims", [("country", ""), ("country", "region"), ("", ""),
-                                  ("device_class", ""), ("country", "device_class")])
+# every dimension the rollup keeps (rollups/tables.py SESSION_SETS), alone, and in pairs
+ROLLED_ALONE = [(d, "") for dims in SESSION_SETS for d in dims]
+
+
+@pytest.mark.parametrize("dims", [*ROLLED_ALONE, ("country", "region"), ("", ""),
+                                  ("country", "device_class")])
 def test_same_rows_with_and_without_the_session_rollup(chdb_store: Store, dims: tuple[str, str]) -> None:
     now = time.time()
     chdb_store.insert("rum.events", sessions(now, 1500))
@@ -136,7 +145,7 @@ def test_rolling_order_and_late_pieces_do_not_change_the_answer(chdb_store: Stor
 
 
 @pytest.mark.parametrize("dims", [("country", ""), ("country", "region"), ("", "region"),
-                                  ("device_class", "region")])
+                                  ("device_class", "region"), ("connection_type", "")])
 def test_a_long_window_ends_at_a_recent_roll(chdb_store: Store, dims: tuple[str, str]) -> None:
     """revenue-impact over 6 h or more ends at the session rollup's last roll when that is
     at most SESSION_MAX_LAG_MS old (no raw rest to merge), and is then read from the
@@ -150,7 +159,7 @@ def test_a_long_window_ends_at_a_recent_roll(chdb_store: Store, dims: tuple[str,
     planned = _plan(chdb_store, {**bound, "since_ms": until - 86_400_000, "until_ms": until})
     plan = dict(planned.params)
     assert plan["until_ms"] == plan["rolled_until_ms"] > until - SESSION_MAX_LAG_MS
-    params = {**bound, "site": "shop", "threshold": 2500.0}
+    params = {**bound, "site": "shop", "threshold": 2500.0, "dset": session_set(*dims)}
     sql = load_sql("revenue_by_speed")
     raw = chdb_store.query(sql, {**params, **coverage(chdb_store, until - 86_400_000, plan["until_ms"],
                                                       None), "until_ms": plan["until_ms"]})
@@ -307,9 +316,11 @@ def test_rolled_hours_are_not_read_from_raw_events(chdb_store: Store) -> None:
                        "{until:Int64}, 'UTC') SETTINGS mutations_sync = 1", {"until": until})
     assert chdb_store.query("SELECT count() AS n FROM rum.events")[0]["n"] == 0
     assert spec.run(chdb_store, values, now=now) == before
-    assert spec.run(chdb_store, spec.parse({"site": "shop", "by": "device_class"}), now=now) != []
-    # dimensions the rollup does not hold are answered from raw events (now gone)
-    assert spec.run(chdb_store, spec.parse({"site": "shop", "by": "browser"}), now=now) == []
+    for by in ("device_class", "browser", "os", "connection_type"):  # every set is rolled
+        assert spec.run(chdb_store, spec.parse({"site": "shop", "by": by}), now=now) != [], by
+    # dimensions the rollup does not hold, or not together, are answered from raw events (gone)
+    for by in ("city", "country,browser"):
+        assert spec.run(chdb_store, spec.parse({"site": "shop", "by": by}), now=now) == [], by
 
 
 def test_the_rollup_leaves_out_the_lcps_revenue_impact_leaves_out() -> None:
