@@ -24,8 +24,9 @@ SESSION_LCP_CAP = int(segments.METRICS["lcp"].cap)  # ms: LCPs past it are outli
 # question by one or two dimensions of one set reads that set's rows
 # (sql/sessions_roll.sql writes them, queries/revenue_by_speed*.sql read them; migration
 # 0160 added the device class, 0210 the sets of one). Every session is in every set, so
-# a set's sums add up to the site's. To add a dimension: a set here, its column in the
-# table (a migration that makes the table anew) and in sessions_roll.sql's pieces.
+# a set's sums add up to the site's. To add a dimension (docs/analytics.md, "Rollups"): a
+# set here, its column in the table (a migration that makes the table anew), in
+# sessions_roll.sql's pieces and masks, and in the readers' multiIf.
 SESSION_SETS = (("country", "region", "device_class"), ("browser",), ("os",), ("connection_type",))
 
 

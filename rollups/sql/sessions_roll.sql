@@ -13,11 +13,11 @@
 -- window sees it up to this hour to the 'agg' sums of H while taking out what it was up
 -- to its previous hour: the sums of H hold each session once, as of its last hour
 -- (telescoping); each such row is added to the sums of every set, under the set's own
--- dimensions (the others ''). A session's LCP is the p75 (quantileExact) of its page views' LCPs up to
--- lcp_cap; its bucket is whole seconds, 0-6. The marker records the hour's content and
--- the hours it shares sessions with (`deps`, `dep_content`: rollups/coverage.py
--- `stale_hours` reads them). queries/revenue_by_speed.sql cuts the raw rest of a window
--- into pieces the same way.
+-- dimensions (the others ''). A session's LCP is the p75 (quantileExact) of its page
+-- views' LCPs up to lcp_cap; its bucket is whole seconds, 0-6. The marker records the
+-- hour's content and the hours it shares sessions with (`deps`, `dep_content`:
+-- rollups/coverage.py `stale_hours` reads them). queries/revenue_by_speed.sql cuts the
+-- raw rest of a window into pieces the same way.
 --
 -- Parameters: from_ms, until_ms Int64 (epoch ms; from_ms is the top of the hour),
 -- roll UInt64, lcp_cap UInt32, grid_ratio Float64, grid_last UInt16.
