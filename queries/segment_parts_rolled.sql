@@ -16,7 +16,11 @@
 --   first_ms, rolled_until_ms Int64, rolls Array(UInt64): the part of the window the
 --            segments rollup answers and the roll of each of its hours (rollups/coverage.py
 --            `coverage` with rollups.tables.SEGMENTS; first_ms = rolled_until_ms and [] =
---            none); grid_ratio Float64, grid_last UInt16: the histogram grid
+--            none); hole_from_ms Int64: where the raw rest stops before them (`coverage`);
+--            grid_ratio Float64, grid_last UInt16: the histogram grid
+--   countries UInt8: 1 = answer every country (0 = none)
+--   regions_of String: the countries whose regions to answer, a JSON array ('*' = every
+--            country's)
 --
 -- Output, one row per segment that sent a part, an RTT or a connection type: level
 -- ('country' | 'region'), country, region ('' on country rows), the seven p75s as
@@ -25,8 +29,9 @@
 -- NULL without connection_type), rtt_p75 (ms, NULL without RTT).
 --
 -- Bots are excluded; each event counts once (rum.events FINAL). Whole hours come from the
--- segments rollup (migration 0180: the metrics of rollups/segments.py PARTS, per country
--- and region) where it has rolled them, the rest of the window from raw page views counted
+-- segments rollup (migrations 0180, 0220: the metrics of rollups/segments.py PARTS, per
+-- country and per country + region) where it has rolled them, a country from its own rows
+-- (not the sum of its regions'), the rest of the window from raw page views counted
 -- the same way (rum.part_samples), so the answer is the same with or without the rollup.
 -- A p75 is the middle of the grid bucket (rollups/grid.py) that holds the element
 -- quantileExact picks, so within 1% of it (a part under 1 ms reads 0). The sparse
@@ -34,46 +39,56 @@
 -- dense arrays takes under half the time of sumMap over the sparse ones (bench/RESULTS.md).
 WITH
     cells AS (
-        -- the hours the rollup covers, only the roll in use of each (rolls[1]: first hour's)
-        SELECT vals, toString(metric) AS metric, buckets, counts
+        -- the hours the rollup covers, only the roll in use of each (rolls[1]: first hour's):
+        -- the countries' histograms (set [1]) when asked, and those of the regions of the
+        -- countries in regions_of (set [1, 2])
+        SELECT if(set = [1], 'country', 'region') AS level, vals[1] AS c,
+               if(set = [1], '', vals[2]) AS r, toString(metric) AS metric, buckets, counts
         FROM rum.segments_hourly
         WHERE ({site:String} = '' OR site = {site:String}) AND site != ''
           AND metric IN ('lcp_ttfb', 'lcp_load_delay', 'lcp_load_time', 'lcp_render_delay',
                          'inp_input_delay', 'inp_processing', 'inp_presentation', 'rtt',
                          'slow_net')
-          AND set = [1, 2]
+          AND ((set = [1] AND {countries:UInt8} = 1)
+               OR (set = [1, 2] AND ({regions_of:String} = '*'
+                                     OR has(JSONExtract({regions_of:String}, 'Array(String)'), vals[1]))))
           AND hour >= fromUnixTimestamp64Milli({first_ms:Int64}, 'UTC')
           AND hour < fromUnixTimestamp64Milli({rolled_until_ms:Int64}, 'UTC')
           AND roll = {rolls:Array(UInt64)}[
               intDiv(toInt64(toUnixTimestamp(hour)) * 1000 - {first_ms:Int64}, 3600000) + 1]
         UNION ALL
         -- the raw rest: the window but the rolled hours, counted as the roll counts it
-        SELECT CAST([country, region], 'Array(String)') AS vals, metric, [bucket] AS buckets,
+        SELECT if(grouping(region) = 1, 'country', 'region') AS level, country AS c,
+               if(grouping(region) = 1, '', region) AS r, metric, [bucket] AS buckets,
                [toUInt32(count())] AS counts
         FROM rum.part_samples(site = {site:String}, from_ms = {from_ms:Int64},
                               until_ms = {until_ms:Int64}, hole_from_ms = {hole_from_ms:Int64},
                               hole_until_ms = {rolled_until_ms:Int64},
                               grid_ratio = {grid_ratio:Float64}, grid_last = {grid_last:UInt16})
-        GROUP BY country, region, metric, bucket
+        GROUP BY GROUPING SETS ((country, metric, bucket), (country, region, metric, bucket))
+        HAVING if(level = 'country', {countries:UInt8} = 1,
+                  {regions_of:String} = '*' OR has(JSONExtract({regions_of:String}, 'Array(String)'), c))
     ),
     placed AS (
-        -- each place's dense histogram of each metric (h[i] is bucket i - 1), per country
-        -- and per country + region (GROUPING SETS); quantileExact's rank floor(0.75 n) + 1
-        -- found in it, read at its bucket's middle (bucket 0, [0, 1): 0)
-        SELECT if(grouping(r) = 1, 'country', 'region') AS level, c,
-               if(grouping(r) = 1, '', r) AS seg_region, metric,
+        -- each place's dense histogram of each metric (h[i] is bucket i - 1); quantileExact's
+        -- rank floor(0.75 n) + 1 found in it, read at its bucket's middle (bucket 0, [0, 1): 0)
+        SELECT level, c, r AS seg_region, metric,
                sumForEach(dense) AS h, arrayCumSum(h) AS cn, cn[-1] AS total,
                arrayFirstIndex(x -> x >= toUInt64(floor(0.75 * total)) + 1, cn) AS at,
                if(at <= 1, 0., pow({grid_ratio:Float64}, at - 1.5)) AS q,
                -- slow_net's page views on a slow connection: its values past bucket 0
                total - h[1] AS above_zero
         FROM (
-            SELECT vals[1] AS c, vals[2] AS r, metric, mapPopulateSeries(buckets, counts) AS f,
+            SELECT level, c, r, metric, mapPopulateSeries(buckets, counts) AS f,
                    arrayConcat(arrayWithConstant(f.1[1], toUInt32(0)), f.2,
                                arrayWithConstant({grid_last:UInt16} - f.1[-1], toUInt32(0))) AS dense
             FROM cells
         )
-        GROUP BY GROUPING SETS ((c, metric), (c, r, metric))
+        -- the second set (a country's rows added up, dropped by HAVING) is not needed, but
+        -- with it ClickHouse adds up the dense arrays in ~0.7 of the time of a plain GROUP BY
+        -- of the first alone (bench/RESULTS.md, 2026-12-05)
+        GROUP BY GROUPING SETS ((level, c, r, metric), (level, c, metric))
+        HAVING grouping(r) = 0
     )
 SELECT
     level, c AS country, seg_region AS region,

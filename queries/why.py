@@ -9,8 +9,11 @@ baseline (the fast segments); pure functions, so the rules are tested without a 
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
+
+import orjson
 
 from queries import load_sql
 from rollups.coverage import coverage
@@ -115,16 +118,20 @@ def parts_of(row: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def segment_parts(store: Any, site: str, from_ms: int,
-                  until_ms: int) -> dict[tuple[str, str, str], dict[str, Any]]:
-    """Each place's parts over [from_ms, until_ms), by (level, country, region): from the
-    segments rollup's rolled hours and the raw rest (segment_parts_rolled.sql), or with
-    exact quantiles from raw events when no hour is rolled (segment_parts.sql: faster
-    then, and within 1% of the rolled answer)."""
+def segment_parts(store: Any, site: str, from_ms: int, until_ms: int, countries: bool = True,
+                  regions_of: Collection[str] | None = None) -> dict[tuple[str, str, str], dict[str, Any]]:
+    """Each place's parts over [from_ms, until_ms), by (level, country, region): every
+    country's (unless `countries` is False), and the regions' of the countries in
+    `regions_of` (None: of every country). From the segments rollup's rolled hours and the
+    raw rest (segment_parts_rolled.sql), or with exact quantiles from raw events when no
+    hour is rolled (segment_parts.sql: faster then, within 1% of the rolled answer; it
+    answers every place)."""
     window = coverage(store, from_ms, until_ms, SEGMENTS)
     name = "segment_parts_rolled" if window["rolls"] else "segment_parts"
-    found = store.query(load_sql(name),
-                        {**window, "site": site, "from_ms": from_ms, "until_ms": until_ms})
+    wanted = "*" if regions_of is None else orjson.dumps(sorted(regions_of)).decode()
+    found = store.query(load_sql(name), {**window, "site": site, "from_ms": from_ms,
+                                         "until_ms": until_ms, "countries": int(countries),
+                                         "regions_of": wanted})
     return {(r["level"], r["country"], r["region"]): parts_of(r) for r in found}
 
 
@@ -146,7 +153,9 @@ def attach_regions_why(store: Any, rows: list[dict[str, Any]],
     """slow-regions rows with `why`: the explanation on each flagged row (None on the
     others). The baseline of each part is the median of its p75 over the countries not
     flagged (the site's fast regions)."""
-    parts = segment_parts(store, bound.get("site", ""), bound["from_ms"], bound["until_ms"])
+    explained = {r["country"] for r in rows if r["flagged"] and r["level"] == "region"}
+    parts = segment_parts(store, bound.get("site", ""), bound["from_ms"], bound["until_ms"],
+                          regions_of=explained)
     fast = [parts.get(("country", r["country"], "")) for r in rows
             if r["level"] == "country" and not r["flagged"]]
     baseline = {c: _median([p[c] for p in fast if p and p[c] is not None])
@@ -186,7 +195,8 @@ def why_for_group(store: Any, metric: str, site: str, group: dict[str, str],
         return None
     level = "region" if "region" in group else "country"
     key = (level, group.get("country", ""), group.get("region", "") if level == "region" else "")
-    parts = segment_parts(store, site, from_ms, until_ms)
+    parts = segment_parts(store, site, from_ms, until_ms,
+                          regions_of=[key[1]] if level == "region" else [])
     mine = parts.get(key)
     if mine is None or all(mine[c] is None for c in PART_COLUMNS):
         return None  # no page view of the group sent the parts (only the attribution build does)
@@ -206,8 +216,10 @@ def attach_segments_why(store: Any, rows: list[dict[str, Any]],
     level = {("country",): "country", ("country", "region"): "region"}.get(dims)
     if metric not in PARTS or level is None:
         return [{**row, "why": None} for row in rows]
+    # the segments' own level only: every country, or every region
     parts = segment_parts(store, bound.get("site", ""),
-                          bound.get("from_ms", bound.get("since_ms", 0)), bound["until_ms"])
+                          bound.get("from_ms", bound.get("since_ms", 0)), bound["until_ms"],
+                          countries=level == "country", regions_of=None if level == "region" else [])
 
     def mine(row: dict[str, Any]) -> dict[str, Any] | None:
         return parts.get((level, row.get("country", ""),

@@ -15,7 +15,7 @@ made before until then; the oracle tests (tests/rollups/test_segments.py) run ov
 grouping here.
 
 `PARTS` are what the explanation of a slow place reads (queries/why.py): kept per
-country + region only, as counts and a histogram (migration 0180).
+country and per country + region, as counts and a histogram (migrations 0180, 0220).
 
 `METRICS` are the Core Web Vitals with their thresholds (good, poor: the Core Web Vitals
 ratings; the rollup also weighs the samples past four times good, Apdex's frustrated),
@@ -63,15 +63,15 @@ METRIC_PARAMS = {"caps": [m.cap for m in METRICS.values()],
                  "goods": [m.good for m in METRICS.values()],
                  "poors": [m.poor for m in METRICS.values()],
                  "scales": [m.scale for m in METRICS.values()], **grid.PARAMS}
-# what `why` reads (queries/why.py), rolled by country + region only (rum.part_cells,
-# migration 0180; a country is the sum of its regions), in its order: the parts of LCP and
+# what `why` reads (queries/why.py), rolled per country and per country + region
+# (rum.part_cells, migrations 0180 and 0220), in its order: the parts of LCP and
 # INP (ms), the RTT (ms) and slow_net (1: a slow-2g, 2g or 3g connection, 0: another type)
 PARTS = ("lcp_ttfb", "lcp_load_delay", "lcp_load_time", "lcp_render_delay", "inp_input_delay",
          "inp_processing", "inp_presentation", "rtt", "slow_net")
-PART_SETS = [positions(("country", "region"))]
-# the migration that last changed what rum.vital_cells or rum.part_cells count (0180: the
-# parts)
-CELLS = 180
+PART_SETS = [positions(("country",)), positions(("country", "region"))]
+# the migration that last changed what rum.vital_cells or rum.part_cells count (0220: the
+# parts per country too)
+CELLS = 220
 # what a roll is made with: a roll made with anything else is rolled again
 CONFIG = config_id(DIMENSIONS, SETS, METRIC_PARAMS, PARTS, PART_SETS, CELLS)
 ROLL_PARAMS = {**METRIC_PARAMS, "config": CONFIG}

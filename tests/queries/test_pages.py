@@ -4,11 +4,14 @@ with their errors, and one page view gives every event it sent."""
 
 from __future__ import annotations
 
+import time
+import uuid
 from typing import Any
 
 import httpx
 import pytest
 
+from pipeline.store import Store
 from queries.catalog import ParamError, get_query
 from tests.beacons import all_event_kinds, envelope
 from tests.conftest import RunningServer
@@ -100,3 +103,34 @@ def test_sites_seen_over_http(rum_server: RunningServer) -> None:
     plant(rum_server)
     rows = httpx.get(url, params={"window": "1h"}, timeout=10).json()["rows"]
     assert [(r["site"], r["pageviews"], r["sessions"]) for r in rows] == [("shop-eu", 36, 24)]
+
+
+def test_sites_count_each_event_once_and_leave_bots_out(chdb_store: Store) -> None:
+    """sites reads its distinct counts without FINAL and its event count with it: a page view
+    flushed twice counts once, an event stored twice counts once in `events`, bots and
+    other windows not at all."""
+    now = time.time()
+    rows: list[dict[str, Any]] = []
+
+    def event(site: str, kind: str, pid: str, sid: str, ago: float, **extra: Any) -> dict[str, Any]:
+        row = {"event_id": str(uuid.uuid4()), "site": site, "kind": kind, "ts": round(now - ago, 3),
+               "received_at": round(now - ago, 3), "session_id": sid, "pageview_id": pid, **extra}
+        rows.append(row)
+        return row
+
+    for i in range(30):
+        event("shop", "pageview", f"p{i}", f"s{i % 7}", 60 + i)
+        if i % 3 == 0:
+            event("shop", "pageview", f"p{i}", f"s{i % 7}", 30 + i)  # a second flush
+            event("shop", "error", f"p{i}", f"s{i % 7}", 40 + i)
+    twice = event("shop", "conversion", "p1", "s1", 20)
+    event("shop", "pageview", "bot", "bot-session", 10, is_bot=1)
+    event("shop", "pageview", "old", "s-old", 7200)  # before the window
+    event("blog", "pageview", "b1", "t1", 5)
+    chdb_store.insert("rum.events", rows)
+    chdb_store.insert("rum.events", [twice])  # delivered twice: the same event id
+    spec = get_query("sites")
+    got = spec.run(chdb_store, spec.parse({"window": "1h"}), now=now)
+    assert [(r["site"], r["pageviews"], r["sessions"], r["events"]) for r in got] == [
+        ("shop", 30, 7, 30 + 10 + 10 + 1), ("blog", 1, 1, 1)]
+    assert got[0]["last_seen"].startswith(time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(now - 20))[:16])

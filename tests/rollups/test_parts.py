@@ -31,7 +31,8 @@ def unrolled(store: Store, since: int, until: int) -> dict[tuple[str, str, str],
     """segment_parts_rolled.sql with every hour in its raw rest."""
     rows = store.query(load_sql("segment_parts_rolled"), {
         "site": "shop", "from_ms": since, "until_ms": until, "first_ms": since,
-        "hole_from_ms": 0, "rolled_until_ms": since, "rolls": [], **grid.PARAMS})
+        "hole_from_ms": 0, "rolled_until_ms": since, "rolls": [], "countries": 1, "regions_of": "*",
+        **grid.PARAMS})
     return {(r["level"], r["country"], r["region"]): parts_of(r) for r in rows}
 
 
@@ -95,6 +96,22 @@ def test_parts_answer_from_the_rollup_as_from_raw_events(chdb_store: Store) -> N
     rolled = segment_parts(chdb_store, "shop", since, until)
     assert rolled == unrolled(chdb_store, since, until)
     same_as_exact(rolled, want)
+
+
+def test_regions_only_of_the_countries_asked_and_every_country(chdb_store: Store) -> None:
+    """regions_of: the regions of the countries named, and every country when asked (from
+    its own rolled rows, migration 0220), each the same as when every place is asked for."""
+    now = time.time()
+    plant(chdb_store, now)
+    Roller(chdb_store).cycle(now=now)
+    until = int(now * 1000)
+    since = until - 3 * HOUR_MS
+    every = segment_parts(chdb_store, "shop", since, until)
+    for countries, asked in ((True, ["IN"]), (True, []), (False, ["BR", "NL"]), (False, None)):
+        got = segment_parts(chdb_store, "shop", since, until, countries, asked)
+        assert set(got) == {k for k in every if (k[0] == "country" and countries)
+                            or (k[0] == "region" and (asked is None or k[1] in asked))}, asked
+        assert {k: every[k] for k in got} == got
 
 
 def test_late_rows_and_duplicates_count_once_rolled_again(chdb_store: Store) -> None:
