@@ -7,45 +7,23 @@
 -- Parameters:
 --   site String ('' = all), since_ms Int64, until_ms Int64 (window, epoch ms),
 --   country, region, page_group, device String ('' = any),
---   limit UInt32: how many page views,
---   ids String, started_ms Int64: the page views to show (a JSON array of ids) and the
---   earliest start among them, when queries/pages.py `_newest` found them in the window's
---   last hour (queries/page_views_recent.sql); ids '' = find them here.
+--   ids String: the page views to show, a JSON array of ids, and started_ms Int64: the
+--   earliest start among them (epoch ms), as queries/pages.py `_newest` found them
+--   (queries/page_views_newest.sql).
 --
 -- Output, newest first: pageview_id, session_id, started (UTC text: its first event),
 --   page_path, page_group, country, region, browser, device_class, lcp, inp, fcp, ttfb,
 --   load (ms), cls (unitless), lcp_element, errors (error events).
--- Bots are excluded; each event counts once (FINAL where it counts errors; a duplicate
--- changes neither a page view's start nor whether it has a page view row).
+-- Bots are excluded; each event counts once (FINAL).
 --
--- Two steps, the same answer as one: `newest` finds the page views to show and when each
--- started (given as `ids`, or from five narrow columns of the window); then only the rows
--- of those page views are read whole, from the earliest start among them on (every row of
--- a page view is at or after its start). On the analytics bench's day: 90-140 ms with the
--- last hour's shortcut against 375 ms before it for a country and page group, 100-160 ms
--- against 0.8 s site-wide (bench/RESULTS.md).
-WITH if({ids:String} != '',
-        (JSONExtract({ids:String}, 'Array(String)'),
-         fromUnixTimestamp64Milli({started_ms:Int64}, 'UTC')),
-        (
-    SELECT (groupArray(pageview_id), min(started))
-    FROM (
-        SELECT pageview_id, min(ts) AS started
-        FROM rum.events
-        WHERE {ids:String} = '' AND is_bot = 0 AND ({site:String} = '' OR site = {site:String})
-          AND ts >= fromUnixTimestamp64Milli({since_ms:Int64}, 'UTC')
-          AND ts < fromUnixTimestamp64Milli({until_ms:Int64}, 'UTC')
-          AND kind IN ('pageview', 'error') AND pageview_id != ''
-          AND ({country:String} = '' OR country = {country:String})
-          AND ({region:String} = '' OR region = {region:String})
-          AND ({page_group:String} = '' OR page_group = {page_group:String})
-          AND ({device:String} = '' OR device_class = {device:String})
-        GROUP BY pageview_id
-        HAVING countIf(kind = 'pageview') > 0
-        ORDER BY started DESC, pageview_id
-        LIMIT {limit:UInt32}
-    )
-)) AS newest
+-- The second of two steps, the same answer as one: the plan finds the page views to show
+-- and when each started (page_views_newest.sql: on five narrow columns, over the window's
+-- last hour first); this reads only the rows of those page views, from the earliest start
+-- among them on (every row of a page view is at or after its start). On the analytics
+-- bench's day: 90-140 ms for a country and page group against 375 ms grouping the whole
+-- window, 100-160 ms against 0.8 s site-wide (bench/RESULTS.md).
+WITH (JSONExtract({ids:String}, 'Array(String)'),
+      fromUnixTimestamp64Milli({started_ms:Int64}, 'UTC')) AS newest
 SELECT
     pageview_id,
     any(session_id) AS session_id,

@@ -47,23 +47,24 @@ RECENT_MS = 3_600_000
 
 
 def _newest(store: Store, bound: dict[str, Any]) -> Plan:
-    """page-views' shortcut: when at least `limit` page views began in the window's last
-    hour (and no row of theirs lies before it), they are the newest, found without grouping
-    the whole window's page views (queries/page_views_recent.sql says why that is exact);
-    page_views.sql then reads only their rows. Otherwise (a short window, a quiet place)
-    page_views.sql finds them over the whole window (ids '')."""
-    limit = bound["limit"]
-    whole = {"ids": "", "started_ms": 0}
-    if bound["until_ms"] - bound["since_ms"] <= 2 * RECENT_MS:
-        return Plan(whole)
-    # twice the page views asked for: a few may have begun before the hour
-    found = store.query(load_sql("page_views_recent"),
-                        {**bound, "recent_ms": bound["until_ms"] - RECENT_MS, "n": 2 * limit})
-    if len(found) < limit:
-        return Plan(whole)
-    newest = found[:limit]
+    """page-views' first step (queries/page_views_newest.sql): the page views to show and
+    the earliest start among them, for page_views.sql to read their rows. Over a window
+    longer than two hours, it first looks at the page views that began in the last hour:
+    when at least `limit` did (with no row of theirs before it), they are the newest, found
+    without grouping the whole window's page views; otherwise (a short window, a quiet
+    place) the whole window is grouped."""
+    limit, since_ms, until_ms = bound["limit"], bound["since_ms"], bound["until_ms"]
+    newest: list[dict[str, Any]] = []
+    if until_ms - since_ms > 2 * RECENT_MS:
+        # twice the page views asked for: a few may have begun before the hour
+        newest = store.query(load_sql("page_views_newest"),
+                             {**bound, "recent_ms": until_ms - RECENT_MS, "n": 2 * limit})
+    if len(newest) < limit:
+        newest = store.query(load_sql("page_views_newest"),
+                             {**bound, "recent_ms": since_ms, "n": limit})
+    newest = newest[:limit]
     return Plan({"ids": orjson.dumps([r["pageview_id"] for r in newest]).decode(),
-                 "started_ms": min(int(r["started_ms"]) for r in newest)})
+                 "started_ms": min((int(r["started_ms"]) for r in newest), default=until_ms)})
 
 
 def page_specs() -> dict[str, QuerySpec]:

@@ -16,8 +16,10 @@ from typing import Any
 import pytest
 
 from pipeline.store import Store
+from queries import load_sql
 from queries.catalog import get_query, parse_window
-from queries.pages import _newest
+from queries.pages import RECENT_MS, _newest
+from tests.pipeline.stores import FaultInjectedStore
 
 
 def plant(store: Store, now: float) -> list[dict[str, Any]]:
@@ -99,22 +101,38 @@ def test_the_newest_page_views_are_those_of_the_whole_window(chdb_store: Store, 
         assert early["started"].startswith(time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(now - 3500))[:16])
 
 
+class CountingStore(FaultInjectedStore):
+    """The real store, keeping the recent_ms of each page_views_newest.sql it answers."""
+
+    def __init__(self, inner: Store) -> None:
+        super().__init__(inner)
+        self.looked_from: list[int] = []
+
+    def query(self, sql: str, params: Any = None) -> list[dict[str, Any]]:
+        if sql == load_sql("page_views_newest"):
+            self.looked_from.append(params["recent_ms"])
+        return super().query(sql, params)
+
+
 @pytest.mark.parametrize(("limit", "filters", "shortcut"), [
     (10, {}, True), (25, {"country": "IN"}, True), (500, {}, False), (10, {"country": "NL"}, False)])
 def test_the_last_hour_answers_when_it_holds_enough_page_views(chdb_store: Store, limit: int,
                                                                filters: dict[str, str],
                                                                shortcut: bool) -> None:
-    """The shortcut is taken when the last hour holds `limit` page views that began in it (so
-    the cases above test it), and the whole window is read when it does not; the page views
-    that began earlier ("long", and "moved" outside India) are never among the shortcut's."""
+    """The last hour answers when it holds `limit` page views that began in it (so the cases
+    above test it), and the whole window is grouped when it does not; the page views that
+    began earlier ("long", and "moved" outside India) are never among the last hour's."""
     now = time.time()
     plant(chdb_store, now)
-    bound = {"site": "shop", "since_ms": int((now - 6 * 3600) * 1000), "until_ms": int(now * 1000),
-             "limit": limit, "page_group": "/cart", "country": "", "region": "", "device": "",
-             **filters}
-    plan = _newest(chdb_store, bound)
-    assert bool(plan.params["ids"]) is shortcut
+    since, until = int((now - 6 * 3600) * 1000), int(now * 1000)
+    bound = {"site": "shop", "since_ms": since, "until_ms": until, "limit": limit,
+             "page_group": "/cart", "country": "", "region": "", "device": "", **filters}
+    store = CountingStore(chdb_store)
+    ids = json.loads(_newest(store, bound).params["ids"])
+    assert store.looked_from == ([until - RECENT_MS] if shortcut else [until - RECENT_MS, since])
     if shortcut:
-        ids = json.loads(plan.params["ids"])
         assert len(ids) == limit and "long" not in ids
         assert ("moved" in ids) is (filters.get("country") == "IN")
+    short = CountingStore(chdb_store)  # a window of two hours or less: grouped whole at once
+    _newest(short, {**bound, "since_ms": until - 2 * RECENT_MS})
+    assert short.looked_from == [until - 2 * RECENT_MS]

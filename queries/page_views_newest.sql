@@ -1,19 +1,21 @@
--- page_views_recent: page-views' shortcut (queries/pages.py plans it): the newest page views
--- of a place and page group that began in the window's last part, [recent_ms, until_ms),
--- found without reading the rest of the window's rows.
+-- page_views_newest: the first step of page-views (queries/pages.py `_newest` plans it):
+-- the newest page views of a place and page group, and when each started, on five narrow
+-- columns; page_views.sql then reads their rows.
 --
 -- Answers: up to `n` page views, newest first, each with when it started (its first event
--- of kind pageview or error), that have a page view row at or after recent_ms and none of
--- their rows before it in the window. Those started where this reads them: all their rows
--- in the window lie at or after recent_ms. A page view whose earlier rows lie in
--- [since_ms, recent_ms) started before recent_ms, so after every page view answered here;
--- it is found by id through the pageview_id skip index (migration 0200) and left out.
--- When `n` of these are answered, page-views' newest `limit` (<= n) are the first of them.
+-- of kind pageview or error in the window), that have a page view row in the window.
+-- With recent_ms = since_ms, the window's newest `n`. With recent_ms later (the window's
+-- last hour), only the rows from recent_ms on are grouped, and the page views with a row
+-- before it in the window are left out: they began before recent_ms, so after every page
+-- view answered, whose rows in the window all lie at or after recent_ms (so their starts
+-- are right). Then when `limit` (<= n) are answered, they are the window's newest `limit`;
+-- otherwise the plan asks again with recent_ms = since_ms. The page views left out are
+-- found by id through the pageview_id skip index (migration 0200).
 --
 -- Parameters:
 --   site String ('' = all), since_ms, recent_ms, until_ms Int64 (epoch ms;
 --   since_ms <= recent_ms < until_ms), country, region, page_group, device String
---   ('' = any), n UInt32: how many candidates to look at.
+--   ('' = any), n UInt32: how many page views to look at.
 --
 -- Output, newest first: pageview_id, started_ms (epoch ms).
 -- Bots are excluded. Duplicated events change neither a start nor whether a page view has
