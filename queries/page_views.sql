@@ -20,8 +20,8 @@
 -- and when each started (page_views_newest.sql: on five narrow columns, over the window's
 -- last hour first); this reads only the rows of those page views, from the earliest start
 -- among them on (every row of a page view is at or after its start). On the analytics
--- bench's day: 90-140 ms for a country and page group against 375 ms grouping the whole
--- window, 100-160 ms against 0.8 s site-wide (bench/RESULTS.md).
+-- bench's day: 95-114 ms for a country and page group against 346-489 ms grouping the
+-- whole window, 102-180 ms against 0.77-0.84 s site-wide (bench/RESULTS.md).
 WITH (JSONExtract({ids:String}, 'Array(String)'),
       fromUnixTimestamp64Milli({started_ms:Int64}, 'UTC')) AS newest
 SELECT
