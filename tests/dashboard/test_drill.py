@@ -162,7 +162,8 @@ def test_site_picker_lists_the_sites_seen_and_filters(rum_server: RunningServer,
     rum_server.wait_rows(5, "site = 'blog'")
     page = browser.new_page()
     page.goto(f"{rum_server.base_url}/?window=1h&refresh=0")
-    page.wait_for_function("() => Number(document.body.dataset.refreshes || 0) >= 1", timeout=30_000)
+    # the picker's list is asked after the panels (dashboard/src/main.ts sitesSeen)
+    page.wait_for_function("() => Number(document.body.dataset.sites || 0) >= 1", timeout=30_000)
     options = page.eval_on_selector_all("#site-list option", "els => els.map(e => [e.value, e.label])")
     assert options == [["shop-eu", "36 page views"], ["blog", "5 page views"]]
     page.fill("#f-site", "blog")
