@@ -26,7 +26,7 @@ def test_demo_finds_the_planted_incidents(tmp_path: Path) -> None:
     env["RUM_DATA_DIR"] = str(tmp_path / "data")  # the demo keeps its data where RUM_DATA_DIR says
     done = subprocess.run(
         [sys.executable, "-m", "cli.main", "demo", "--duration", str(DURATION), "--seed", "1",
-         "--rate", "40", "--alert-interval", "1", browser, "--port", str(port),
+         "--rate", "80", "--alert-interval", "1", browser, "--port", str(port),
          "--summary", str(summary)],
         capture_output=True, text=True, timeout=DURATION + 90, env=env)
     out = done.stdout
