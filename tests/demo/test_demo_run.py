@@ -15,7 +15,7 @@ from demo.browser import chromium_available
 from pipeline.chdb_store import ChdbStore
 from tests.conftest import free_port, wait_until
 
-DURATION = 30
+DURATION = 60
 
 
 def test_demo_finds_the_planted_incidents(tmp_path: Path) -> None:
