@@ -34,6 +34,9 @@ from demo.synthetic import SyntheticEngine
 from demo.traffic import SITE
 from queries.analytics import THRESHOLDS
 
+# how long the findings wait for the collector to write what it took (a busy machine's writer
+# can fall behind while the rollups take their first cycles on the embedded store)
+WRITE_WAIT_S = 60.0
 DEFAULT_TIMELINE = 60.0  # seconds over which incidents are planted when --duration is 0
 
 
@@ -103,7 +106,11 @@ class Demo:
                 browser.close()
                 if browser.error:
                     self.console.print(f"[yellow]browser engine stopped:[/] {browser.error}")
-            _wait_written(collector)
+            self.stats.unwritten_rows = _wait_written(collector)
+            if self.stats.unwritten_rows:
+                self.console.print(f"[yellow]the collector still had {self.stats.unwritten_rows:,} "
+                                   f"rows to write after {WRITE_WAIT_S:.0f} s; the findings leave "
+                                   "them out[/]")
             findings = self._findings(collector)
         self._report(findings)
         return findings
@@ -284,12 +291,14 @@ def _query(collector: str, name: str, params: dict[str, str]) -> list[dict[str, 
     return rows
 
 
-def _wait_written(collector: str, timeout: float = 15.0) -> None:
-    """Until the collector's buffer is empty: the findings then include every beacon."""
+def _wait_written(collector: str, timeout: float = WRITE_WAIT_S) -> int:
+    """Until the collector's buffer is empty, so that the findings include every beacon, or
+    the timeout: the rows it still had to write then (0 when all are written)."""
     deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if httpx.get(f"{collector}/healthz", timeout=5).json().get("pending_rows", 0) == 0:
-            return
+    while True:
+        pending = int(httpx.get(f"{collector}/healthz", timeout=5).json().get("pending_rows", 0))
+        if pending == 0 or time.monotonic() >= deadline:
+            return pending
         time.sleep(0.1)
 
 

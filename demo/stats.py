@@ -17,6 +17,7 @@ class Stats:
     browser_visitors: int = 0
     browser_accepted: int = 0
     alerts_delivered: int = 0
+    unwritten_rows: int = 0  # rows the collector still had to write when the findings were read
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def add(self, **counts: int) -> None:
