@@ -18,10 +18,10 @@
 --
 -- The second of two steps, the same answer as one: the plan finds the page views to show
 -- and when each started (page_views_newest.sql: on five narrow columns, over the window's
--- last hour first); this reads only the rows of those page views, from the earliest start
--- among them on (every row of a page view is at or after its start). On the analytics
--- bench's day: 95-114 ms for a country and page group against 346-489 ms grouping the
--- whole window, 102-180 ms against 0.77-0.84 s site-wide (bench/RESULTS.md).
+-- last hour, then its last six, first); this reads only the rows of those page views, from
+-- the earliest start among them on (every row of a page view is at or after its start). On
+-- the analytics bench's day: 95-114 ms for a country and page group against 346-489 ms
+-- grouping the whole window, 102-180 ms against 0.77-0.84 s site-wide (bench/RESULTS.md).
 WITH (JSONExtract({ids:String}, 'Array(String)'),
       fromUnixTimestamp64Milli({started_ms:Int64}, 'UTC')) AS newest
 SELECT

@@ -3,14 +3,15 @@
 -- columns; page_views.sql then reads their rows.
 --
 -- Answers: up to `n` page views, newest first, each with when it started (its first event
--- of kind pageview or error in the window), that have a page view row in the window.
--- With recent_ms = since_ms, the window's newest `n`. With recent_ms later (the window's
--- last hour), only the rows from recent_ms on are grouped, and the page views with a row
--- before it in the window are left out: they began before recent_ms, so after every page
--- view answered, whose rows in the window all lie at or after recent_ms (so their starts
--- are right). Then when `limit` (<= n) are answered, they are the window's newest `limit`;
--- otherwise the plan asks again with recent_ms = since_ms. The page views left out are
--- found by id through the pageview_id skip index (migration 0200).
+-- of kind pageview or error in the window), that have a page view row in the window. With
+-- recent_ms = since_ms, the window's newest `n`. With recent_ms later (the window's last
+-- hour, or its last six: queries/pages.py TAILS_MS), only the rows from recent_ms on are
+-- grouped, and the page views with a row before it in the window are left out: they began
+-- before recent_ms, so after every page view answered, whose rows in the window all lie at
+-- or after recent_ms (so their starts are right). Then when `limit` (<= n) are answered,
+-- they are the window's newest `limit`; otherwise the plan asks again with an earlier
+-- recent_ms (the next tail, then since_ms). The page views left out are found by id
+-- through the pageview_id skip index (migration 0200).
 --
 -- Parameters:
 --   site String ('' = all), since_ms, recent_ms, until_ms Int64 (epoch ms;

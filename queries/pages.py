@@ -42,23 +42,27 @@ def _rolled(store: Store, bound: dict[str, Any]) -> Plan:
     return Plan({**plan, **PAGES_PARAMS, "set": chosen})
 
 
-# page-views looks for its newest page views in the window's last hour first
-RECENT_MS = 3_600_000
+# page-views looks for its newest page views in the window's last hour first, then in its
+# last six hours, before grouping the whole window
+TAILS_MS = (3_600_000, 21_600_000)
 
 
 def _newest(store: Store, bound: dict[str, Any]) -> Plan:
     """page-views' first step (queries/page_views_newest.sql): the page views to show and
-    the earliest start among them, for page_views.sql to read their rows. Over a window
-    longer than two hours, it first looks at the page views that began in the last hour:
-    when at least `limit` did (with no row of theirs before it), they are the newest, found
-    without grouping the whole window's page views; otherwise (a short window, a quiet
-    place) the whole window is grouped."""
+    the earliest start among them, for page_views.sql to read their rows. It looks at the
+    page views that began in the window's last hour, then (when fewer than `limit` did, and
+    the window is longer than twice each tail) in its last six hours: when at least `limit`
+    began there (with no row of theirs before it), they are the newest, found without
+    grouping the whole window's page views; otherwise (a short window, a quiet place) the
+    whole window is grouped."""
     limit, since_ms, until_ms = bound["limit"], bound["since_ms"], bound["until_ms"]
     newest: list[dict[str, Any]] = []
-    if until_ms - since_ms > 2 * RECENT_MS:
-        # twice the page views asked for: a few may have begun before the hour
+    for tail_ms in TAILS_MS:
+        if len(newest) >= limit or until_ms - since_ms <= 2 * tail_ms:
+            break
+        # twice the page views asked for: a few may have begun before the tail
         newest = store.query(load_sql("page_views_newest"),
-                             {**bound, "recent_ms": until_ms - RECENT_MS, "n": 2 * limit})
+                             {**bound, "recent_ms": until_ms - tail_ms, "n": 2 * limit})
     if len(newest) < limit:
         newest = store.query(load_sql("page_views_newest"),
                              {**bound, "recent_ms": since_ms, "n": limit})

@@ -1,4 +1,5 @@
-"""Store wrappers for tests: the real store with an injected fault or delay."""
+"""Store wrappers for tests: the real store with an injected fault or delay, or keeping the
+questions it answers."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from pipeline.store import Store, StoreError
+from queries import load_sql
 
 
 class FaultInjectedStore:
@@ -57,3 +59,20 @@ class SlowStore(FaultInjectedStore):
     def insert_records(self, table: str, lines: Sequence[bytes]) -> None:
         time.sleep(self.delay)
         super().insert_records(table, lines)
+
+
+class RecordingStore(FaultInjectedStore):
+    """The real store, keeping the SQL and parameters of each query it answers."""
+
+    def __init__(self, inner: Store) -> None:
+        super().__init__(inner)
+        self.asked: list[tuple[str, dict[str, Any]]] = []
+
+    def query(self, sql: str, params: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
+        self.asked.append((sql, dict(params or {})))
+        return super().query(sql, params)
+
+    def params_of(self, *names: str) -> list[dict[str, Any]]:
+        """The parameters of each query answered whose SQL is one of `names` (queries/*.sql)."""
+        texts = {load_sql(name) for name in names}
+        return [params for sql, params in self.asked if sql in texts]

@@ -16,10 +16,9 @@ from typing import Any
 import pytest
 
 from pipeline.store import Store
-from queries import load_sql
 from queries.catalog import get_query, parse_window
-from queries.pages import RECENT_MS, _newest
-from tests.pipeline.stores import FaultInjectedStore
+from queries.pages import TAILS_MS, _newest
+from tests.pipeline.stores import RecordingStore
 
 
 def plant(store: Store, now: float) -> list[dict[str, Any]]:
@@ -81,7 +80,7 @@ CASES = [(10, {}), (25, {"country": "IN"}), (500, {}), (5, {"country": "BR", "de
          (10, {"country": "NL"})]
 
 
-@pytest.mark.parametrize("window", ["1h", "6h"])
+@pytest.mark.parametrize("window", ["1h", "6h", "24h"])
 @pytest.mark.parametrize(("limit", "filters"), CASES)
 def test_the_newest_page_views_are_those_of_the_whole_window(chdb_store: Store, window: str, limit: int,
                                                              filters: dict[str, str]) -> None:
@@ -101,38 +100,33 @@ def test_the_newest_page_views_are_those_of_the_whole_window(chdb_store: Store, 
         assert early["started"].startswith(time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(now - 3500))[:16])
 
 
-class CountingStore(FaultInjectedStore):
-    """The real store, keeping the recent_ms of each page_views_newest.sql it answers."""
-
-    def __init__(self, inner: Store) -> None:
-        super().__init__(inner)
-        self.looked_from: list[int] = []
-
-    def query(self, sql: str, params: Any = None) -> list[dict[str, Any]]:
-        if sql == load_sql("page_views_newest"):
-            self.looked_from.append(params["recent_ms"])
-        return super().query(sql, params)
-
-
-@pytest.mark.parametrize(("limit", "filters", "shortcut"), [
-    (10, {}, True), (25, {"country": "IN"}, True), (500, {}, False), (10, {"country": "NL"}, False)])
-def test_the_last_hour_answers_when_it_holds_enough_page_views(chdb_store: Store, limit: int,
-                                                               filters: dict[str, str],
-                                                               shortcut: bool) -> None:
+@pytest.mark.parametrize(("window_h", "limit", "filters", "tails"), [
+    (6, 10, {}, 1), (6, 25, {"country": "IN"}, 1), (6, 500, {}, None), (6, 10, {"country": "NL"}, None),
+    (24, 10, {}, 1), (24, 62, {}, 2), (24, 500, {}, None)])
+def test_the_window_s_tail_answers_when_it_holds_enough_page_views(chdb_store: Store, window_h: int,
+                                                                   limit: int, filters: dict[str, str],
+                                                                   tails: int | None) -> None:
     """The last hour answers when it holds `limit` page views that began in it (so the cases
-    above test it), and the whole window is grouped when it does not; the page views that
-    began earlier ("long", and "moved" outside India) are never among the last hour's."""
+    above test it), then the last six hours of a window over 12 h (61 page views began in the
+    last hour, 63 in the last six: "long" and "moved" began between), and the whole window
+    is grouped when neither does; the page views that began before a tail ("long", and
+    "moved" outside India) are never among its page views."""
     now = time.time()
     plant(chdb_store, now)
-    since, until = int((now - 6 * 3600) * 1000), int(now * 1000)
+    since, until = int((now - window_h * 3600) * 1000), int(now * 1000)
     bound = {"site": "shop", "since_ms": since, "until_ms": until, "limit": limit,
              "page_group": "/cart", "country": "", "region": "", "device": "", **filters}
-    store = CountingStore(chdb_store)
+    store = RecordingStore(chdb_store)
     ids = json.loads(_newest(store, bound).params["ids"])
-    assert store.looked_from == ([until - RECENT_MS] if shortcut else [until - RECENT_MS, since])
-    if shortcut:
+    looked_from = [p["recent_ms"] for p in store.params_of("page_views_newest")]
+    tried = [until - tail for tail in TAILS_MS if window_h * 3_600_000 > 2 * tail]
+    assert looked_from == (tried[:tails] if tails else [*tried, since])
+    if tails == 1:
         assert len(ids) == limit and "long" not in ids
         assert ("moved" in ids) is (filters.get("country") == "IN")
-    short = CountingStore(chdb_store)  # a window of two hours or less: grouped whole at once
-    _newest(short, {**bound, "since_ms": until - 2 * RECENT_MS})
-    assert short.looked_from == [until - 2 * RECENT_MS]
+    if tails == 2:
+        # "moved" (began 8,000 s ago) is the 62nd newest page view, "long" (9,000 s) the 63rd
+        assert len(ids) == limit and "moved" in ids and "long" not in ids
+    short = RecordingStore(chdb_store)  # a window of two hours or less: grouped whole at once
+    _newest(short, {**bound, "since_ms": until - 2 * TAILS_MS[0]})
+    assert [p["recent_ms"] for p in short.params_of("page_views_newest")] == [until - 2 * TAILS_MS[0]]
