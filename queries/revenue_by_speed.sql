@@ -36,7 +36,7 @@
 -- Universal Analytics' sessions did: the rollup's work per session grows with the square
 -- of the hours it spans, and a tab left open for days keeps its id), cut at the window's
 -- edges (only its events inside count), and counts, whole, in the segment of its earliest
--- event in the window (ties broken by event id).
+-- event in the window (ties broken by event id: argMin over rumEventOrder, migration 0230).
 --
 -- Page views' p75 and share past the threshold come from histograms on the grid of
 -- rollups/grid.py (as slow-regions; unweighted): p75 within 1% of quantileExact, the threshold's
@@ -102,7 +102,7 @@ WITH
         UNION ALL
         -- the raw rest cut into pieces as the roll cuts an hour
         SELECT site, cityHash64(session_id, toDate(ts)) AS sess, min(ts) AS at,
-               argMin((g1, g2), (ts, event_id)) AS seg,
+               argMin((g1, g2), rumEventOrder(ts, event_id)) AS seg,
                arraySort(groupArrayIf(assumeNotNull(lcp), kind = 'pageview' AND lcp IS NOT NULL
                                       AND lcp <= {cap:Float64})) AS lcps,
                toInt32(countIf(kind = 'conversion')) AS orders,

@@ -52,7 +52,7 @@ WITH
             FROM (
                 SELECT site, cityHash64(session_id, toDate(ts)) AS sess,
                        argMin((country, region, device_class, browser, os, connection_type),
-                              (ts, event_id)) AS seg,
+                              rumEventOrder(ts, event_id)) AS seg,
                        arraySort(groupArrayIf(assumeNotNull(lcp), kind = 'pageview'
                                               AND lcp IS NOT NULL AND lcp <= {lcp_cap:UInt32}))
                            AS lcps,

@@ -96,3 +96,22 @@ def test_a_page_view_is_found_by_id_in_the_granules_that_may_hold_it(chdb_store:
     assert total >= 20 and read <= 4, skip
     found = chdb_store.query("SELECT count() AS n FROM rum.events WHERE pageview_id IN ('p5', 'p150000')")
     assert found[0]["n"] == 2
+
+
+def test_the_event_order_sorts_as_time_then_event_id(chdb_store: Store) -> None:
+    """rumEventOrder (migration 0230) orders events as the tuple (ts, event_id) does: 200,000
+    events in groups of 50, seven to a millisecond (so ties are the rule), some before 1970;
+    argMin and a sort by it pick what they pick by the tuple."""
+    row = chdb_store.query("""
+        SELECT countIf(a != b) AS first_differs, countIf(sa != sb) AS order_differs, count() AS groups
+        FROM (
+            SELECT argMin(number, (ts, event_id)) AS a, argMin(number, rumEventOrder(ts, event_id)) AS b,
+                   arrayMap(x -> x.3, arraySort(x -> (x.1, x.2), groupArray((ts, event_id, number)))) AS sa,
+                   arrayMap(x -> x.3, arraySort(x -> rumEventOrder(x.1, x.2),
+                                                groupArray((ts, event_id, number)))) AS sb
+            FROM (SELECT toDateTime64((intDiv(number, 7) % 9 - 4) * 0.001 + if(number % 2, 0, 1.8e9), 3,
+                                      'UTC') AS ts,
+                         generateUUIDv4(number) AS event_id, number, intDiv(number, 50) AS g
+                  FROM numbers(200000))
+            GROUP BY g)""")[0]
+    assert row == {"first_differs": 0, "order_differs": 0, "groups": 4000}
