@@ -79,11 +79,14 @@ WITH
         )
     ),
     per_metric AS (
-        -- one pass for both levels (GROUPING SETS): each segment's histogram
+        -- each region's histogram over the window's hours first, then both levels from
+        -- those (GROUPING SETS): a 7-day window's 168 hourly rows per region are added up
+        -- once, not once per level (239-269 -> 167-195 ms over 7 days, bench/RESULTS.md)
         SELECT if(grouping(region) = 1, 'country', 'region') AS level,
                country, if(grouping(region) = 1, '', region) AS seg_region, metric,
-               sumForEach(counts) AS h
-        FROM hist
+               sumForEach(rh) AS h
+        FROM (SELECT country, region, metric, sumForEach(counts) AS rh FROM hist
+              GROUP BY country, region, metric)
         GROUP BY GROUPING SETS ((country, metric), (country, region, metric))
         HAVING level = 'country' OR seg_region != ''
     ),
