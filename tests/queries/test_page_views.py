@@ -2,8 +2,9 @@
 earliest start among them on: the answer is the one the whole window gives (computed here
 in Python from the planted rows), with a page view that started before the shown ones but
 flushed after them, errors on both sides, a bot, duplicates, filters and limits. Over a window
-longer than two hours it first looks in the last hour (queries/pages.py `_newest`); page views
-that began before that hour and flushed in it are left out there, and the answer is the same."""
+longer than two hours it first looks in the last hour, then (over 12 hours) in the last six
+(queries/pages.py `_newest`); page views that began before such a tail and flushed in it are
+left out there, and the answer is the same."""
 
 from __future__ import annotations
 
