@@ -12,7 +12,7 @@ from typing import Any
 
 from pipeline.store import Store
 from rollups import grid
-from rollups.tables import DAY_MS, HOUR_MS, SNAP_WINDOW_MS, VITALS, Rollup
+from rollups.tables import DAY_MS, DAY_STAMP_MS, HOUR_MS, SNAP_WINDOW_MS, VITALS, Rollup, rolls_sum
 
 
 def stale_hours(marks: list[dict[str, Any]]) -> set[int]:
@@ -44,7 +44,9 @@ def coverage(store: Store, since_ms: int, until_ms: int,
     at the top of its first hour), first_ms (where the rolled hours start), rolled_until_ms (the
     rollup answers [first_ms, rolled_until_ms)), hole_from_ms (readers read raw rows before
     it and from rolled_until_ms on: first_ms, or 0 when the window starts at first_ms), rolls
-    (the roll to read, per hour), and the histogram grid (`grid.PARAMS`), which readers
+    (the roll to read, per hour: at a whole day's first hour the day's roll and 0 at its
+    other hours, when the rollup has `days` and a day roll that agrees with the hours),
+    and the histogram grid (`grid.PARAMS`), which readers
     bucket the raw rest with.
 
     The hours used are the run of consecutive rolled hours from the window's first marked
@@ -83,6 +85,23 @@ def coverage(store: Store, since_ms: int, until_ms: int,
     # starts there (then [from_ms, first_ms) is empty, and `ts < 0` says so in a way the
     # primary key's hour column sees; `ts < first_ms` would read first_ms's hour)
     hole_from_ms = first_ms if from_ms < first_ms else 0
+    rolls = [roll for _, roll, _ in run]
+    if rollup is not None and rollup.days and len(run) >= 24:
+        _take_days(store, rollup, run, rolls)
     return {"from_ms": from_ms, "first_ms": first_ms, "hole_from_ms": hole_from_ms,
-            "rolled_until_ms": run[-1][2] if run else first_ms,
-            "rolls": [roll for _, roll, _ in run], **grid.PARAMS}
+            "rolled_until_ms": run[-1][2] if run else first_ms, "rolls": rolls, **grid.PARAMS}
+
+
+def _take_days(store: Store, rollup: Rollup, run: list[tuple[int, int, int]], rolls: list[int]) -> None:
+    """Where the run holds a whole UTC day rolled in full and that day's rows add up
+    exactly those hourly rolls (its marker's sum agrees), name the day's roll at its first
+    hour's place in `rolls` and 0 (no roll) at its other 23: readers then read one day row
+    per cell (stamped `DAY_STAMP_MS` past midnight, so at that place) instead of 24."""
+    days = {int(m["day_ms"]): m for m in store.query(rollup.day_marks, {
+        "from_ms": run[0][0], "until_ms": run[-1][0] + HOUR_MS, "day_stamp_ms": DAY_STAMP_MS})}
+    for i, (hour, _, _) in enumerate(run):
+        mark = days.get(hour)
+        if mark is None or i + 24 > len(run) or run[i + 23][2] < run[i + 23][0] + HOUR_MS:
+            continue  # no day roll, or the day's last hour is not rolled in full (yet)
+        if int(mark["rolls_sum"]) == rolls_sum(rolls[i:i + 24]) and rollup.current(mark):
+            rolls[i:i + 24] = [int(mark["newest"])] + [0] * 23

@@ -26,7 +26,11 @@ RUM_ROLLUP_INTERVAL seconds:
   makes the next ones wait, so that such cycles take at most `MAX_SHARE` of the time (one
   that took 2 s: nothing for 40 s): they share the process, and chDB runs one statement
   at a time, with the intake. A cycle that rolled closed hours or marked them empty (a
-  backfill, late rows) is not followed by a rest.
+  backfill, late rows) is not followed by a rest;
+- a rollup with `days`: each whole UTC day before today whose 24 hours are rolled in full
+  (and not all empty) is added up into day rows (`<name>_day_roll`) once, and again when one of its hours was
+  rolled again since (its marker's sum of the hourly rolls no longer agrees), at most
+  `MAX_DAYS_PER_CYCLE` days a cycle, the newest first, in the hours checked this cycle.
 
 Each roll of an hour is one INSERT (rollups/sql/<name>_roll.sql): its rows under a new
 roll id and a marker row with the raw rows it covered and `rolled_until`, the end of the
@@ -44,13 +48,14 @@ from dataclasses import dataclass, field
 from collector.settings import Settings
 from pipeline.store import Store, StoreError
 from rollups.coverage import stale_hours
-from rollups.tables import DAY_MS, GRACE_MS, HOUR_MS, ROLLUPS, Rollup
+from rollups.tables import DAY_MS, DAY_STAMP_MS, GRACE_MS, HOUR_MS, ROLLUPS, Rollup, rolls_sum
 
 log = logging.getLogger(__name__)
 
 RECHECK_HOURS = 48
 FULL_CHECK_EVERY = 120
 MAX_HOURS_PER_CYCLE = 24
+MAX_DAYS_PER_CYCLE = 2
 MAX_SHARE = 0.05  # of the time spent in costly cycles
 COSTLY_MS = 500  # a cycle this long is costly (small stores roll every interval)
 
@@ -147,10 +152,41 @@ class Roller:
         for hour, end in sorted(todo[:MAX_HOURS_PER_CYCLE]):
             self.store.command(rollup.roll, {**rollup.binds, "from_ms": hour, "until_ms": end,
                                              "roll": _roll_id()})
-        # closed hours rolled or marked (a backfill, late rows): no rest after such a cycle
-        backlog = bool(empty) or any(hour != current for hour, _ in todo)
+        days, days_left = self._roll_days(rollup, start, current) if rollup.days else (0, False)
+        # closed hours rolled or marked, days added up (a backfill, late rows): no rest after
+        # such a cycle
+        backlog = bool(empty) or days > 0 or any(hour != current for hour, _ in todo)
         return (min(len(todo), MAX_HOURS_PER_CYCLE) + len(empty), backlog,
-                len(todo) > MAX_HOURS_PER_CYCLE)
+                len(todo) > MAX_HOURS_PER_CYCLE or days_left)
+
+    def _roll_days(self, rollup: Rollup, start: int, current: int) -> tuple[int, bool]:
+        """Add up the whole days from `start` to before `current`'s day whose hours are all
+        rolled in full and whose day rows are missing or no longer agree with them; return
+        the days rolled, and whether days were left for the next cycle."""
+        span = {"from_ms": -(-start // DAY_MS) * DAY_MS, "until_ms": current // DAY_MS * DAY_MS}
+        if span["from_ms"] >= span["until_ms"]:
+            return 0, False
+        hours = {int(m["hour_ms"]): m for m in self.store.query(rollup.marks, span)}
+        days = {int(m["day_ms"]): m for m in self.store.query(
+            rollup.day_marks, {**span, "day_stamp_ms": DAY_STAMP_MS})}
+        todo = []
+        for day in range(span["until_ms"] - DAY_MS, span["from_ms"] - 1, -DAY_MS):
+            marks = [hours.get(day + i * HOUR_MS) for i in range(24)]
+            if any(m is None or int(m["covered"]) < int(m["hour_ms"]) + HOUR_MS or not rollup.current(m)
+                   for m in marks):
+                continue  # an hour not rolled in full yet, or with another config
+            if all(int(m["rows"]) == 0 for m in marks if m is not None):
+                continue  # marked empty: nothing to add up, its hours' rows are none
+            rolls = [int(m["newest"]) for m in marks if m is not None]
+            mark = days.get(day)
+            if mark is None or int(mark["rolls_sum"]) != rolls_sum(rolls) or not rollup.current(mark):
+                todo.append((day, rolls))
+        for day, rolls in todo[:MAX_DAYS_PER_CYCLE]:
+            self.store.command(rollup.day_roll, {
+                "day_ms": day, "day_stamp_ms": DAY_STAMP_MS, "rolls": rolls,
+                "rolls_sum": rolls_sum(rolls), "roll": _roll_id(),
+                **({"config": rollup.config} if rollup.config else {})})
+        return min(len(todo), MAX_DAYS_PER_CYCLE), len(todo) > MAX_DAYS_PER_CYCLE
 
     async def run(self, interval: float, stop: asyncio.Event) -> None:
         """Cycle every `interval` seconds until `stop` is set; store errors are retried."""

@@ -18,6 +18,10 @@ DAY_MS = 24 * HOUR_MS
 GRACE_MS = 60_000
 # a window this long or longer starts at the top of its first hour (the rollup's grain)
 SNAP_WINDOW_MS = 6 * HOUR_MS
+# a rollup with `days` also adds up each whole UTC day's hours into day rows, stamped this
+# long past the day's midnight: a key apart from the 00:00 hour's rows (the tables keep one
+# row per key, the newest roll's), at the same place as that hour in a reader's `rolls`
+DAY_STAMP_MS = 1000
 SESSION_LCP_CAP = int(segments.METRICS["lcp"].cap)  # ms: LCPs past it are outliers, left out
 # the sets of dimensions the session rollup keeps its sums by (a session counts in the
 # segment of its earliest event in a window), numbered as the rollup's `dset` column: a
@@ -48,7 +52,10 @@ class Rollup:
     - `<name>_mark_empty`: marks whole `hours` without raw rows as rolled;
     - `<counted>_counts`: raw rows per hour, the rows a roll depends on (page views, or
       page views and conversions);
-    - `<name>_marks`: the newest marker of each hour.
+    - `<name>_marks`: the newest marker of each hour;
+    - with `days`: `<name>_day_roll` adds up a day's hours (the rolls named) under `roll`,
+      with a marker holding the sum of those rolls' ids; `<name>_day_marks`: the newest
+      marker of each day.
     """
 
     name: str
@@ -58,6 +65,10 @@ class Rollup:
     linked: bool = False  # an hour's roll reads other hours' rows (coverage.stale_hours)
     refresh_ms: int = 0  # the hour being filled is rolled again once its roll is this old
     keep_days: int = 0  # its table's TTL when shorter than the raw rows' retention (0: the same)
+    # whole UTC days are added up into day rows (`<name>_day_roll`), which readers take
+    # instead of the day's 24 hourly rows (coverage): a 7-day window reads ~6 day rows and
+    # the edge hours per cell, not 168 hours
+    days: bool = False
 
     @property
     def config(self) -> int:
@@ -90,16 +101,31 @@ class Rollup:
     def marks(self) -> str:
         return load_sql(f"{self.name}_marks")
 
+    @property
+    def day_roll(self) -> str:
+        return load_sql(f"{self.name}_day_roll")
+
+    @property
+    def day_marks(self) -> str:
+        return load_sql(f"{self.name}_day_marks")
+
+
+def rolls_sum(rolls: list[int]) -> int:
+    """What a day's marker holds of the hourly rolls it added up: their ids' sum (mod
+    2^64, ClickHouse's UInt64). An hour's new roll has a larger id than its last, so any
+    hour rolled again makes the day's hours sum to another number."""
+    return sum(rolls) % 2**64
+
 
 # per (site, hour, metric, country, region): the dense histogram of LCP, INP, CLS, FCP, TTFB
-VITALS = Rollup("vitals", "vitals_hourly", binds=grid.PARAMS)
+VITALS = Rollup("vitals", "vitals_hourly", binds=grid.PARAMS, days=True)
 # sessions by the segment they start in, and page views' LCP histograms (migration 0090)
 SESSIONS = Rollup("sessions", "sessions_hourly", counted="sessions",
                   binds={**grid.PARAMS, "lcp_cap": SESSION_LCP_CAP}, linked=True,
                   refresh_ms=SESSION_REFRESH_MS)
 # per (site, hour, metric, segment of each rollups/segments.py GROUPINGS): exact counts and
 # the sparse histogram (migration 0140), for slow-segments by those groupings
-SEGMENTS = Rollup("segments", "segments_hourly", binds=segments.ROLL_PARAMS)
+SEGMENTS = Rollup("segments", "segments_hourly", binds=segments.ROLL_PARAMS, days=True)
 # the vitals over time: slices this long (migration 0170; queries/timeseries.py reads them
 # for buckets of a multiple of it)
 SERIES_SLICE_S = 600

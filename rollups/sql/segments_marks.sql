@@ -8,7 +8,7 @@ SELECT toInt64(toUnixTimestamp(hour)) * 1000 AS hour_ms, max(roll) AS newest,
        argMax(n, roll) AS rows, toUnixTimestamp64Milli(argMax(rolled_until, roll)) AS covered,
        argMax(config, roll) AS config
 FROM rum.segments_hourly
-WHERE site = '' AND metric = 'mark'
+WHERE site = '' AND metric = 'mark' AND toUnixTimestamp(hour) % 3600 = 0
   AND hour >= fromUnixTimestamp64Milli({from_ms:Int64}, 'UTC')
   AND hour < fromUnixTimestamp64Milli({until_ms:Int64}, 'UTC')
 GROUP BY hour_ms

@@ -1,0 +1,142 @@
+"""Day rows: the vitals and segments rollups add up each whole UTC day's hours, and readers
+take one day row per cell instead of 24 hourly rows. The answers are the same as from raw
+events (identical rows), an hour rolled again makes readers take that day's hours until
+the day is added up again, and the hours' own rows are left as they were."""
+
+from __future__ import annotations
+
+import dataclasses
+import random
+import time
+from typing import Any
+
+import pytest
+
+from pipeline.store import Store
+from queries.catalog import get_query
+from rollups.coverage import coverage
+from rollups.scheduler import Roller
+from rollups.tables import DAY_MS, HOUR_MS, SEGMENTS, VITALS, Rollup
+from tests.rollups.test_segments import page_view
+
+# the questions the two rollups answer, each over the planted days
+QUESTIONS = [("slow-regions", {"why": "true"}), ("slow-segments", {"by": "country,region", "why": "true"}),
+             ("slow-segments", {"by": "device_class", "metric": "inp"}), ("apdex", {"by": "page_group"})]
+
+
+def plant(store: Store, now: float, days: int = 3, n: int = 6000) -> None:
+    """n page views spread over the `days` days before now; Brazil's LCP 2x, so that
+    slow-regions flags a country and explains it."""
+    rng = random.Random(11)
+    rows = [page_view(now - 90 - days * 86400 * i / n, rng) for i in range(n)]
+    for row in rows:
+        if row["country"] == "BR":
+            row["lcp"] *= 2
+    store.insert("rum.events", rows)
+
+
+def answers(store: Store, now: float, window: str) -> list[list[dict[str, Any]]]:
+    out = []
+    for name, extra in QUESTIONS:
+        spec = get_query(name)
+        out.append(spec.run(store, spec.parse({"window": window, "site": "shop", "min_samples": "1",
+                                               **extra}), now=now))
+    return out
+
+
+def roll_all(roller: Roller, now: float) -> None:
+    """Cycle until nothing is left over (a backfill takes a few cycles)."""
+    for _ in range(20):
+        roller.rested_ms = 0
+        roller.cycle(now=now)
+        if not roller.pending:
+            return
+    raise AssertionError("the roller left work over after 20 cycles")
+
+
+def only_these(monkeypatch: pytest.MonkeyPatch, days: bool) -> None:
+    """The roller keeps the two rollups these questions read (the session rollup's backfill
+    of a few days is slow and beside the point), adding up days or not."""
+    monkeypatch.setattr("rollups.scheduler.ROLLUPS",
+                        tuple(dataclasses.replace(r, days=days) for r in (VITALS, SEGMENTS)))
+
+
+def days_read(store: Store, rollup: Rollup, now: float, hours: int) -> int:
+    """How many whole days the readers of a window of `hours` take from day rows."""
+    until = int(now * 1000)
+    rolls = coverage(store, until - hours * HOUR_MS, until, rollup)["rolls"]
+    assert len(rolls) >= hours - 1, "the window is rolled"
+    return rolls.count(0) // 23
+
+
+@pytest.fixture
+def now() -> float:
+    """Some time past 06:00 UTC: the planted days' whole UTC days are inside a 3-day window."""
+    t = time.time()
+    return t if t % 86400 >= 6 * 3600 else t - t % 86400 - 3600
+
+
+def test_whole_days_are_read_from_day_rows_with_the_same_answers(chdb_store: Store, now: float,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    plant(chdb_store, now)
+    raw = answers(chdb_store, now, "3d")
+    assert raw[0] and any(r["flagged"] for r in raw[0]) and any(r["why"] for r in raw[0])
+    roller = Roller(chdb_store)
+    only_these(monkeypatch, days=False)
+    roll_all(roller, now)
+    assert days_read(chdb_store, SEGMENTS, now, 72) == 0, "no day rolled: the hours are read"
+    assert answers(chdb_store, now, "3d") == raw
+    only_these(monkeypatch, days=True)
+    roll_all(Roller(chdb_store), now)  # a process started anew: its first cycle checks every hour
+    for rollup in (VITALS, SEGMENTS):
+        assert days_read(chdb_store, rollup, now, 72) == 2, rollup.name
+    assert answers(chdb_store, now, "3d") == raw
+
+
+def test_an_hour_rolled_again_is_read_from_its_hours_until_its_day_is_added_up_again(
+        chdb_store: Store, now: float, monkeypatch: pytest.MonkeyPatch) -> None:
+    plant(chdb_store, now)
+    roller = Roller(chdb_store)
+    only_these(monkeypatch, days=True)
+    roll_all(roller, now)
+    before = answers(chdb_store, now, "3d")
+    assert days_read(chdb_store, SEGMENTS, now, 72) == 2
+    # 30 late page views in Brazil, in the middle of yesterday (UTC): that hour's roll and
+    # so its day's rows no longer count them
+    noon = (int(now) // 86400 - 1) * 86400 + 12 * 3600
+    rng = random.Random(3)
+    chdb_store.insert("rum.events", [page_view(noon + 60 * i, rng, country="BR", region="SP",
+                                               lcp=9000.0) for i in range(30)])
+    only_these(monkeypatch, days=False)
+    roller.cycle(now=now + 1)  # the hour is rolled again, its day not (yet)
+    for rollup in (VITALS, SEGMENTS):
+        assert days_read(chdb_store, rollup, now, 72) == 1, "yesterday is read from its hours"
+    hourly = answers(chdb_store, now, "3d")
+    brazil = [r for r in hourly[0] if r["level"] == "country" and r["country"] == "BR"][0]
+    was = [r for r in before[0] if r["level"] == "country" and r["country"] == "BR"][0]
+    assert brazil["samples"] == was["samples"] + 30
+    only_these(monkeypatch, days=True)
+    roll_all(roller, now + 2)
+    for rollup in (VITALS, SEGMENTS):
+        assert days_read(chdb_store, rollup, now, 72) == 2, "yesterday added up again"
+    assert answers(chdb_store, now, "3d") == hourly
+
+
+def test_a_day_row_is_the_sum_of_its_hours(chdb_store: Store, now: float,
+                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each cell's day row holds exactly its hours' counts, bucket by bucket, and the
+    hours' own rows stay (a window starting inside the day reads them)."""
+    plant(chdb_store, now)
+    only_these(monkeypatch, days=True)
+    roll_all(Roller(chdb_store), now)
+    day = (int(now * 1000) // DAY_MS - 1) * DAY_MS
+    cells = chdb_store.query(
+        "SELECT toUnixTimestamp(hour) % 3600 = 0 AS hourly, metric, set, vals, sum(samples) AS n, "
+        "sumMap(buckets, counts) AS h FROM rum.segments_hourly FINAL WHERE site = 'shop' "
+        "AND hour >= fromUnixTimestamp64Milli({d:Int64}, 'UTC') "
+        "AND hour < fromUnixTimestamp64Milli({d:Int64} + 86400000, 'UTC') "
+        "GROUP BY hourly, metric, set, vals", {"d": day})
+    hours = {(c["metric"], tuple(c["set"]), tuple(c["vals"])): (c["n"], c["h"]) for c in cells if c["hourly"]}
+    days = {(c["metric"], tuple(c["set"]), tuple(c["vals"])): (c["n"], c["h"]) for c in cells
+            if not c["hourly"]}
+    assert len(days) > 100 and days == hours
