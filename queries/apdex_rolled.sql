@@ -16,7 +16,9 @@
 -- Output: as apdex.sql.
 WITH
     cells AS (
-        -- the hours the rollup covers, only the roll in use of each (rolls[1]: first hour's)
+        -- the hours the rollup covers, only the roll in use of each (rolls[1]: first hour's;
+        -- a whole UTC day's rows, stamped a second past midnight, take its first
+        -- hour's place and its other hours' are 0: rollups/coverage.py)
         SELECT vals, toString(metric) AS metric, samples, outliers, arraySum(weights) AS weight, weight_sq,
                above_good_w, above_poor_w, above_4good_w
         FROM rum.segments_hourly

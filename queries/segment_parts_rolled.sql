@@ -39,7 +39,9 @@
 -- dense arrays takes under half the time of sumMap over the sparse ones (bench/RESULTS.md).
 WITH
     cells AS (
-        -- the hours the rollup covers, only the roll in use of each (rolls[1]: first hour's):
+        -- the hours the rollup covers, only the roll in use of each (rolls[1]: first hour's;
+        -- a whole UTC day's rows, stamped a second past midnight, take its first
+        -- hour's place and its other hours' are 0: rollups/coverage.py):
         -- the countries' histograms (set [1]) when asked, and those of the regions of the
         -- countries in regions_of (set [1, 2])
         SELECT if(set = [1], 'country', 'region') AS level, vals[1] AS c,

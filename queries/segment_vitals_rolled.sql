@@ -18,7 +18,9 @@
 -- Rolled hours are deduplicated (FINAL), and so is the raw rest (rum.vital_samples).
 WITH
     cells AS (
-        -- the hours the rollup covers, only the roll in use of each (rolls[1]: first hour's)
+        -- the hours the rollup covers, only the roll in use of each (rolls[1]: first hour's;
+        -- a whole UTC day's rows, stamped a second past midnight, take its first
+        -- hour's place and its other hours' are 0: rollups/coverage.py)
         SELECT vals, samples, outliers, above_good, above_poor, buckets, counts, weights
         FROM rum.segments_hourly
         WHERE ({site:String} = '' OR site = {site:String}) AND site != ''

@@ -34,7 +34,7 @@
 -- and a place inside it by that element's rank among the bucket's values, so within 1% of
 -- quantileExact.
 -- Whole hours come from the hourly rollup rum.vitals_hourly (rollups/) where it
--- has rolled them; the rest of the window (the hour being filled since its last roll, a
+-- has rolled them (whole UTC days from its day rows, where it has added them up); the rest of the window (the hour being filled since its last roll, a
 -- short window's edges, hours not rolled yet) is bucketed from raw events the same way,
 -- so the answer is the same with or without the rollup. `rum report slow-regions` and the
 -- API start a window of 6 h or more at the top of its first hour (the rollup's grain), so
@@ -42,7 +42,9 @@
 WITH
     2500 AS lcp_good, 200 AS inp_good, 800 AS ttfb_good,
     hist AS (
-        -- the hours the rollup covers, only the roll in use of each (rolls[1]: first hour's)
+        -- the hours the rollup covers, only the roll in use of each (rolls[1]: first hour's;
+        -- a whole UTC day's rows, stamped a second past midnight, take its first
+        -- hour's place and its other hours' are 0: rollups/coverage.py)
         SELECT country, region, toString(metric) AS metric, counts
         FROM rum.vitals_hourly
         WHERE ({site:String} = '' OR site = {site:String}) AND site != ''

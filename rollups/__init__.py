@@ -3,7 +3,8 @@
 docs/analytics.md ("Rollups") explains the design in one page. The layout:
 
 - `grid.py`: the histogram grid every rolled or raw histogram uses (one place);
-- `tables.py`: the rollups (`Rollup`: a table and its four statements) and their grain;
+- `tables.py`: the rollups (`Rollup`: a table and its four statements, six with day
+  rows) and their grain;
 - `sql/*.sql`: each rollup's statements, loaded by name (`load_sql`), never formatted;
   their parameters are bound (`{name:Type}`), the grid's too;
 - `scheduler.py`: the `Roller` that keeps the rollups in step with rum.events, off the

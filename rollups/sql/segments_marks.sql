@@ -1,4 +1,5 @@
--- segments_marks: the newest roll of each hour in [from_ms, until_ms): its id (newest), the
+-- segments_marks: the newest roll of each hour in [from_ms, until_ms) (the days' markers,
+-- stamped a second past midnight, are segments_day_marks'): its id (newest), the
 -- raw rows it counted (rows), the end of the time it covers (covered, epoch ms) and what it
 -- was made with (config: rollups/segments.py CONFIG).
 --

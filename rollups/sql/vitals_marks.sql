@@ -1,4 +1,5 @@
--- vitals_marks: the newest roll of each hour in [from_ms, until_ms): its id (newest), the
+-- vitals_marks: the newest roll of each hour in [from_ms, until_ms) (the days' markers,
+-- stamped a second past midnight, are vitals_day_marks'): its id (newest), the
 -- raw rows it counted (rows) and the end of the time it covers (covered, epoch ms).
 --
 -- Parameters: from_ms, until_ms Int64 (epoch ms).
