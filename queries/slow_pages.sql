@@ -60,7 +60,9 @@ FROM
         uniqExactMerge(sessions) AS sessions
     FROM
     (
-        -- the hours the rollup covers, only the roll in use of each (rolls[1]: first hour's)
+        -- the hours the rollup covers, only the roll in use of each (rolls[1]: first hour's;
+        -- a whole UTC day's rows, stamped a second past midnight, take its first
+        -- hour's place and its other hours' are 0: rollups/coverage.py)
         SELECT page_group, pageviews, sessions, errors, samples AS sampled, lcp, inp, cls, ttfb,
                elements, resources
         FROM rum.pages_hourly

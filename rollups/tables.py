@@ -156,7 +156,7 @@ PAGES_SETS = (0, 1, 2, 3, 6, 7)
 # days (the dashboard's 7-day window and the hour before it), and its hour being filled is
 # rolled again at most every SESSION_REFRESH_MS (its roll takes ~1.2 s an hour at that size)
 PAGES = Rollup("pages", "pages_hourly", counted="pages", keep_days=8, refresh_ms=SESSION_REFRESH_MS,
-               binds={**PAGES_PARAMS, "config": config_id(PAGES_PARAMS, PAGES_SETS, 190)})
+               days=True, binds={**PAGES_PARAMS, "config": config_id(PAGES_PARAMS, PAGES_SETS, 190)})
 ROLLUPS = (VITALS, SESSIONS, SEGMENTS, SERIES, PAGES)
 
 

@@ -1,4 +1,4 @@
-"""Day rows: the vitals and segments rollups add up each whole UTC day's hours, and readers
+"""Day rows: the vitals, segments and pages rollups add up each whole UTC day's hours, and readers
 take one day row per cell instead of 24 hourly rows. The answers are the same as from raw
 events (identical rows), an hour rolled again makes readers take that day's hours until
 the day is added up again, and the hours' own rows are left as they were."""
@@ -16,19 +16,21 @@ from pipeline.store import Store
 from queries.catalog import get_query
 from rollups.coverage import coverage
 from rollups.scheduler import Roller
-from rollups.tables import DAY_MS, HOUR_MS, SEGMENTS, VITALS, Rollup
+from rollups.tables import DAY_MS, HOUR_MS, PAGES, SEGMENTS, VITALS, Rollup
 from tests.rollups.test_segments import page_view
 
 # the questions the two rollups answer, each over the planted days
 QUESTIONS = [("slow-regions", {"why": "true"}), ("slow-segments", {"by": "country,region", "why": "true"}),
-             ("slow-segments", {"by": "device_class", "metric": "inp"}), ("apdex", {"by": "page_group"})]
+             ("slow-segments", {"by": "device_class", "metric": "inp"}), ("apdex", {"by": "page_group"}),
+             ("slow-pages", {}), ("slow-pages", {"country": "BR", "device": "mobile"})]
 
 
 def plant(store: Store, now: float, days: int = 3, n: int = 6000) -> None:
-    """n page views spread over the `days` days before now; Brazil's LCP 2x, so that
-    slow-regions flags a country and explains it."""
+    """n page views spread over the `days` days before now (sessions of 4); Brazil's LCP 2x,
+    so that slow-regions flags a country and explains it."""
     rng = random.Random(11)
-    rows = [page_view(now - 90 - days * 86400 * i / n, rng) for i in range(n)]
+    rows = [page_view(now - 90 - days * 86400 * i / n, rng, pageview_id=f"p{i}", session_id=f"s{i // 4}")
+            for i in range(n)]
     for row in rows:
         if row["country"] == "BR":
             row["lcp"] *= 2
@@ -55,10 +57,10 @@ def roll_all(roller: Roller, now: float) -> None:
 
 
 def only_these(monkeypatch: pytest.MonkeyPatch, days: bool) -> None:
-    """The roller keeps the two rollups these questions read (the session rollup's backfill
+    """The roller keeps the three rollups these questions read (the session rollup's backfill
     of a few days is slow and beside the point), adding up days or not."""
     monkeypatch.setattr("rollups.scheduler.ROLLUPS",
-                        tuple(dataclasses.replace(r, days=days) for r in (VITALS, SEGMENTS)))
+                        tuple(dataclasses.replace(r, days=days) for r in (VITALS, SEGMENTS, PAGES)))
 
 
 def days_read(store: Store, rollup: Rollup, now: float, hours: int) -> int:
@@ -80,7 +82,8 @@ def test_whole_days_are_read_from_day_rows_with_the_same_answers(chdb_store: Sto
                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
     plant(chdb_store, now)
     raw = answers(chdb_store, now, "3d")
-    assert raw[0] and any(r["flagged"] for r in raw[0]) and any(r["why"] for r in raw[0])
+    assert all(raw) and any(r["flagged"] for r in raw[0]) and any(r["why"] for r in raw[0])
+    assert sum(r["pageviews"] for r in raw[4]) == 6000
     roller = Roller(chdb_store)
     only_these(monkeypatch, days=False)
     roll_all(roller, now)
@@ -88,7 +91,7 @@ def test_whole_days_are_read_from_day_rows_with_the_same_answers(chdb_store: Sto
     assert answers(chdb_store, now, "3d") == raw
     only_these(monkeypatch, days=True)
     roll_all(Roller(chdb_store), now)  # a process started anew: its first cycle checks every hour
-    for rollup in (VITALS, SEGMENTS):
+    for rollup in (VITALS, SEGMENTS, PAGES):
         assert days_read(chdb_store, rollup, now, 72) == 2, rollup.name
     assert answers(chdb_store, now, "3d") == raw
 
@@ -109,7 +112,7 @@ def test_an_hour_rolled_again_is_read_from_its_hours_until_its_day_is_added_up_a
                                                lcp=9000.0) for i in range(30)])
     only_these(monkeypatch, days=False)
     roller.cycle(now=now + 1)  # the hour is rolled again, its day not (yet)
-    for rollup in (VITALS, SEGMENTS):
+    for rollup in (VITALS, SEGMENTS, PAGES):
         assert days_read(chdb_store, rollup, now, 72) == 1, "yesterday is read from its hours"
     hourly = answers(chdb_store, now, "3d")
     brazil = [r for r in hourly[0] if r["level"] == "country" and r["country"] == "BR"][0]
@@ -117,7 +120,7 @@ def test_an_hour_rolled_again_is_read_from_its_hours_until_its_day_is_added_up_a
     assert brazil["samples"] == was["samples"] + 30
     only_these(monkeypatch, days=True)
     roll_all(roller, now + 2)
-    for rollup in (VITALS, SEGMENTS):
+    for rollup in (VITALS, SEGMENTS, PAGES):
         assert days_read(chdb_store, rollup, now, 72) == 2, "yesterday added up again"
     assert answers(chdb_store, now, "3d") == hourly
 
