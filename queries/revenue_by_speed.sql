@@ -54,7 +54,8 @@
 WITH
     rolled AS (
         -- the rollup's rows of the hours it covers, only the roll in use of each (a roll id
-        -- is one hour's: ids are unique per INSERT)
+        -- is one hour's, or one whole UTC day's: ids are unique per INSERT; a day's rows hold
+        -- no piece, and the raw rest has no session of a whole day, sessions ending at midnight)
         SELECT multiIf({d1:String} = 'country', country, {d1:String} = 'region', region,
                        {d1:String} = 'device_class', device_class, {d1:String} = 'browser', browser,
                        {d1:String} = 'os', os, {d1:String} = 'connection_type', connection_type, '') AS g1,

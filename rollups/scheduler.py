@@ -166,15 +166,19 @@ class Roller:
         span = {"from_ms": -(-start // DAY_MS) * DAY_MS, "until_ms": current // DAY_MS * DAY_MS}
         if span["from_ms"] >= span["until_ms"]:
             return 0, False
-        hours = {int(m["hour_ms"]): m for m in self.store.query(rollup.marks, span)}
+        found = self.store.query(rollup.marks, span)
+        hours = {int(m["hour_ms"]): m for m in found}
+        # a linked rollup's stale hour is rolled again first (its hours depend only on hours
+        # of their own day, all in the span)
+        stale = stale_hours(found) if rollup.linked else set()
         days = {int(m["day_ms"]): m for m in self.store.query(
             rollup.day_marks, {**span, "day_stamp_ms": DAY_STAMP_MS})}
         todo = []
         for day in range(span["until_ms"] - DAY_MS, span["from_ms"] - 1, -DAY_MS):
             marks = [hours.get(day + i * HOUR_MS) for i in range(24)]
             if any(m is None or int(m["covered"]) < int(m["hour_ms"]) + HOUR_MS or not rollup.current(m)
-                   for m in marks):
-                continue  # an hour not rolled in full yet, or with another config
+                   or int(m["hour_ms"]) in stale for m in marks):
+                continue  # an hour not rolled in full yet, with another config, or stale
             if all(int(m["rows"]) == 0 for m in marks if m is not None):
                 continue  # marked empty: nothing to add up, its hours' rows are none
             rolls = [int(m["newest"]) for m in marks if m is not None]

@@ -122,7 +122,7 @@ VITALS = Rollup("vitals", "vitals_hourly", binds=grid.PARAMS, days=True)
 # sessions by the segment they start in, and page views' LCP histograms (migration 0090)
 SESSIONS = Rollup("sessions", "sessions_hourly", counted="sessions",
                   binds={**grid.PARAMS, "lcp_cap": SESSION_LCP_CAP}, linked=True,
-                  refresh_ms=SESSION_REFRESH_MS)
+                  refresh_ms=SESSION_REFRESH_MS, days=True)
 # per (site, hour, metric, segment of each rollups/segments.py GROUPINGS): exact counts and
 # the sparse histogram (migration 0140), for slow-segments by those groupings
 SEGMENTS = Rollup("segments", "segments_hourly", binds=segments.ROLL_PARAMS, days=True)

@@ -30,10 +30,11 @@ INSERT INTO rum.sessions_hourly
      deps, dep_content, roll, rolled_until)
 WITH
     current AS (
-        -- the newest roll of every other hour (rows of superseded rolls are not read)
+        -- the newest roll of every other hour (rows of superseded rolls are not read; the
+        -- days' markers, a second past midnight, are not an hour's)
         SELECT hour, max(roll) AS newest, argMax(content, roll) AS newest_content
         FROM rum.sessions_hourly
-        WHERE site = '' AND part = 'mark'
+        WHERE site = '' AND part = 'mark' AND toUnixTimestamp(hour) % 3600 = 0
           AND hour != toDateTime(intDiv({from_ms:Int64}, 1000), 'UTC')
         GROUP BY hour
     ),

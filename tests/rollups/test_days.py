@@ -1,4 +1,4 @@
-"""Day rows: the vitals, segments and pages rollups add up each whole UTC day's hours, and readers
+"""Day rows: the vitals, segments, pages and sessions rollups add up each whole UTC day's hours, and readers
 take one day row per cell instead of 24 hourly rows. The answers are the same as from raw
 events (identical rows), an hour rolled again makes readers take that day's hours until
 the day is added up again, and the hours' own rows are left as they were."""
@@ -16,7 +16,8 @@ from pipeline.store import Store
 from queries.catalog import get_query
 from rollups.coverage import coverage
 from rollups.scheduler import Roller
-from rollups.tables import DAY_MS, HOUR_MS, PAGES, SEGMENTS, VITALS, Rollup
+from rollups.tables import DAY_MS, HOUR_MS, PAGES, SEGMENTS, SESSIONS, VITALS, Rollup
+from tests.queries.test_session_rollup import raw_and_rolled, same, sessions
 from tests.rollups.test_segments import page_view
 
 # the questions the two rollups answer, each over the planted days
@@ -47,11 +48,12 @@ def answers(store: Store, now: float, window: str) -> list[list[dict[str, Any]]]
 
 
 def roll_all(roller: Roller, now: float) -> None:
-    """Cycle until nothing is left over (a backfill takes a few cycles)."""
+    """Cycle until nothing is left over (a backfill takes a few cycles) and no session hour
+    is stale."""
     for _ in range(20):
         roller.rested_ms = 0
         roller.cycle(now=now)
-        if not roller.pending:
+        if roller.settled(now=now):
             return
     raise AssertionError("the roller left work over after 20 cycles")
 
@@ -143,3 +145,46 @@ def test_a_day_row_is_the_sum_of_its_hours(chdb_store: Store, now: float,
     days = {(c["metric"], tuple(c["set"]), tuple(c["vals"])): (c["n"], c["h"]) for c in cells
             if not c["hourly"]}
     assert len(days) > 100 and days == hours
+
+
+def session_answers(store: Store, now: float) -> dict[str, list[dict[str, Any]]]:
+    """revenue_by_speed.sql over 3 days by each set's dimension and by none, raw and as the
+    rollup's coverage plans it, and revenue-impact as served (the sums alone when the rolls
+    cover the window)."""
+    out = {}
+    for dims in (("country", ""), ("device_class", ""), ("browser", ""), ("", "")):
+        raw, rolled = raw_and_rolled(store, now, *dims, window_ms=72 * HOUR_MS)
+        out[f"raw {dims}"], out[f"rolled {dims}"] = raw, rolled
+    spec = get_query("revenue-impact")
+    out["revenue-impact"] = spec.run(store, spec.parse({"window": "3d", "site": "shop", "by": "country",
+                                                        "min_sessions": "1", "min_conversions": "1"}),
+                                     now=now)
+    return out
+
+
+def test_the_session_rollup_reads_whole_days_as_their_hours(chdb_store: Store, now: float,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """Sessions end at midnight, so a day's sessions are each in its 'agg' rows not carried:
+    their sums are the day's row, and revenue-impact and conversion-by-speed answer the same
+    from it (revenue within float rounding) as from the hours and from raw events."""
+    rows = [r for k in range(9) for r in sessions(now - k * 8 * 3600, 250, seed=k)]
+    for row in rows:  # each batch's session ids apart
+        row["session_id"] = f"{row['session_id']}-{int(row['ts']) // 28800}"
+    chdb_store.insert("rum.events", rows)
+    # every cycle looks at every hour: a stale hour past the last 48 is otherwise rolled again
+    # at the next full check only (FULL_CHECK_EVERY cycles)
+    monkeypatch.setattr("rollups.scheduler.RECHECK_HOURS", 24 * 30)
+    monkeypatch.setattr("rollups.scheduler.ROLLUPS", (dataclasses.replace(SESSIONS, days=False),))
+    roll_all(Roller(chdb_store), now)
+    assert days_read(chdb_store, SESSIONS, now, 72) == 0
+    hours = session_answers(chdb_store, now)
+    monkeypatch.setattr("rollups.scheduler.ROLLUPS", (SESSIONS,))
+    roll_all(Roller(chdb_store), now)
+    assert days_read(chdb_store, SESSIONS, now, 72) == 2
+    days = session_answers(chdb_store, now)
+    assert days.keys() == hours.keys()
+    for key, got in days.items():
+        if key.startswith("rolled"):
+            same(days[key.replace("rolled", "raw")], got)
+        same(hours[key], got)
+    assert sum(r["sessions"] for r in days["rolled ('', '')"]) > 1000
