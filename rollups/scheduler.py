@@ -28,9 +28,10 @@ RUM_ROLLUP_INTERVAL seconds:
   at a time, with the intake. A cycle that rolled closed hours or marked them empty (a
   backfill, late rows) is not followed by a rest;
 - a rollup with `days`: each whole UTC day before today whose 24 hours are rolled in full
-  (and not all empty) is added up into day rows (`<name>_day_roll`) once, and again when one of its hours was
-  rolled again since (its marker's sum of the hourly rolls no longer agrees), at most
-  `MAX_DAYS_PER_CYCLE` days a cycle, the newest first, in the hours checked this cycle.
+  (none stale, not all empty) is added up into day rows (`<name>_day_roll`) once, and
+  again when one of its hours was rolled again since (its marker's sum of the hourly
+  rolls no longer agrees), at most `MAX_DAYS_PER_CYCLE` days a cycle, the newest first,
+  among the days of the hours checked this cycle.
 
 Each roll of an hour is one INSERT (rollups/sql/<name>_roll.sql): its rows under a new
 roll id and a marker row with the raw rows it covered and `rolled_until`, the end of the
