@@ -1,7 +1,8 @@
-"""Day rows: the vitals, segments, pages and sessions rollups add up each whole UTC day's hours, and readers
-take one day row per cell instead of 24 hourly rows. The answers are the same as from raw
-events (identical rows), an hour rolled again makes readers take that day's hours until
-the day is added up again, and the hours' own rows are left as they were."""
+"""Day rows: the vitals, segments, pages and sessions rollups add up each whole UTC day's
+hours, and readers take one day row per cell instead of 24 hourly rows. The answers are the
+same as from raw events (identical rows; the session rollup's revenue within float
+rounding), an hour rolled again makes readers take that day's hours until the day is added
+up again, and the hours' own rows are left as they were."""
 
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ from rollups.tables import DAY_MS, HOUR_MS, PAGES, SEGMENTS, SESSIONS, VITALS, R
 from tests.queries.test_session_rollup import raw_and_rolled, same, sessions
 from tests.rollups.test_segments import page_view
 
-# the questions the two rollups answer, each over the planted days
+# the questions the vitals, segments and pages rollups answer, each over the planted days
 QUESTIONS = [("slow-regions", {"why": "true"}), ("slow-segments", {"by": "country,region", "why": "true"}),
              ("slow-segments", {"by": "device_class", "metric": "inp"}), ("apdex", {"by": "page_group"}),
              ("slow-pages", {}), ("slow-pages", {"country": "BR", "device": "mobile"})]
