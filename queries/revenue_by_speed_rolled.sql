@@ -11,11 +11,11 @@
 -- One read of rum.sessions_hourly (migrations 0090, 0210), the rows of set `dset`: the
 -- 'agg' sums of the window's sessions (rows of from_hour = the window's first hour, and
 -- of later from_hour the sessions first seen then; a whole UTC day's row, from_hour its
--- midnight, holds the day's sessions: rollups/sql/sessions_day_roll.sql), and the 'views' histograms of its
--- page views, both grouped per segment and bucket ('views' rows are bucket 0; their
--- histogram is the segment's, summed over its buckets). The roll has merged each session
--- over the hours it was seen in, so no session is merged here, and the answer equals
--- revenue_by_speed.sql's (tests/queries/test_session_rollup.py).
+-- midnight, holds the day's sessions: rollups/sql/sessions_day_roll.sql), and the 'views'
+-- histograms of its page views, both grouped per segment and bucket ('views' rows are
+-- bucket 0; their histogram is the segment's, summed over its buckets). The roll has
+-- merged each session over the hours it was seen in, so no session is merged here, and the
+-- answer equals revenue_by_speed.sql's (tests/queries/test_session_rollup.py).
 SELECT
     g1, g2, bucket,
     toUInt64(sessions) AS sessions, toUInt64(converted) AS converted, toUInt64(orders) AS orders,

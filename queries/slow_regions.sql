@@ -34,8 +34,9 @@
 -- and a place inside it by that element's rank among the bucket's values, so within 1% of
 -- quantileExact.
 -- Whole hours come from the hourly rollup rum.vitals_hourly (rollups/) where it
--- has rolled them (whole UTC days from its day rows, where it has added them up); the rest of the window (the hour being filled since its last roll, a
--- short window's edges, hours not rolled yet) is bucketed from raw events the same way,
+-- has rolled them (whole UTC days from its day rows, where it has added them up); the
+-- rest of the window (the hour being filled since its last roll, a short window's
+-- edges, hours not rolled yet) is bucketed from raw events the same way,
 -- so the answer is the same with or without the rollup. `rum report slow-regions` and the
 -- API start a window of 6 h or more at the top of its first hour (the rollup's grain), so
 -- such a window may cover up to an hour more than asked.
