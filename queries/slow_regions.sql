@@ -76,6 +76,10 @@ WITH
                   AND ts < fromUnixTimestamp64Milli({until_ms:Int64}, 'UTC')
                   AND (ts < fromUnixTimestamp64Milli({hole_from_ms:Int64}, 'UTC')
                        OR ts >= fromUnixTimestamp64Milli({rolled_until_ms:Int64}, 'UTC'))
+                  -- (the rest's start, said so the primary key sees it: migration 0240)
+                  AND ts >= fromUnixTimestamp64Milli(if({hole_from_ms:Int64} <= {from_ms:Int64},
+                                                        greatest({from_ms:Int64}, {rolled_until_ms:Int64}),
+                                                        {from_ms:Int64}), 'UTC')
                 GROUP BY country, region, metric, bucket
             )
             GROUP BY country, region, metric

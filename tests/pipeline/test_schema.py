@@ -115,3 +115,55 @@ def test_the_event_order_sorts_as_time_then_event_id(chdb_store: Store) -> None:
                   FROM numbers(200000))
             GROUP BY g)""")[0]
     assert row == {"first_differs": 0, "order_differs": 0, "groups": 4000}
+
+
+def test_a_raw_rest_after_the_rolled_hours_reads_none_of_their_granules(chdb_store: Store) -> None:
+    """Migration 0240: a reader whose rolled hours start at its window's start passes
+    hole_from_ms 0, so its raw rest is [hole_until_ms, until_ms). Each raw-rest view then
+    selects no granule of the parts holding only the rolled hours (the OR alone kept one of
+    each part), and a hole after the window's start still leaves the rows before it."""
+    from rollups import grid, segments
+    from rollups.tables import HOUR_MS, SERIES_PARAMS
+
+    now_hour = int(time.time() * 1000) // HOUR_MS * HOUR_MS
+    for back in range(6, 1, -1):  # five parts, rows of two kinds in the hours before the last
+        chdb_store.command(
+            "INSERT INTO rum.events (event_id, site, kind, ts, received_at, session_id, pageview_id, "
+            "lcp, inp, cls, ttfb, rtt) SELECT generateUUIDv4(), 'shop', if(number % 3 = 0, 'error', "
+            "'pageview'), fromUnixTimestamp64Milli({at:Int64} + number * 1000, 'UTC'), now64(3), "
+            "concat('s', toString(number % 97)), concat('p', toString(number)), 1800 + number, 90, "
+            "0.05, 300, 80 FROM numbers(3000)", {"at": now_hour - back * HOUR_MS})
+    window = {"site": "shop", "from_ms": now_hour - 6 * HOUR_MS, "until_ms": now_hour + HOUR_MS}
+    views = {
+        "vital_samples": "metrics = ['lcp'], caps = {caps:Array(Float64)}, goods = {goods:Array(Float64)}, "
+                         "poors = {poors:Array(Float64)}, scales = {scales:Array(Float64)}",
+        "series_samples": "lcp_cap = {lcp_cap:Float64}, inp_cap = {inp_cap:Float64}, "
+                          "cls_cap = {cls_cap:Float64}, ttfb_cap = {ttfb_cap:Float64}, "
+                          "good = {good:Float64}, poor = {poor:Float64}",
+        "part_samples": "",
+        "page_samples": "caps = {caps:Array(Float64)}, scales = {scales:Array(Float64)}",
+    }
+    params = {**window, **segments.METRIC_PARAMS, **SERIES_PARAMS, **grid.PARAMS}
+
+    def granules(sql: str, hole: dict[str, int]) -> tuple[int, int]:
+        plan = "\n".join(r["explain"] for r in chdb_store.query("EXPLAIN indexes = 1 " + sql,
+                                                               {**params, **hole}))
+        key = plan[plan.index("PrimaryKey"):]
+        read, _ = (int(x) for x in re.search(r"Granules: (\d+)/(\d+)", key).groups())  # type: ignore[union-attr]
+        return read, int(chdb_store.query(sql, {**params, **hole})[0]["n"])
+
+    rolled_to_the_end = {"hole_from_ms": 0, "hole_until_ms": now_hour}
+    rolled_before = {"hole_from_ms": now_hour - 4 * HOUR_MS, "hole_until_ms": now_hour}
+    for view, extra in views.items():
+        sql = (f"SELECT count() AS n FROM rum.{view}(site = {{site:String}}, from_ms = {{from_ms:Int64}}, "
+               f"until_ms = {{until_ms:Int64}}, hole_from_ms = {{hole_from_ms:Int64}}, "
+               f"hole_until_ms = {{hole_until_ms:Int64}}, {extra + ', ' if extra else ''}"
+               f"grid_ratio = {{grid_ratio:Float64}}, grid_last = {{grid_last:UInt16}})")
+        read, n = granules(sql, rolled_to_the_end)
+        # (page_samples takes every kind: in each part the granule where two kinds meet
+        # may hold either kind's rows of any hour, so it stays)
+        assert n == 0 and read <= (5 if view == "page_samples" else 0), (view, read)
+        read, n = granules(sql, rolled_before)  # the rest before the hole is still read
+        assert read > 0 and n > 0, view
+        no_hole = granules(sql, {"hole_from_ms": 0, "hole_until_ms": 0})[1]
+        assert n < no_hole, view
