@@ -283,12 +283,25 @@ def _describe(delivery: Delivery) -> str:
 
 
 def _query(collector: str, name: str, params: dict[str, str]) -> list[dict[str, Any]]:
-    reply = httpx.get(f"{collector}/v1/query/{name}", params=params, timeout=60)
-    if reply.status_code == 404 and reply.json().get("error") == "unknown_site":
+    """A question's rows; RuntimeError (one line for the CLI) when the collector does not
+    answer it."""
+    try:
+        reply = httpx.get(f"{collector}/v1/query/{name}", params=params, timeout=60)
+        body = reply.json() if reply.headers.get("content-type", "").startswith("application/json") else {}
+    except (httpx.HTTPError, ValueError) as exc:
+        raise RuntimeError(f"the demo's collector did not answer {name}: {_reason(exc)}") from None
+    if reply.status_code == 404 and body.get("error") == "unknown_site":
         return []  # stopped before the first beacon was stored: nothing found yet
-    reply.raise_for_status()
-    rows: list[dict[str, Any]] = reply.json()["rows"]
+    if reply.status_code != 200 or not isinstance(body.get("rows"), list):
+        detail = body.get("detail") or body.get("error") or reply.text[:200]
+        raise RuntimeError(f"the demo's collector answered {name} with HTTP {reply.status_code}: {detail}")
+    rows: list[dict[str, Any]] = body["rows"]
     return rows
+
+
+def _reason(exc: Exception) -> str:
+    """An HTTP client error in a few words (httpx's text, or the error's kind when empty)."""
+    return str(exc) or type(exc).__name__
 
 
 def _wait_written(collector: str, timeout: float = WRITE_WAIT_S) -> int:
@@ -296,7 +309,10 @@ def _wait_written(collector: str, timeout: float = WRITE_WAIT_S) -> int:
     the timeout: the rows it still had to write then (0 when all are written)."""
     deadline = time.monotonic() + timeout
     while True:
-        pending = int(httpx.get(f"{collector}/healthz", timeout=5).json().get("pending_rows", 0))
+        try:
+            pending = int(httpx.get(f"{collector}/healthz", timeout=5).json().get("pending_rows", 0))
+        except (httpx.HTTPError, ValueError, AttributeError) as exc:
+            raise RuntimeError(f"the demo's collector did not answer /healthz: {_reason(exc)}") from None
         if pending == 0 or time.monotonic() >= deadline:
             return pending
         time.sleep(0.1)
