@@ -18,8 +18,10 @@ RUM_ROLLUP_INTERVAL seconds:
   rolled oldest first, since a session roll reads the hours before it; a cycle that left
   hours over makes the next one check the whole retention too, until none is left;
 - a linked rollup's hour is also rolled again when it is stale (`stale_hours`): an
-  earlier hour it shares sessions with changed after it was rolled; its hour being filled
-  is rolled again at most every `refresh_ms`; when more hours are stale than half a
+  earlier hour it shares sessions with changed after it was rolled; a rollup's hour being
+  filled with a `refresh_ms` (sessions, pages) is rolled again at most that often, and
+  that often even when no row came (so that on a quiet site its roll stays recent, and
+  revenue-impact's window still ends at it); when more hours are stale than half a
   cycle's budget (sessions spanning many hours, met by a backfill), the hours not rolled
   yet go first;
 - a cycle that only rolled the hour being filled again and took `COSTLY_MS` or more
@@ -130,8 +132,13 @@ class Roller:
                 pass  # rolled before an hour it depends on changed, or with another config
             elif mark is not None and int(mark["rows"]) == rows and int(mark["covered"]) >= end:
                 continue  # rolled as far as it can be, and no row came since
-            elif mark is not None and hour == current and int(mark["rows"]) == rows:
-                continue  # the hour being filled: nothing new since its last roll
+            elif (mark is not None and hour == current and int(mark["rows"]) == rows
+                  and (not rollup.refresh_ms or cut - int(mark["covered"]) < rollup.refresh_ms)):
+                # the hour being filled, nothing new since its last roll. A rollup rolled
+                # again at most every refresh_ms is also rolled again once its roll is that
+                # old with no new row: so on a quiet site its readers' windows still end near
+                # now (revenue-impact's ends at the last roll when that is recent: no raw rest)
+                continue
             elif mark is not None and hour == current and cut - int(mark["covered"]) < rollup.refresh_ms:
                 deferred.append((hour, end))  # rolled lately: again only with earlier hours
                 continue

@@ -17,7 +17,15 @@ from queries.revenue import SESSION_MAX_LAG_MS, _plan
 from queries.spec import load_sql
 from rollups.coverage import coverage, stale_hours
 from rollups.scheduler import Roller
-from rollups.tables import HOUR_MS, SESSION_LCP_CAP, SESSION_REFRESH_MS, SESSION_SETS, SESSIONS, session_set
+from rollups.tables import (
+    GRACE_MS,
+    HOUR_MS,
+    SESSION_LCP_CAP,
+    SESSION_REFRESH_MS,
+    SESSION_SETS,
+    SESSIONS,
+    session_set,
+)
 from tests.pipeline.stores import RecordingStore
 
 COUNTRIES = {"IN": ("MH", "KA"), "NL": ("NH",), "BR": ("SP", "RJ")}
@@ -171,6 +179,28 @@ def test_a_long_window_ends_at_a_recent_roll(chdb_store: Store, dims: tuple[str,
     for since, end in ((late - 86_400_000, late), (until - 2 * HOUR_MS, until)):
         other = _plan(chdb_store, {**bound, "since_ms": since, "until_ms": end})
         assert other.sql_name is None and not other.settled
+
+
+def test_on_a_quiet_site_the_window_still_ends_at_a_recent_roll(chdb_store: Store) -> None:
+    """With no row since its last roll, the hour being filled is rolled again once that roll
+    is SESSION_REFRESH_MS old, so revenue-impact's long window still ends at a recent roll
+    (the rolled sums alone) instead of reading minutes of nothing raw."""
+    now = time.time() // 3600 * 3600 - 1800  # half past the last hour: the steps stay in it
+    chdb_store.insert("rum.events", sessions(now, 300, seed=8))
+    roller = Roller(chdb_store)
+    roller.cycle(now=now)
+    quiet = now + (SESSION_REFRESH_MS + GRACE_MS) / 1000 + 1
+    assert roller.cycle(now=quiet) >= 1  # the rows of the last seconds: every row counted now
+    later = quiet + (SESSION_MAX_LAG_MS + 60_000) / 1000  # no row came since
+    bound = {"d1": "country", "d2": "", "cap": 60_000.0}
+    window = {"since_ms": int(later * 1000) - 86_400_000, "until_ms": int(later * 1000)}
+    assert _plan(chdb_store, {**bound, **window}).sql_name is None, "the last roll is too old"
+    assert roller.cycle(now=later) >= 1
+    planned = _plan(chdb_store, {**bound, **window})
+    assert planned.sql_name == "revenue_by_speed_rolled" and planned.settled
+    assert planned.params["until_ms"] > window["until_ms"] - SESSION_MAX_LAG_MS
+    assert roller.cycle(now=later + 1) == 0, "rolled lately: not again"
+    assert dict(_plan(chdb_store, {**bound, **window}).params) == dict(planned.params)
 
 
 def test_a_settled_answer_is_given_again_until_a_roll_changes(chdb_store: Store) -> None:
