@@ -1,7 +1,8 @@
 """Readers keep a rollup's marks by the state of its table (rollups/coverage.py `_marks`):
 a question asked again before the table changes reads only its parts' paths, and any roll
 (here one for a late row) makes the marks be read again, so the hours readers take are the
-ones the table holds. A store opened anew in another folder keeps nothing of another's."""
+ones the table holds. A store opened anew in another folder keeps nothing of another's,
+and a store that refuses to list its parts reads the marks each time."""
 
 from __future__ import annotations
 
@@ -80,3 +81,28 @@ def test_another_store_keeps_nothing_of_the_last(tmp_path: Path) -> None:
             assert read["rolls"] and read == cov.coverage(store, until - 2 * HOUR_MS, until, SEGMENTS)
         finally:
             store.close()
+
+
+def test_a_store_that_refuses_system_parts_reads_the_marks_each_time(
+        chdb_store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A ClickHouse server whose user may not read system.parts (faked here: chDB refusing
+    that one query) answers as before, reading the marks every time."""
+    from pipeline.store import StoreError
+
+    now = time.time()
+    plant(chdb_store, now, n=300, hours=2)
+    roll_all(Roller(chdb_store), now)
+    until = int(now * 1000)
+    expected = cov.coverage(chdb_store, until - 2 * HOUR_MS, until, SEGMENTS)
+    seen = _spy(monkeypatch, chdb_store)
+    query = chdb_store.query
+
+    def refusing(sql: str, params: dict[str, Any] | None = None) -> Any:
+        if sql == cov._PARTS:
+            raise StoreError("Not enough privileges to read system.parts")
+        return query(sql, params)
+
+    monkeypatch.setattr(chdb_store, "query", refusing)
+    for _ in range(2):
+        assert cov.coverage(chdb_store, until - 2 * HOUR_MS, until, SEGMENTS) == expected
+    assert seen.count(SEGMENTS.marks) == 2
