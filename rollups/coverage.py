@@ -38,11 +38,11 @@ def _marks(store: Store, rollup: Rollup, day: bool, from_ms: int, until_ms: int)
     until_ms), as that query gives them, kept by the table's parts (above)."""
     sql, stamp = (rollup.day_marks, DAY_STAMP_MS) if day else (rollup.marks, 0)
     params = {"from_ms": from_ms, "until_ms": until_ms, **({"day_stamp_ms": stamp} if day else {})}
+    if until_ms > _OPEN_END_MS:
+        return store.query(sql, params)
     try:
         parts = int(store.query(_PARTS, {"table": rollup.table})[0]["parts"])
     except StoreError:  # a ClickHouse server whose user may not read system.parts
-        parts = None
-    if parts is None or until_ms > _OPEN_END_MS:
         return store.query(sql, params)
     key = (sql, from_ms, stamp, parts)
     with _kept_lock:
