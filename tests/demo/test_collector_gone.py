@@ -5,39 +5,17 @@ not a traceback."""
 from __future__ import annotations
 
 import socket
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from contextlib import AbstractContextManager
 
 import pytest
 
 from demo.run import _query, _wait_written
+from tests.demo.http_server import answering
 
 
-@contextmanager
-def _answering(status: int, body: bytes, content_type: str) -> Iterator[str]:
+def _answering(status: int, body: bytes, content_type: str) -> AbstractContextManager[str]:
     """A real HTTP server answering every GET with this status and body."""
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802 - http.server's naming
-            self.send_response(status)
-            self.send_header("content-type", content_type)
-            self.send_header("content-length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args: object) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
+    return answering(lambda: (status, body, content_type))
 
 
 def _closed_port() -> str:

@@ -3,41 +3,25 @@ many rows were still unwritten when it stopped waiting (instead of reading fewer
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import orjson
 
 from demo.run import _wait_written
+from tests.demo.http_server import answering
 
 
 @contextmanager
 def _healthz(pending: list[int]) -> Iterator[str]:
     """A real HTTP server whose /healthz reports the next of `pending` (the last repeats)."""
 
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802 - http.server's naming
-            rows = pending.pop(0) if len(pending) > 1 else pending[0]
-            body = orjson.dumps({"status": "ok", "pending_rows": rows})
-            self.send_response(200)
-            self.send_header("content-type", "application/json")
-            self.send_header("content-length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
+    def answer() -> tuple[int, bytes, str]:
+        rows = pending.pop(0) if len(pending) > 1 else pending[0]
+        return 200, orjson.dumps({"status": "ok", "pending_rows": rows}), "application/json"
 
-        def log_message(self, *args: object) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with answering(answer) as url:
+        yield url
 
 
 def test_waits_until_the_buffer_is_written() -> None:
