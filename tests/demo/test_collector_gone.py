@@ -10,12 +10,17 @@ from contextlib import AbstractContextManager
 import pytest
 
 from demo.run import _query, _wait_written
-from tests.demo.http_server import answering
+from tests.js_beacon.site import QuietHandler, serve
 
 
 def _answering(status: int, body: bytes, content_type: str) -> AbstractContextManager[str]:
     """A real HTTP server answering every GET with this status and body."""
-    return answering(lambda: (status, body, content_type))
+
+    class Handler(QuietHandler):
+        def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+            self._reply(status, body, content_type)
+
+    return serve(Handler)
 
 
 def _closed_port() -> str:

@@ -9,18 +9,19 @@ from contextlib import contextmanager
 import orjson
 
 from demo.run import _wait_written
-from tests.demo.http_server import answering
+from tests.js_beacon.site import QuietHandler, serve
 
 
 @contextmanager
 def _healthz(pending: list[int]) -> Iterator[str]:
     """A real HTTP server whose /healthz reports the next of `pending` (the last repeats)."""
 
-    def answer() -> tuple[int, bytes, str]:
-        rows = pending.pop(0) if len(pending) > 1 else pending[0]
-        return 200, orjson.dumps({"status": "ok", "pending_rows": rows}), "application/json"
+    class Handler(QuietHandler):
+        def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+            rows = pending.pop(0) if len(pending) > 1 else pending[0]
+            self._reply(200, orjson.dumps({"status": "ok", "pending_rows": rows}), "application/json")
 
-    with answering(answer) as url:
+    with serve(Handler) as url:
         yield url
 
 
