@@ -88,6 +88,8 @@ QUESTIONS = [("slow-regions", {}), ("slow-regions --why (the drill-down's first 
              ("slow-segments --by country,device_class", {"by": "country,device_class"}),
              ("slow-segments --by device_class --metric inp", {"by": "device_class", "metric": "inp"}),
              ("slow-segments --by city (not in the rollup: raw)", {"by": "city"}),
+             ("vitals-ratings (the dashboard's Web Vitals bars: every metric by device class)", {}),
+             ("vitals-ratings --by country", {"by": "country"}),
              ("failing-logins", {"by": "country"}), ("revenue-impact", {"by": "country"}),
              ("revenue-impact (asked again: the settled answer kept)", {"by": "country"}),
              ("revenue-impact --by device_class", {"by": "device_class"}),

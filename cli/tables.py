@@ -89,6 +89,11 @@ def default_columns(name: str, values: Mapping[str, Any]) -> list[Col]:
                 span("p75_ci_low", "p75_ci_high", "p75 95% CI", unitless),
                 fig("good", "good"), fig("p_value", "p"), flagged,
                 kept(fig("worse_than_rest", "worse than rest"))]
+    if name == "vitals-ratings":
+        return [*by, kept(Col("metric", lambda row: str(row.get("metric") or "").upper())),
+                fig("samples", "views"), kept(fig("good", "good")),
+                kept(fig("needs_improvement", "needs impr.")), kept(fig("poor", "poor")),
+                fig("outliers", "outliers")]
     if name == "failing-logins":
         return [*by, fig("attempts", "attempts"), kept(fig("failure_rate", "failed")),
                 kept(fig("baseline_rate", "elsewhere")), fig("p_value", "p"), flagged,

@@ -87,6 +87,27 @@ def _plan_vitals(store: Store, bound: dict[str, Any]) -> Plan:
     return plan_segments(store, bound, "segment_vitals_rolled")
 
 
+def _bind_ratings(values: dict[str, Any]) -> dict[str, Any]:
+    values = _bind_dims(values)
+    values.update(caps=segments.METRIC_PARAMS["caps"], goods=segments.METRIC_PARAMS["goods"],
+                  poors=segments.METRIC_PARAMS["poors"])
+    return values
+
+
+def _plan_ratings(store: Store, bound: dict[str, Any]) -> Plan:
+    """vitals_ratings_rolled.sql by a grouping the rollup keeps, with an hour of the window
+    rolled; otherwise raw events (vitals_ratings.sql) over the same window."""
+    plan = plan_segments(store, bound, "vitals_ratings_rolled")
+    if plan.sql_name and not plan.params["rolls"]:
+        return Plan({"since_ms": plan.params["from_ms"]})
+    return plan
+
+
+def finish_ratings(rows: Rows, values: dict[str, Any]) -> Rows:
+    """Segments with at least `min_samples` page views of the metric, dimensions named."""
+    return [named(r, values["by"]) for r in rows if r["samples"] >= values["min_samples"]]
+
+
 def named(row: dict[str, Any], dims: tuple[str, ...]) -> dict[str, Any]:
     """Replace g1/g2 with the dimensions' names."""
     out = {dim: row[g] for dim, g in zip(dims, ("g1", "g2"), strict=False)}
@@ -151,6 +172,15 @@ def analytics_specs() -> dict[str, QuerySpec]:
                     "min_samples": min_count("min_samples", "30", "minimum page views per segment"),
                     "why": WHY},
             bind=_bind_vitals, plan=_plan_vitals, post=finish_vitals, attach=attach_segments_why),
+        "vitals-ratings": QuerySpec(
+            name="vitals-ratings", sql_name="vitals_ratings",
+            summary="good/NI/poor shares of every Core Web Vital per segment (weighted)",
+            params={**COMMON,
+                    "by": Param(parse_dimensions, "device_class",
+                                f"one or two of: {', '.join(DIMENSIONS)}"),
+                    "min_samples": min_count("min_samples", "1",
+                                             "minimum page views per segment and metric")},
+            bind=_bind_ratings, plan=_plan_ratings, post=finish_ratings),
         "failing-logins": QuerySpec(
             name="failing-logins", sql_name="failing_logins",
             summary="login failure rate per segment vs the rest of the site (z-test)",

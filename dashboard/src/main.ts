@@ -159,10 +159,9 @@ async function trends(f: Filters, charts: Map<Metric, VitalChart>, place: Place,
 
 /** Good / needs improvement / poor shares of each vital over the whole window. */
 async function shares(f: Filters): Promise<void> {
-  const base = { site: f.site, window: f.window, by: 'device_class', min_samples: '1' };
-  const whole = await Promise.all(METRICS.map((m) => query('slow-segments', { ...base, metric: m })));
-  const bars = METRICS.map((m, i) => {
-    const split = sharesOf(whole[i], f.device);
+  const rows = await query('vitals-ratings', { site: f.site, window: f.window, by: 'device_class' });
+  const bars = METRICS.map((m) => {
+    const split = sharesOf(rows, m, f.device);
     if (split === null) return el('div', { class: 'share-row' }, m.toUpperCase(), el('span', {}, 'no data'), '');
     const [good, ni, poor, n] = split;
     const part = (b: 'good' | 'ni' | 'poor', x: number): HTMLElement =>

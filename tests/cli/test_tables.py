@@ -16,7 +16,8 @@ from cli.tables import default_columns, print_table
 from queries.catalog import CATALOG, get_query
 from tests.queries.test_slow_regions import seed
 
-# rows each report gave on a `rum demo` store (its JSON, cut to a few rows per report)
+# rows each report gave on a `rum demo` store (its JSON, cut to a few rows per report;
+# vitals-ratings': the analytics bench's 7-day store)
 ROWS: dict[str, list[dict[str, Any]]] = json.loads(
     (Path(__file__).parent / "report_rows.json").read_text())
 

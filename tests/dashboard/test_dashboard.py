@@ -153,6 +153,12 @@ def test_dashboard_in_a_real_browser(rum_server: RunningServer, browser: Any, tm
     assert _series(page, "ttfb")[slow] > _series(page, "ttfb")[fast]
     assert "30s" in page.inner_text("#trend-note")
     assert page.locator("#share-bars .share-row[data-metric=lcp] .bar span.poor").count() == 1
+    # the Web Vitals bars: one vitals-ratings question, each bar's page views the API's
+    ratings = httpx.get(f"{rum_server.base_url}/v1/query/vitals-ratings",
+                        params={"window": "1h"}).json()["rows"]
+    for metric in ("lcp", "ttfb"):
+        views = sum(r["samples"] for r in ratings if r["metric"] == metric)
+        assert views and f"{views:,} page views" in page.inner_text(f"#share-bars [data-metric={metric}]")
     assert page.locator("#failing-logins tbody tr").first.get_attribute("data-country") == "BR"
     assert "TypeError: totals is undefined" in page.inner_text("#top-errors")
     assert "no active alerts" in page.inner_text("#active-alerts")
