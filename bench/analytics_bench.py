@@ -103,6 +103,7 @@ QUESTIONS = [("slow-regions", {}), ("slow-regions --why (the drill-down's first 
              ("conversion-by-speed", {}), ("login-revenue-at-risk (not rolled: raw)", {}),
              ("top-errors (not rolled: raw)", {}),
              ("sites (not rolled: raw)", {}), ("slow-pages", {}),
+             ("slow-pages --counts false (the dashboard's Pages view)", {"counts": "false"}),
              ("slow-pages --country IN (the drill-down's second step)", {"country": "IN"}),
              ("slow-pages --country IN --region IN-1 (the drill-down's second step)",
               {"country": "IN", "region": "IN-1"}),

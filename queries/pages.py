@@ -10,7 +10,17 @@ import orjson
 
 from pipeline.store import Store
 from queries import load_sql
-from queries.spec import COMMON, Param, ParamError, Plan, QuerySpec, int_param, min_count, parse_place
+from queries.spec import (
+    COMMON,
+    Param,
+    ParamError,
+    Plan,
+    QuerySpec,
+    int_param,
+    min_count,
+    parse_flag,
+    parse_place,
+)
 from queries.timeseries import parse_device
 from rollups.coverage import coverage
 from rollups.tables import PAGES, PAGES_PARAMS, series_set
@@ -39,7 +49,7 @@ def _rolled(store: Store, bound: dict[str, Any]) -> Plan:
     rum.page_samples takes."""
     plan = coverage(store, bound.pop("since_ms"), bound["until_ms"], PAGES)
     chosen = series_set(bound["device"], bound["country"], bound["region"])
-    return Plan({**plan, **PAGES_PARAMS, "set": chosen})
+    return Plan({**plan, **PAGES_PARAMS, "set": chosen, "counts": int(bound["counts"])})
 
 
 # page-views looks for its newest page views in the window's last hour first, then in its
@@ -86,7 +96,10 @@ def page_specs() -> dict[str, QuerySpec]:
             summary="p75 LCP/INP/CLS/TTFB per page group, with its LCP element; in a place or site-wide",
             params={**COMMON, **place, "device": device,
                     "min_samples": min_count("min_samples", "5", "minimum page views with LCP per group"),
-                    "limit": Param(int_param("limit", 1, 1000), "20", "how many page groups")}),
+                    "limit": Param(int_param("limit", 1, 1000), "20", "how many page groups"),
+                    "counts": Param(parse_flag("counts"), "true",
+                                    "count each group's distinct page views and sessions (most of "
+                                    "the time over a long window); false: null, the rest faster")}),
         "page-views": QuerySpec(
             name="page-views", sql_name="page_views", plan=_newest,
             summary="the newest page views of a place and page group, with their vitals and errors",

@@ -11,7 +11,10 @@
 --   country String, region String ('' = any): the place, as slow-regions names it,
 --   device String ('' = any device class),
 --   min_samples UInt32: a group needs this many page views with an LCP,
---   limit UInt32: how many groups;
+--   limit UInt32: how many groups,
+--   counts UInt8: 1 = count each group's distinct page views and sessions, 0 = leave them
+--   out (NULL; their reads are constant-false and select no part: most of the question's
+--   time over a long window, bench/RESULTS.md);
 --   bound by queries/pages.py: first_ms, rolled_until_ms Int64, rolls Array(UInt64) (the
 --   part of the window the pages rollup answers and each hour's roll: rollups/coverage.py
 --   `coverage` with rollups.tables.PAGES; first_ms = rolled_until_ms and [] = none), set
@@ -19,10 +22,11 @@
 --   metrics' caps and scales (rollups/segments.py METRIC_PARAMS) and the grid
 --   (grid_ratio, grid_last: rollups/grid.py).
 --
--- Output, slowest LCP p75 first: page_group, pageviews (distinct page views), samples
+-- Output, slowest LCP p75 first: page_group, pageviews (distinct page views; NULL when
+--   counts = 0), samples
 --   (page views with an LCP), lcp_p75, inp_p75, ttfb_p75 (ms), cls_p75 (unitless; NULL
 --   when the group has no such value), lcp_element, lcp_resource (the most common), errors
---   (error events), sessions.
+--   (error events), sessions (NULL when counts = 0).
 --
 -- Whole hours come from the pages rollup (migration 0190) where it has rolled them, the
 -- rest of the window from raw events (rum.page_samples), as aggregate states made by the
@@ -42,29 +46,26 @@ WITH
     arrayMap((i, m) -> if(n[i] = 0, NULL,
                           if(q[i] = 0, 0, pow({grid_ratio:Float64}, q[i] - 0.5)) / {scales:Array(Float64)}[m]),
              [1, 2, 3, 4], [1, 2, 3, 5]) AS p75s
-SELECT page_group, pageviews, samples,
+SELECT page_group, if({counts:UInt8} = 1, c.pageviews, NULL) AS pageviews, samples,
        p75s[1] AS lcp_p75, p75s[2] AS inp_p75, p75s[3] AS cls_p75, p75s[4] AS ttfb_p75,
        if(empty(el.1), '', el.1[indexOf(el.2, arrayMax(el.2))]) AS lcp_element,
        if(empty(res.1), '', res.1[indexOf(res.2, arrayMax(res.2))]) AS lcp_resource,
-       errors, sessions
+       errors, if({counts:UInt8} = 1, c.sessions, NULL) AS sessions
 FROM
 (
     SELECT
         page_group,
-        uniqExactIfMerge(pageviews) AS pageviews,
         sumForEach(sampled) AS n, n[1] AS samples,
         [quantileExactWeightedIfMerge(0.75)(lcp), quantileExactWeightedIfMerge(0.75)(inp),
          quantileExactWeightedIfMerge(0.75)(cls), quantileExactWeightedIfMerge(0.75)(ttfb)] AS q,
         sumMapMerge(elements) AS el, sumMapMerge(resources) AS res,
-        sum(errors) AS errors,
-        uniqExactMerge(sessions) AS sessions
+        sum(errors) AS errors
     FROM
     (
         -- the hours the rollup covers, only the roll in use of each (rolls[1]: first hour's;
         -- a whole UTC day's rows, stamped a second past midnight, take its first
         -- hour's place and its other hours' are 0: rollups/coverage.py)
-        SELECT page_group, pageviews, sessions, errors, samples AS sampled, lcp, inp, cls, ttfb,
-               elements, resources
+        SELECT page_group, errors, samples AS sampled, lcp, inp, cls, ttfb, elements, resources
         FROM rum.pages_hourly
         WHERE ({site:String} = '' OR site = {site:String}) AND site != ''
           AND set = {set:UInt8}
@@ -77,8 +78,7 @@ FROM
               intDiv(toInt64(toUnixTimestamp(hour)) * 1000 - {first_ms:Int64}, 3600000) + 1]
         UNION ALL
         -- the raw rest: the window but the rolled hours, counted as the roll counts it
-        SELECT page_group, uniqExactIfState(pv, kind = 'pageview'), uniqExactState(sess),
-               toUInt64(countIf(kind = 'error')),
+        SELECT page_group, toUInt64(countIf(kind = 'error')),
                [toUInt64(countIf(b[1] >= 0)), toUInt64(countIf(b[2] >= 0)),
                 toUInt64(countIf(b[3] >= 0)), toUInt64(countIf(b[4] >= 0))],
                quantileExactWeightedIfState(0.75)(b[1], w, b[1] >= 0),
@@ -100,6 +100,40 @@ FROM
     )
     GROUP BY page_group
     HAVING samples >= {min_samples:UInt32}
-)
+) AS m
+LEFT JOIN
+(
+    -- the distinct page views and sessions, from the same rolled hours and raw rest; with
+    -- counts = 0 both reads are constant-false and ClickHouse reads nothing
+    SELECT page_group, uniqExactIfMerge(pageviews) AS pageviews, uniqExactMerge(sessions) AS sessions
+    FROM
+    (
+        SELECT page_group, pageviews, sessions
+        FROM rum.pages_hourly
+        WHERE {counts:UInt8} = 1
+          AND ({site:String} = '' OR site = {site:String}) AND site != ''
+          AND set = {set:UInt8}
+          AND ({country:String} = '' OR country = {country:String})
+          AND ({region:String} = '' OR region = {region:String})
+          AND ({device:String} = '' OR device_class = {device:String})
+          AND hour >= fromUnixTimestamp64Milli({first_ms:Int64}, 'UTC')
+          AND hour < fromUnixTimestamp64Milli({rolled_until_ms:Int64}, 'UTC')
+          AND roll = {rolls:Array(UInt64)}[
+              intDiv(toInt64(toUnixTimestamp(hour)) * 1000 - {first_ms:Int64}, 3600000) + 1]
+        UNION ALL
+        SELECT page_group, uniqExactIfState(pv, kind = 'pageview'), uniqExactState(sess)
+        FROM rum.page_samples(site = {site:String}, from_ms = {from_ms:Int64},
+                              until_ms = {until_ms:Int64}, hole_from_ms = {hole_from_ms:Int64},
+                              hole_until_ms = {rolled_until_ms:Int64},
+                              caps = {caps:Array(Float64)}, scales = {scales:Array(Float64)},
+                              grid_ratio = {grid_ratio:Float64}, grid_last = {grid_last:UInt16})
+        WHERE {counts:UInt8} = 1 AND kind IN ('pageview', 'error')
+          AND ({country:String} = '' OR country = {country:String})
+          AND ({region:String} = '' OR region = {region:String})
+          AND ({device:String} = '' OR device_class = {device:String})
+        GROUP BY page_group
+    )
+    GROUP BY page_group
+) AS c USING page_group
 ORDER BY lcp_p75 DESC, page_group
 LIMIT {limit:UInt32}

@@ -123,7 +123,10 @@ async function regions(base: Record<string, string>, p: Place, onMove: (p: Place
 
 /** The slowest page groups of the place (site-wide at the top: the Pages view). */
 async function pages(base: Record<string, string>, p: Place, onMove: (p: Place) => void): Promise<HTMLElement> {
-  const rows = await query('slow-pages', { ...base, country: p.country, region: p.region, min_samples: '3', limit: '15' });
+  // page views with an LCP (what each p75 is over, as the regions' table counts them): the
+  // distinct page views and sessions are left out (counts=false), most of the question's time
+  const rows = await query('slow-pages', { ...base, country: p.country, region: p.region, min_samples: '3', limit: '15',
+    counts: 'false' });
   const t = table('drill-pages', ['page group', 'p75 LCP', 'p75 INP', 'p75 CLS', 'LCP element', 'page views', 'errors'], [5, 6]);
   fillRows(t, rows.map((r) => el('tr', { 'data-page': str(r, 'page_group') },
     el('td', {}, str(r, 'page_group') ? go({ ...p, page: str(r, 'page_group'), pv: '' }, str(r, 'page_group'), onMove)
@@ -133,7 +136,7 @@ async function pages(base: Record<string, string>, p: Place, onMove: (p: Place) 
     el('td', { class: 'num' }, chip('cls', num(r, 'cls_p75'))),
     el('td', { class: 'element', title: str(r, 'lcp_resource') }, str(r, 'lcp_element') || '–',
       str(r, 'lcp_resource') ? el('small', {}, ` ${str(r, 'lcp_resource')}`) : ''),
-    el('td', { class: 'num' }, num(r, 'pageviews').toLocaleString('en')),
+    el('td', { class: 'num' }, num(r, 'samples').toLocaleString('en')),
     el('td', { class: 'num' }, num(r, 'errors').toLocaleString('en')))),
   'no page group with 3+ page views with an LCP here');
   const where = p.region ? `${p.country}-${p.region}` : p.country ? countryName(p.country) : 'the whole site';

@@ -45,6 +45,13 @@ def test_drill_down_from_the_map_to_one_page_view(rum_server: RunningServer, bro
     assert level(page) == "top"
     pages = page.eval_on_selector_all("#drill-pages tbody tr", "els => els.map(e => e.dataset.page)")
     assert pages[0] == "/checkout", pages
+    # each group's page views: those with an LCP, as the API counts them (counts=false: the
+    # distinct page views are not asked for)
+    api = httpx.get(f"{rum_server.base_url}/v1/query/slow-pages",
+                    params={"window": "1h", "min_samples": "3", "counts": "false"}).json()["rows"]
+    cells = page.locator("#drill-pages tbody tr[data-page='/checkout'] td.num")
+    want = next(r for r in api if r["page_group"] == "/checkout")
+    assert want["pageviews"] is None and cells.nth(3).inner_text() == f"{want['samples']:,}"
     # the errors panel: each fingerprint with where it is thrown, its pages and browsers
     error = page.locator("#top-errors tbody tr").first.inner_text()
     assert "TypeError: x is undefined" in error and "at buy (app.js" in error, error

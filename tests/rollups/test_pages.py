@@ -7,6 +7,7 @@ hours past the rollup's 8 days are read raw, not rolled."""
 from __future__ import annotations
 
 import random
+import re
 import time
 import uuid
 from typing import Any
@@ -15,6 +16,8 @@ import pytest
 
 from pipeline.store import Store
 from queries.catalog import get_query
+from queries.pages import _rolled
+from queries.spec import load_sql
 from rollups.coverage import coverage
 from rollups.scheduler import Roller
 from rollups.tables import DAY_MS, HOUR_MS, PAGES, PAGES_SETS
@@ -101,6 +104,51 @@ def test_slow_pages_answers_from_the_rollup_as_from_raw_events(
     for name, filters in questions[:3]:
         assert ask(chdb_store, now, name, "7d", **filters) == raw(chdb_store, now, name, monkeypatch, "7d",
                                                                    **filters)
+
+
+@pytest.mark.parametrize("window", ["3h", "7d"])
+def test_without_counts_every_other_figure_is_the_same(chdb_store: Store, monkeypatch: pytest.MonkeyPatch,
+                                                        window: str) -> None:
+    """counts=false (the dashboard's Pages view) leaves the distinct page views and sessions
+    out (null) and every other figure as it was, rolled or raw."""
+    now = time.time()
+    plant(chdb_store, now)
+    Roller(chdb_store).cycle(now=now)
+    for filters in ({"site": "shop"}, {"site": "shop", "country": "IN", "device": "mobile"}):
+        full = ask(chdb_store, now, "slow-pages", window, **filters)
+        assert full and all(r["pageviews"] > 0 and r["sessions"] > 0 for r in full)
+        for answer in (ask(chdb_store, now, "slow-pages", window, counts="false", **filters),
+                       raw(chdb_store, now, "slow-pages", monkeypatch, window, counts="false", **filters)):
+            assert all(r["pageviews"] is None and r["sessions"] is None for r in answer)
+            assert answer == [{**r, "pageviews": None, "sessions": None} for r in full]
+
+
+def test_without_counts_the_hash_sets_are_not_read(chdb_store: Store) -> None:
+    """The distinct counts' reads (the rollup's hash sets, the raw rest's ids) are
+    constant-false with counts=0: ClickHouse selects no part for them (the figure the
+    dashboard's Pages view no longer waits for: bench/RESULTS.md)."""
+    now = time.time()
+    plant(chdb_store, now)
+    Roller(chdb_store).cycle(now=now)
+    spec = get_query("slow-pages")
+
+    def reads(counts: str) -> list[str]:
+        values = spec.parse({"window": "3h", "site": "shop", "counts": counts})
+        bound = {k: v for k, v in values.items() if k != "window"}
+        bound.update(until_ms=int(now * 1000), since_ms=int(now * 1000) - values["window"] * 1000)
+        bound.update(_rolled(chdb_store, bound).params)
+        explained = chdb_store.query("EXPLAIN indexes = 1 " + load_sql("slow_pages"), bound)
+        plan = "\n".join(r["explain"] for r in explained)
+        # each read with the lines under it ("Read type: ...", "Parts: 15 | Granules: 26", the
+        # index steps' "Parts: 15/16"): the tables of those that select a part
+        blocks = re.findall(r"ReadFromMergeTree \((\S+)\)((?:\n[^\n]*(?:Read type|Parts|Granules)[^\n]*)*)",
+                            plan)
+        return [table for table, lines in blocks if re.search(r"Parts: [1-9]\d* \| Granules", lines)]
+
+    # (the raw rest's reads of rum.events select a part only when the rest has rows)
+    assert reads("true").count("rum.pages_hourly") == 2
+    assert reads("false").count("rum.pages_hourly") == 1
+    assert reads("false").count("rum.events") <= reads("true").count("rum.events") / 2
 
 
 def test_counts_and_the_most_common_element_are_exact(chdb_store: Store) -> None:
