@@ -222,7 +222,11 @@ async function activeAlerts(overview: Promise<AlertsReply>): Promise<void> {
 /** The site picker: the sites seen in the window, busiest first (empty = all sites).
  * Asked after the panels: counting a day's distinct page views takes ~1 s on a busy store,
  * and the embedded store answers one question at a time, so asked beside them it would
- * hold every panel back. `data-sites` counts the lists filled. */
+ * hold every panel back. It is asked again only when the window changes or SITES_EVERY_MS
+ * has passed, not on every refresh: the list changes seldom, and the ~1 s would hold the
+ * store between refreshes (a drill-down click waits behind it). `data-sites` counts the
+ * lists filled. */
+const SITES_EVERY_MS = 5 * 60_000;
 async function sitesSeen(f: Filters): Promise<void> {
   const rows = await query('sites', { window: f.window });
   $('site-list').replaceChildren(...rows.map((r) => el('option', { value: str(r, 'site'),
@@ -284,6 +288,7 @@ function start(): void {
   const charts = new Map(METRICS.map((m) => [m, new VitalChart($(`chart-${m}`), m)] as const));
   let timer: number | undefined;
   let running = false;
+  let sitesAsked = { window: '', at: 0 }; // the site picker's last question (see sitesSeen)
 
   const refresh = async (): Promise<void> => {
     window.clearTimeout(timer);
@@ -300,7 +305,10 @@ function start(): void {
       : `updated ${new Date().toLocaleTimeString()}`;
     document.body.dataset.refreshes = String(Number(document.body.dataset.refreshes ?? 0) + 1);
     running = false;
-    void sitesSeen(f).catch(() => undefined); // after the panels (see sitesSeen)
+    if (f.window !== sitesAsked.window || Date.now() - sitesAsked.at >= SITES_EVERY_MS) {
+      sitesAsked = { window: f.window, at: Date.now() };
+      void sitesSeen(f).catch(() => { sitesAsked = { window: '', at: 0 }; }); // after the panels (see sitesSeen)
+    }
     if (f.refresh > 0) timer = window.setTimeout(refresh, f.refresh * 1000);
   };
 

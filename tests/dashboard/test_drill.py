@@ -168,6 +168,8 @@ def test_site_picker_lists_the_sites_seen_and_filters(rum_server: RunningServer,
         assert rum_server.post(envelope(site="blog")).status_code == 202
     rum_server.wait_rows(5, "site = 'blog'")
     page = browser.new_page()
+    asked: list[str] = []
+    page.on("request", lambda r: asked.append(r.url.split("?")[1]) if "/v1/query/sites?" in r.url else None)
     page.goto(f"{rum_server.base_url}/?window=1h&refresh=0")
     # the picker's list is asked after the panels (dashboard/src/main.ts sitesSeen)
     page.wait_for_function("() => Number(document.body.dataset.sites || 0) >= 1", timeout=30_000)
@@ -179,3 +181,9 @@ def test_site_picker_lists_the_sites_seen_and_filters(rum_server: RunningServer,
     assert "site=blog" in page.url
     pages = page.eval_on_selector_all("#drill-pages tbody tr", "els => els.map(e => e.dataset.page)")
     assert pages == ["/product/:id"]  # blog's only page group: shop-eu's /checkout is gone
+    # the list is asked once per window (and every 5 minutes), not on every refresh: not
+    # after the site changed, again after the window changed
+    page.select_option("#f-window", "24h")
+    page.wait_for_function("() => Number(document.body.dataset.sites || 0) >= 2", timeout=30_000)
+    assert "window=24h" in page.url
+    assert asked == ["window=1h", "window=24h"], asked
