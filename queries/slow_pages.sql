@@ -45,7 +45,36 @@ WITH
     -- back from a bucket to the metric's unit: LCP, INP, CLS, TTFB are caps/scales 1, 2, 3, 5
     arrayMap((i, m) -> if(n[i] = 0, NULL,
                           if(q[i] = 0, 0, pow({grid_ratio:Float64}, q[i] - 0.5)) / {scales:Array(Float64)}[m]),
-             [1, 2, 3, 4], [1, 2, 3, 5]) AS p75s
+             [1, 2, 3, 4], [1, 2, 3, 5]) AS p75s,
+    rolled AS (
+        -- the hours the rollup covers, only the roll in use of each (rolls[1]: first hour's;
+        -- a whole UTC day's rows, stamped a second past midnight, take its first
+        -- hour's place and its other hours' are 0: rollups/coverage.py)
+        SELECT *
+        FROM rum.pages_hourly
+        WHERE ({site:String} = '' OR site = {site:String}) AND site != ''
+          AND set = {set:UInt8}
+          AND ({country:String} = '' OR country = {country:String})
+          AND ({region:String} = '' OR region = {region:String})
+          AND ({device:String} = '' OR device_class = {device:String})
+          AND hour >= fromUnixTimestamp64Milli({first_ms:Int64}, 'UTC')
+          AND hour < fromUnixTimestamp64Milli({rolled_until_ms:Int64}, 'UTC')
+          AND roll = {rolls:Array(UInt64)}[
+              intDiv(toInt64(toUnixTimestamp(hour)) * 1000 - {first_ms:Int64}, 3600000) + 1]
+    ),
+    rest AS (
+        -- the raw rest: the window but the rolled hours, counted as the roll counts it
+        SELECT *
+        FROM rum.page_samples(site = {site:String}, from_ms = {from_ms:Int64},
+                              until_ms = {until_ms:Int64}, hole_from_ms = {hole_from_ms:Int64},
+                              hole_until_ms = {rolled_until_ms:Int64},
+                              caps = {caps:Array(Float64)}, scales = {scales:Array(Float64)},
+                              grid_ratio = {grid_ratio:Float64}, grid_last = {grid_last:UInt16})
+        WHERE kind IN ('pageview', 'error')
+          AND ({country:String} = '' OR country = {country:String})
+          AND ({region:String} = '' OR region = {region:String})
+          AND ({device:String} = '' OR device_class = {device:String})
+    )
 SELECT page_group, if({counts:UInt8} = 1, c.pageviews, NULL) AS pageviews, samples,
        p75s[1] AS lcp_p75, p75s[2] AS inp_p75, p75s[3] AS cls_p75, p75s[4] AS ttfb_p75,
        if(empty(el.1), '', el.1[indexOf(el.2, arrayMax(el.2))]) AS lcp_element,
@@ -62,22 +91,9 @@ FROM
         sum(errors) AS errors
     FROM
     (
-        -- the hours the rollup covers, only the roll in use of each (rolls[1]: first hour's;
-        -- a whole UTC day's rows, stamped a second past midnight, take its first
-        -- hour's place and its other hours' are 0: rollups/coverage.py)
         SELECT page_group, errors, samples AS sampled, lcp, inp, cls, ttfb, elements, resources
-        FROM rum.pages_hourly
-        WHERE ({site:String} = '' OR site = {site:String}) AND site != ''
-          AND set = {set:UInt8}
-          AND ({country:String} = '' OR country = {country:String})
-          AND ({region:String} = '' OR region = {region:String})
-          AND ({device:String} = '' OR device_class = {device:String})
-          AND hour >= fromUnixTimestamp64Milli({first_ms:Int64}, 'UTC')
-          AND hour < fromUnixTimestamp64Milli({rolled_until_ms:Int64}, 'UTC')
-          AND roll = {rolls:Array(UInt64)}[
-              intDiv(toInt64(toUnixTimestamp(hour)) * 1000 - {first_ms:Int64}, 3600000) + 1]
+        FROM rolled
         UNION ALL
-        -- the raw rest: the window but the rolled hours, counted as the roll counts it
         SELECT page_group, toUInt64(countIf(kind = 'error')),
                [toUInt64(countIf(b[1] >= 0)), toUInt64(countIf(b[2] >= 0)),
                 toUInt64(countIf(b[3] >= 0)), toUInt64(countIf(b[4] >= 0))],
@@ -87,15 +103,7 @@ FROM
                quantileExactWeightedIfState(0.75)(b[4], w, b[4] >= 0),
                sumMapState(if(element = '', [], [element]), if(element = '', [], [toUInt64(1)])),
                sumMapState(if(resource = '', [], [resource]), if(resource = '', [], [toUInt64(1)]))
-        FROM rum.page_samples(site = {site:String}, from_ms = {from_ms:Int64},
-                              until_ms = {until_ms:Int64}, hole_from_ms = {hole_from_ms:Int64},
-                              hole_until_ms = {rolled_until_ms:Int64},
-                              caps = {caps:Array(Float64)}, scales = {scales:Array(Float64)},
-                              grid_ratio = {grid_ratio:Float64}, grid_last = {grid_last:UInt16})
-        WHERE kind IN ('pageview', 'error')
-          AND ({country:String} = '' OR country = {country:String})
-          AND ({region:String} = '' OR region = {region:String})
-          AND ({device:String} = '' OR device_class = {device:String})
+        FROM rest
         GROUP BY page_group
     )
     GROUP BY page_group
@@ -104,33 +112,15 @@ FROM
 LEFT JOIN
 (
     -- the distinct page views and sessions, from the same rolled hours and raw rest; with
-    -- counts = 0 both reads are constant-false and ClickHouse reads nothing
+    -- counts = 0 both reads are constant-false and ClickHouse selects no part for them
     SELECT page_group, uniqExactIfMerge(pageviews) AS pageviews, uniqExactMerge(sessions) AS sessions
     FROM
     (
-        SELECT page_group, pageviews, sessions
-        FROM rum.pages_hourly
-        WHERE {counts:UInt8} = 1
-          AND ({site:String} = '' OR site = {site:String}) AND site != ''
-          AND set = {set:UInt8}
-          AND ({country:String} = '' OR country = {country:String})
-          AND ({region:String} = '' OR region = {region:String})
-          AND ({device:String} = '' OR device_class = {device:String})
-          AND hour >= fromUnixTimestamp64Milli({first_ms:Int64}, 'UTC')
-          AND hour < fromUnixTimestamp64Milli({rolled_until_ms:Int64}, 'UTC')
-          AND roll = {rolls:Array(UInt64)}[
-              intDiv(toInt64(toUnixTimestamp(hour)) * 1000 - {first_ms:Int64}, 3600000) + 1]
+        SELECT page_group, pageviews, sessions FROM rolled WHERE {counts:UInt8} = 1
         UNION ALL
         SELECT page_group, uniqExactIfState(pv, kind = 'pageview'), uniqExactState(sess)
-        FROM rum.page_samples(site = {site:String}, from_ms = {from_ms:Int64},
-                              until_ms = {until_ms:Int64}, hole_from_ms = {hole_from_ms:Int64},
-                              hole_until_ms = {rolled_until_ms:Int64},
-                              caps = {caps:Array(Float64)}, scales = {scales:Array(Float64)},
-                              grid_ratio = {grid_ratio:Float64}, grid_last = {grid_last:UInt16})
-        WHERE {counts:UInt8} = 1 AND kind IN ('pageview', 'error')
-          AND ({country:String} = '' OR country = {country:String})
-          AND ({region:String} = '' OR region = {region:String})
-          AND ({device:String} = '' OR device_class = {device:String})
+        FROM rest
+        WHERE {counts:UInt8} = 1
         GROUP BY page_group
     )
     GROUP BY page_group
