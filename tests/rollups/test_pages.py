@@ -1,8 +1,9 @@
 """slow-pages answers the same from the pages rollup's rolled hours (migration 0190) as from
 raw events alone, under every filter it takes, for windows that start inside an hour or
 snap to its top (7 days), with page views flushed in two hours, sessions over many hours,
-late rows and duplicates; the rolled rows' filters are rollups/tables.py PAGES_SETS, and
-hours past the rollup's 8 days are read raw, not rolled."""
+late rows and duplicates; with counts=false the same figures but the distinct counts,
+whose reads then select no part; the rolled rows' filters are rollups/tables.py PAGES_SETS,
+and hours past the rollup's 8 days are read raw, not rolled."""
 
 from __future__ import annotations
 
