@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -74,6 +75,34 @@ def test_report_reads_the_store_when_no_server_runs(
     assert code == 0
     out = capsys.readouterr().out
     assert '"country": "IN"' in out
+
+
+def test_a_default_table_does_not_ask_the_counts_it_does_not_show(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """slow-pages' default table shows no distinct count, so it asks counts=false (their
+    time, bench/RESULTS.md); --wide and --json show them and ask them, as --counts does."""
+    from cli import commands
+    from pipeline.chdb_store import ChdbStore
+    from pipeline.schema import migrate
+
+    store = ChdbStore(tmp_path / "data" / "chdb")
+    migrate(store, 30)
+    seed(store, "IN", "MH", 4300, 60)
+    store.close()
+    asked: list[bool] = []
+    answer = commands._from_store
+    monkeypatch.setattr(commands, "_from_store",
+                        lambda settings, spec, values: asked.append(values["counts"])
+                        or answer(settings, spec, values))
+    data = ["--data-dir", str(tmp_path / "data")]
+    for extra in ([], ["--wide"], ["--counts", "true"]):
+        assert main(["report", "slow-pages", *data, *extra]) == 0
+    capsys.readouterr()  # the tables
+    assert main(["report", "slow-pages", *data, "--json"]) == 0
+    [row] = json.loads(capsys.readouterr().out)
+    assert asked == [False, True, True, True]
+    assert isinstance(row["pageviews"], int) and row["samples"] == 60
 
 
 def test_report_bad_parameter_is_one_line(tmp_path: Path) -> None:
