@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import re
-import threading
 import time
-from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from pipeline.store import Store
 from queries import load_sql
+from rollups.kept import Kept
 
 _WINDOW = re.compile(r"^(\d{1,6})([smhd])$")
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
@@ -177,31 +176,24 @@ class QuerySpec:
         return self.attach(store, [dict(r) for r in rows], bound) if self.attach and explain else rows
 
 
-# Settled answers (QuerySpec.plan said `settled`): the newest SETTLED_KEPT, per process.
+# Settled answers (QuerySpec.plan said `settled`): the newest SETTLED_KEPT, per process,
+# copied in and out (callers change their rows).
 SETTLED_KEPT = 64
-_settled: OrderedDict[tuple[int, str, str], list[dict[str, Any]]] = OrderedDict()
-_settled_lock = threading.Lock()
+_settled: Kept[tuple[int, str, str], list[dict[str, Any]]] = Kept(SETTLED_KEPT)
 
 
 def _settled_answer(key: tuple[int, str, str]) -> list[dict[str, Any]] | None:
-    with _settled_lock:
-        rows = _settled.get(key)
-        if rows is not None:
-            _settled.move_to_end(key)
-        return [dict(row) for row in rows] if rows is not None else None
+    rows = _settled.get(key)
+    return [dict(row) for row in rows] if rows is not None else None
 
 
 def forget_settled() -> None:
     """Drop the kept answers (benchmarks time questions cold)."""
-    with _settled_lock:
-        _settled.clear()
+    _settled.clear()
 
 
 def _keep_answer(key: tuple[int, str, str], rows: list[dict[str, Any]]) -> None:
-    with _settled_lock:
-        _settled[key] = [dict(row) for row in rows]
-        while len(_settled) > SETTLED_KEPT:
-            _settled.popitem(last=False)
+    _settled.put(key, [dict(row) for row in rows])
 
 
 COMMON = {

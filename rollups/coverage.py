@@ -8,12 +8,11 @@ grace count from the next cycle.
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
 from typing import Any
 
 from pipeline.store import Store, StoreError
 from rollups import grid
+from rollups.kept import Kept
 from rollups.tables import DAY_MS, DAY_STAMP_MS, HOUR_MS, SNAP_WINDOW_MS, VITALS, Rollup, rolls_sum
 
 # Readers' marks, kept by the state of the rollup table they were read from. A marks query's
@@ -28,9 +27,7 @@ from rollups.tables import DAY_MS, DAY_STAMP_MS, HOUR_MS, SNAP_WINDOW_MS, VITALS
 _PARTS = ("SELECT cityHash64(arraySort(groupArray(path))) AS parts FROM system.parts "
           "WHERE database = 'rum' AND table = {table:String} AND active")
 _OPEN_END_MS = 4_102_444_800_000  # 2100-01-01: the marks kept reach to the end of the table
-_KEPT_MARKS = 64
-_kept: OrderedDict[tuple[str, int, int, int], list[dict[str, Any]]] = OrderedDict()
-_kept_lock = threading.Lock()
+_kept: Kept[tuple[str, int, int, int], list[dict[str, Any]]] = Kept(64)
 
 
 def _marks(store: Store, rollup: Rollup, day: bool, from_ms: int, until_ms: int) -> list[dict[str, Any]]:
@@ -45,16 +42,10 @@ def _marks(store: Store, rollup: Rollup, day: bool, from_ms: int, until_ms: int)
     except StoreError:  # a ClickHouse server whose user may not read system.parts
         return store.query(sql, params)
     key = (sql, from_ms, stamp, parts)
-    with _kept_lock:
-        found = _kept.get(key)
-        if found is not None:
-            _kept.move_to_end(key)
+    found = _kept.get(key)
     if found is None:
         found = store.query(sql, {**params, "until_ms": _OPEN_END_MS})
-        with _kept_lock:
-            _kept[key] = found
-            while len(_kept) > _KEPT_MARKS:
-                _kept.popitem(last=False)
+        _kept.put(key, found)
     # the query's `hour < until_ms`: an hour's row is stamped at it, a day's DAY_STAMP_MS past
     # its midnight
     return [m for m in found if int(m["day_ms" if day else "hour_ms"]) + stamp < until_ms]
