@@ -7,7 +7,16 @@ roller has rolled every hour (slow-regions reads the hourly rollup), and after t
 parts are merged; with a plain p75-by-country on the raw table as the baseline of the
 same run, and the roller's own cost (first backfill, a steady cycle).
 
+With --warm N, each question (and the baseline) is first asked N times untimed, so that
+the timed runs find what a dashboard refreshing the same questions finds: ClickHouse's
+compiled expressions (it compiles an expression the third time it sees it, which costs
+that run tens of ms) and the parts' marks loaded. With --planning, each cell also says how
+long ClickHouse takes to analyse and plan the question's SQL without reading a row (an
+`EXPLAIN PLAN` of each SQL the question ran, summed): the part of its time no rollup can
+shorten.
+
 Usage: .venv/bin/python bench/analytics_bench.py [--events 10000000] [--days 1] [--runs 5]
+       [--warm 0] [--planning] [--states raw,rolled,merged]
 """
 
 from __future__ import annotations
@@ -119,13 +128,40 @@ QUESTIONS = [("slow-regions", {}), ("slow-regions --why (the drill-down's first 
 GRAFANA_SQL = grafana_sql.load("slow_regions")
 
 
-def grafana_slow_regions(store: ChdbStore, window: str) -> None:
+def grafana_slow_regions(store: ChdbStore | Recording, window: str) -> None:
     until = int(time.time() * 1000)
     store.query(GRAFANA_SQL, {"site": "shop", "since_ms": until - parse_window(window) * 1000,
                               "until_ms": until, "min_samples": 30})
 
 
-def timed(fn: object, runs: int, cold: bool = True) -> float:
+class Recording:
+    """The store, recording each SQL and parameters a question runs (for --planning)."""
+
+    def __init__(self, store: ChdbStore) -> None:
+        self.store = store
+        self.asked: list[tuple[str, dict[str, object]]] = []
+
+    def query(self, sql: str, params: dict[str, object] | None = None) -> list[dict[str, object]]:
+        self.asked.append((sql, dict(params or {})))
+        return self.store.query(sql, params)
+
+
+def planning(store: ChdbStore, run: object, runs: int) -> float:
+    """Median ms ClickHouse takes to analyse and plan every SQL `run(store)` runs (EXPLAIN
+    PLAN: parsed, analysed and planned, no part read)."""
+    recording = Recording(store)
+    forget_settled()
+    run(recording)  # type: ignore[operator]
+    return timed(lambda: [store.query("EXPLAIN PLAN " + sql, params)
+                          for sql, params in recording.asked], runs, warm=1)
+
+
+def timed(fn: object, runs: int, cold: bool = True, warm: int = 0) -> float:
+    """Median ms of `runs` calls after `warm` untimed ones (cold: no kept answer)."""
+    for _ in range(warm):
+        if cold:
+            forget_settled()
+        fn()  # type: ignore[operator]
     out = []
     for _ in range(runs):
         if cold:  # an answer kept from the run before (queries.spec) would time a lookup
@@ -142,7 +178,21 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--days", type=int, default=1,
                         help="spread the events over this many days (1: all in the last 24 h)")
+    parser.add_argument("--warm", type=int, default=0,
+                        help="untimed asks of each question before the timed runs (0: none)")
+    parser.add_argument("--states", default="raw,rolled,merged",
+                        help="which states to time: raw (before any roll), rolled, merged (after "
+                             "OPTIMIZE ... FINAL), comma-separated")
+    parser.add_argument("--planning", action="store_true",
+                        help="also time the analysis and planning of each question's SQL")
     args = parser.parse_args()
+    if args.runs < 1 or args.warm < 0 or args.events < 1 or args.days < 0:
+        parser.error("--runs and --events must be at least 1, --warm and --days at least 0")
+    states = {"raw": "raw events only (no rollup yet)", "rolled": "rollup rolled",
+              "merged": "rollup, parts merged"}
+    asked = [x.strip() for x in args.states.split(",") if x.strip()]
+    if not asked or set(asked) - set(states):
+        parser.error(f"--states: a comma-separated list of {', '.join(states)}")
     store = ChdbStore(Path(tempfile.mkdtemp(prefix="rum-analytics-bench-")))
     migrate(store, 30)
     started = time.perf_counter()
@@ -158,8 +208,10 @@ def main() -> None:
     baseline = ("SELECT country, quantileExact(0.75)(lcp) FROM rum.events WHERE site = 'shop' "
                 "AND kind = 'pageview' AND ts >= now64(3) - toIntervalHour({h}) GROUP BY country")
     roller = Roller(store)
-    for state in ("raw events only (no rollup yet)", "rollup rolled", "rollup, parts merged"):
-        if state == "rollup rolled":
+    for key, state in states.items():  # each state builds on the one before
+        if key == "rolled" and asked == ["raw"] or key == "merged" and "merged" not in asked:
+            break
+        if key == "rolled":
             started = time.perf_counter()
             hours = roller.cycle()
             # backfill, MAX_HOURS_PER_CYCLE hours per cycle, until no hour is left and no
@@ -183,32 +235,40 @@ def main() -> None:
                   f"rollup rows " + ", ".join(f"{r['part']} {r['n']:,}" for r in session_rows)
                   + f"; segments rollup rows {segment_rows['n']:,} ({segment_rows['b']:,} "
                   f"histogram entries) (raw {args.events:,})")
-        if state == "rollup, parts merged":
+        if key == "merged":
             started = time.perf_counter()
             store.command("OPTIMIZE TABLE rum.events FINAL")
             store.command("OPTIMIZE TABLE rum.vitals_hourly FINAL")
             store.command("OPTIMIZE TABLE rum.sessions_hourly FINAL")
             store.command("OPTIMIZE TABLE rum.segments_hourly FINAL")
             print(f"\nOPTIMIZE TABLE ... FINAL: {time.perf_counter() - started:.1f} s")
-        print(f"\n{state}: median of {args.runs} runs, ms")
+        if key not in asked:
+            continue
+        print(f"\n{state}: median of {args.runs} runs"
+              + (f" after {args.warm} untimed" if args.warm else "") + ", ms"
+              + (" (of which analysis and planning)" if args.planning else ""))
         print("| question | " + " | ".join(windows) + " |")
         print("|---|" + "---|" * len(windows))
         hours_of = {"24h": 24, "7d": 168}
-        base = [timed(lambda h=hours_of[w]: store.query(baseline.format(h=h)), args.runs)
-                for w in windows]
+        def cell(run: object, cold: bool = True) -> str:
+            ms = timed(lambda: run(store), args.runs, cold=cold, warm=args.warm)  # type: ignore[operator]
+            if not args.planning or not cold:  # a kept answer runs no SQL
+                return f"{ms:.0f}"
+            return f"{ms:.0f} ({planning(store, run, args.runs):.0f})"
+
         print("| baseline: raw quantileExact p75 by country, no FINAL | "
-              + " | ".join(f"{b:.0f}" for b in base) + " |")
+              + " | ".join(cell(lambda s, h=hours_of[w]: s.query(baseline.format(h=h)))
+                           for w in windows) + " |")
         for name, extra in QUESTIONS:
             cells = []
             for window in windows:
                 if "Grafana" in name:
-                    cells.append(timed(lambda w=window: grafana_slow_regions(store, w), args.runs))
+                    cells.append(cell(lambda s, w=window: grafana_slow_regions(s, w)))
                     continue
                 spec = get_query(name.split(" (")[0].split(" --")[0])
                 values = spec.parse({"window": window, "site": "shop", **extra})
-                cells.append(timed(lambda s=spec, v=values: s.run(store, v), args.runs,
-                                   cold="kept" not in name))
-            print(f"| {name} | " + " | ".join(f"{c:.0f}" for c in cells) + " |")
+                cells.append(cell(lambda s, q=spec, v=values: q.run(s, v), cold="kept" not in name))
+            print(f"| {name} | " + " | ".join(cells) + " |")
     store.close()
 
 
