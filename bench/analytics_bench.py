@@ -13,10 +13,11 @@ compiled expressions (it compiles an expression the third time it sees it, which
 that run tens of ms) and the parts' marks loaded. With --planning, each cell also says how
 long ClickHouse takes to analyse and plan the question's SQL without reading a row (an
 `EXPLAIN PLAN` of each SQL the question ran, summed): the part of its time no rollup can
-shorten.
+shorten. With --by-matrix, every question that takes `by` is also asked by each dimension
+the product offers, alone, over the longest window.
 
 Usage: .venv/bin/python bench/analytics_bench.py [--events 10000000] [--days 1] [--runs 5]
-       [--warm 0] [--planning] [--states raw,rolled,merged]
+       [--warm 0] [--planning] [--by-matrix] [--states raw,rolled,merged]
 """
 
 from __future__ import annotations
@@ -36,8 +37,9 @@ sys.path.insert(0, str(ROOT))
 from grafana import sql as grafana_sql  # noqa: E402
 from pipeline.chdb_store import ChdbStore  # noqa: E402
 from pipeline.schema import migrate  # noqa: E402
-from queries.catalog import get_query, parse_window  # noqa: E402
-from queries.spec import forget_settled  # noqa: E402
+from queries.analytics import DIMENSIONS  # noqa: E402
+from queries.catalog import CATALOG, get_query, parse_window  # noqa: E402
+from queries.spec import ParamError, forget_settled  # noqa: E402
 from rollups import segments  # noqa: E402
 from rollups.scheduler import Roller  # noqa: E402
 
@@ -183,6 +185,9 @@ def main() -> None:
     parser.add_argument("--states", default="raw,rolled,merged",
                         help="which states to time: raw (before any roll), rolled, merged (after "
                              "OPTIMIZE ... FINAL), comma-separated")
+    parser.add_argument("--by-matrix", action="store_true",
+                        help="also ask every question that takes `by` by each dimension alone "
+                             "(the longest window)")
     parser.add_argument("--planning", action="store_true",
                         help="also time the analysis and planning of each question's SQL")
     args = parser.parse_args()
@@ -269,6 +274,24 @@ def main() -> None:
                 values = spec.parse({"window": window, "site": "shop", **extra})
                 cells.append(cell(lambda s, q=spec, v=values: q.run(s, v), cold="kept" not in name))
             print(f"| {name} | " + " | ".join(cells) + " |")
+        if args.by_matrix:
+            window = windows[-1]
+            print(f"\n{state}, every question that takes `by`, by each dimension alone, over "
+                  f"{window}: ms as above; `-`: the question does not take that dimension")
+            print("| question | " + " | ".join(DIMENSIONS) + " |")
+            print("|---|" + "---|" * len(DIMENSIONS))
+            for name, spec in CATALOG.items():
+                if "by" not in spec.params:
+                    continue
+                cells = []
+                for dim in DIMENSIONS:
+                    try:
+                        values = spec.parse({"window": window, "site": "shop", "by": dim})
+                    except ParamError:
+                        cells.append("-")
+                        continue
+                    cells.append(cell(lambda s, q=spec, v=values: q.run(s, v)))
+                print(f"| {name} | " + " | ".join(cells) + " |")
     store.close()
 
 
