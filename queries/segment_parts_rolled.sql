@@ -48,7 +48,8 @@ WITH
                if(set = [1], '', vals[2]) AS r, toString(metric) AS metric, buckets, counts
         FROM rum.segments_hourly
         WHERE ({site:String} = '' OR site = {site:String}) AND site != ''
-          AND metric IN ('lcp_ttfb', 'lcp_load_delay', 'lcp_load_time', 'lcp_render_delay',
+          -- segments_hourly.metric: the column (its key), not the String alias above
+          AND segments_hourly.metric IN ('lcp_ttfb', 'lcp_load_delay', 'lcp_load_time', 'lcp_render_delay',
                          'inp_input_delay', 'inp_processing', 'inp_presentation', 'rtt',
                          'slow_net')
           AND ((set = [1] AND {countries:UInt8} = 1)

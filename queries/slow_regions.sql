@@ -49,7 +49,8 @@ WITH
         SELECT country, region, toString(metric) AS metric, counts
         FROM rum.vitals_hourly
         WHERE ({site:String} = '' OR site = {site:String}) AND site != ''
-          AND metric IN ('lcp', 'inp', 'ttfb')
+          -- vitals_hourly.metric: the column (its key), not the String alias above
+          AND vitals_hourly.metric IN ('lcp', 'inp', 'ttfb')
           AND hour >= fromUnixTimestamp64Milli({first_ms:Int64}, 'UTC')
           AND hour < fromUnixTimestamp64Milli({rolled_until_ms:Int64}, 'UTC')
           AND roll = {rolls:Array(UInt64)}[

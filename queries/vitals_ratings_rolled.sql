@@ -24,7 +24,8 @@ WITH
                above_good_w, above_poor_w
         FROM rum.segments_hourly
         WHERE ({site:String} = '' OR site = {site:String}) AND site != ''
-          AND metric IN ('lcp', 'inp', 'cls', 'fcp', 'ttfb') AND set = {set:Array(UInt8)}
+          -- segments_hourly.metric: the column (its key), not the String alias above
+          AND segments_hourly.metric IN ('lcp', 'inp', 'cls', 'fcp', 'ttfb') AND set = {set:Array(UInt8)}
           AND hour >= fromUnixTimestamp64Milli({first_ms:Int64}, 'UTC')
           AND hour < fromUnixTimestamp64Milli({rolled_until_ms:Int64}, 'UTC')
           AND roll = {rolls:Array(UInt64)}[

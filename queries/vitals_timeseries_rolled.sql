@@ -22,8 +22,9 @@ WITH
         SELECT t, toString(metric) AS metric, samples, above_good_w AS gw, above_poor_w AS pw,
                buckets, weights
         FROM rum.series_hourly
-        WHERE ({site:String} = '' OR site = {site:String}) AND site != '' AND metric != 'mark'
-          AND set = {set:UInt8}
+        WHERE ({site:String} = '' OR site = {site:String}) AND site != ''
+          -- series_hourly.metric: the column (its key), not the String alias above
+          AND series_hourly.metric != 'mark' AND set = {set:UInt8}
           AND hour >= fromUnixTimestamp64Milli({first_ms:Int64}, 'UTC')
           AND hour < fromUnixTimestamp64Milli({rolled_until_ms:Int64}, 'UTC')
           AND roll = {rolls:Array(UInt64)}[
