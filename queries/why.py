@@ -151,8 +151,10 @@ def _median(values: list[float]) -> float | None:
 def attach_regions_why(store: Any, rows: list[dict[str, Any]],
                        bound: dict[str, Any]) -> list[dict[str, Any]]:
     """slow-regions rows with `why`: the explanation on each flagged row (None on the
-    others). The baseline of each part is the median of its p75 over the countries not
-    flagged (the site's fast regions)."""
+    others; with no row flagged, no part is read). The baseline of each part is the median
+    of its p75 over the countries not flagged (the site's fast regions)."""
+    if not any(r["flagged"] for r in rows):  # nothing to explain: no parts read
+        return [{**row, "why": None} for row in rows]
     explained = {r["country"] for r in rows if r["flagged"] and r["level"] == "region"}
     parts = segment_parts(store, bound.get("site", ""), bound["from_ms"], bound["until_ms"],
                           regions_of=explained)
@@ -210,11 +212,12 @@ def attach_segments_why(store: Any, rows: list[dict[str, Any]],
                         bound: dict[str, Any]) -> list[dict[str, Any]]:
     """slow-segments rows with `why` on the flagged ones, when the metric is LCP or INP and
     the segments are countries or country + region (the parts are kept per place); the
-    baseline is the median of the unflagged segments' part p75s. Other rows: `why` None."""
+    baseline is the median of the unflagged segments' part p75s. Other rows: `why` None
+    (with no row flagged, no part is read)."""
     dims = tuple(d for d in (bound.get("d1"), bound.get("d2")) if d)
     metric = bound.get("metric", "")
     level = {("country",): "country", ("country", "region"): "region"}.get(dims)
-    if metric not in PARTS or level is None:
+    if metric not in PARTS or level is None or not any(r["flagged"] for r in rows):
         return [{**row, "why": None} for row in rows]
     # the segments' own level only: every country, or every region
     parts = segment_parts(store, bound.get("site", ""),

@@ -4,15 +4,20 @@ different reasons (a far origin; scripts that block the hero image) and a fast o
 from __future__ import annotations
 
 import random
+import time
 from typing import Any
 
 import httpx
 import pytest
 
+from pipeline.store import Store
+from queries.catalog import get_query
 from queries.why import explain
 from tests.beacons import envelope
 from tests.conftest import RunningServer
 from tests.geo_fixtures import visitor_ip
+from tests.recording import Recording
+from tests.rollups.test_segments import page_view
 
 # (ttfb, load delay, load time, render delay) p75-ish per country, ms
 PLANTED = {"NL": (300, 100, 400, 200), "IN": (2400, 100, 450, 250), "BR": (350, 120, 400, 2200)}
@@ -106,3 +111,26 @@ def test_cli_why_fits_100_columns(rum_server: RunningServer, capsys: Any,
     for flag in ("--wide", "--csv"):  # the nested `why` does not break the other outputs
         assert main(["report", "slow-regions", "--server", rum_server.base_url,
                      "--min-samples", "30", flag]) == 0
+
+
+@pytest.mark.parametrize(("question", "extra"), [("slow-regions", {}), ("slow-segments", {"by": "country"})])
+def test_nothing_flagged_reads_no_part(chdb_store: Store, question: str, extra: dict[str, str]) -> None:
+    """With no row flagged, `why` is None on every row and the parts are not read (the
+    question's own SQL only); with one slow country, they are."""
+    now = time.time()
+    rng = random.Random(3)
+    fast = [page_view(now - 60 - i, rng, country=rng.choice(["NL", "DE"]), region="", lcp=900.0)
+            for i in range(200)]
+    chdb_store.insert("rum.events", fast)
+    spec = get_query(question)
+    values = spec.parse({"window": "1h", "site": "shop", "why": "true", "min_samples": "5", **extra})
+    recording = Recording(chdb_store)
+    rows = spec.run(recording, values, now=now)  # type: ignore[arg-type]
+    assert rows and not any(r["flagged"] for r in rows) and all(r["why"] is None for r in rows)
+    assert not any("segment_parts" in sql for sql, _ in recording.asked)
+    slow = [page_view(now - 60 - i, rng, country="IN", region="", lcp=9000.0) for i in range(100)]
+    chdb_store.insert("rum.events", slow)
+    recording = Recording(chdb_store)
+    rows = spec.run(recording, values, now=now)  # type: ignore[arg-type]
+    assert any(r["flagged"] for r in rows)
+    assert any("segment_parts" in sql for sql, _ in recording.asked)
