@@ -23,8 +23,10 @@ Usage: .venv/bin/python bench/analytics_bench.py [--events 10000000] [--days 1] 
 from __future__ import annotations
 
 import argparse
+import atexit
 import os
 import platform
+import shutil
 import statistics
 import sys
 import tempfile
@@ -198,7 +200,9 @@ def main() -> None:
     asked = [x.strip() for x in args.states.split(",") if x.strip()]
     if not asked or set(asked) - set(states):
         parser.error(f"--states: a comma-separated list of {', '.join(states)}")
-    store = ChdbStore(Path(tempfile.mkdtemp(prefix="rum-analytics-bench-")))
+    tmp = Path(tempfile.mkdtemp(prefix="rum-analytics-bench-"))
+    atexit.register(shutil.rmtree, tmp, True)  # the store: GBs at 10M events
+    store = ChdbStore(tmp / "chdb")
     migrate(store, 30)
     started = time.perf_counter()
     store.command(load(args.events, args.days))

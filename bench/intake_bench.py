@@ -8,6 +8,7 @@ Prints a markdown table; record it in bench/RESULTS.md.
 from __future__ import annotations
 
 import argparse
+import atexit
 import json
 import math
 import os
@@ -224,6 +225,7 @@ def main() -> None:
     need_wrk()
     py = sys.executable
     tmp = Path(tempfile.mkdtemp(prefix="rum-bench-"))
+    atexit.register(shutil.rmtree, tmp, True)
     script = tmp / "post.lua"
     lua_script(script)
     env = dict(os.environ, PYTHONPATH=str(ROOT))

@@ -19,8 +19,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import atexit
 import os
 import platform
+import shutil
 import sys
 import tempfile
 import time
@@ -180,6 +182,7 @@ def main() -> None:
     if args.beacons < 100:
         sys.exit("error: --beacons must be at least 100")
     tmp = Path(tempfile.mkdtemp(prefix="rum-parts-"))
+    atexit.register(shutil.rmtree, tmp, True)
     # the writer must not flush during a run: its inserts are measured by intake_bench
     os.environ.update(RUM_DATA_DIR=str(tmp / "data"), RUM_GEOIP_DB=str(build_city_db(tmp / "c.mmdb")),
                       RUM_TRUSTED_PROXIES="127.0.0.1/32", RUM_LOG_LEVEL="warning",

@@ -20,11 +20,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import atexit
 import http.client
 import json
 import os
 import platform
 import random
+import shutil
 import statistics
 import subprocess
 import sys
@@ -358,6 +360,7 @@ def main() -> None:
     args = parser.parse_args()
     need_wrk()
     tmp = Path(tempfile.mkdtemp(prefix="rum-pipe-bench-"))
+    atexit.register(shutil.rmtree, tmp, True)
     port = free_port()
     broker = subprocess.Popen([str(TANSU), "broker", "--listener-url", f"tcp://127.0.0.1:{port}",
                                "--advertised-listener-url", f"tcp://127.0.0.1:{port}",
