@@ -44,6 +44,7 @@ from queries.catalog import CATALOG, get_query, parse_window  # noqa: E402
 from queries.spec import ParamError, forget_settled  # noqa: E402
 from rollups import segments  # noqa: E402
 from rollups.scheduler import Roller  # noqa: E402
+from tests.recording import Recording  # noqa: E402
 
 COUNTRIES = "['US','DE','IN','BR','GB','FR','JP','NL','SE','MX','ES','IT','CA','AU','PL','TR','ID','NG','ZA','AR','KR','VN','PH','EG','TH','CO','CL','PE','RO','CZ','PT','GR','HU','AT','CH','BE','DK','FI','NO','IE']"  # noqa: E501
 
@@ -136,18 +137,6 @@ def grafana_slow_regions(store: ChdbStore | Recording, window: str) -> None:
     until = int(time.time() * 1000)
     store.query(GRAFANA_SQL, {"site": "shop", "since_ms": until - parse_window(window) * 1000,
                               "until_ms": until, "min_samples": 30})
-
-
-class Recording:
-    """The store, recording each SQL and parameters a question runs (for --planning)."""
-
-    def __init__(self, store: ChdbStore) -> None:
-        self.store = store
-        self.asked: list[tuple[str, dict[str, object]]] = []
-
-    def query(self, sql: str, params: dict[str, object] | None = None) -> list[dict[str, object]]:
-        self.asked.append((sql, dict(params or {})))
-        return self.store.query(sql, params)
 
 
 def planning(store: ChdbStore, run: object, runs: int) -> float:

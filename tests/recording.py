@@ -1,5 +1,6 @@
-"""A store that records what a question asks of it (for tests that read ClickHouse's
-EXPLAIN of a question's SQL, or check which SQL it ran)."""
+"""A store that records what a question asks of it: for the tests (and the analytics
+bench's --planning) that read ClickHouse's EXPLAIN of a question's SQL, or check which SQL
+it ran."""
 
 from __future__ import annotations
 
