@@ -49,9 +49,9 @@ WITH
         FROM rum.segments_hourly
         WHERE ({site:String} = '' OR site = {site:String}) AND site != ''
           -- segments_hourly.metric: the column (its key), not the String alias above
-          AND segments_hourly.metric IN ('lcp_ttfb', 'lcp_load_delay', 'lcp_load_time', 'lcp_render_delay',
-                         'inp_input_delay', 'inp_processing', 'inp_presentation', 'rtt',
-                         'slow_net')
+          AND segments_hourly.metric IN ('lcp_ttfb', 'lcp_load_delay', 'lcp_load_time',
+                                         'lcp_render_delay', 'inp_input_delay', 'inp_processing',
+                                         'inp_presentation', 'rtt', 'slow_net')
           AND ((set = [1] AND {countries:UInt8} = 1)
                OR (set = [1, 2] AND ({regions_of:String} = '*'
                                      OR has(JSONExtract({regions_of:String}, 'Array(String)'), vals[1]))))

@@ -25,7 +25,8 @@ WITH
         FROM rum.segments_hourly
         WHERE ({site:String} = '' OR site = {site:String}) AND site != ''
           -- segments_hourly.metric: the column (its key), not the String alias above
-          AND segments_hourly.metric IN ('lcp', 'inp', 'cls', 'fcp', 'ttfb') AND set = {set:Array(UInt8)}
+          AND segments_hourly.metric IN ('lcp', 'inp', 'cls', 'fcp', 'ttfb')
+          AND set = {set:Array(UInt8)}
           AND hour >= fromUnixTimestamp64Milli({first_ms:Int64}, 'UTC')
           AND hour < fromUnixTimestamp64Milli({rolled_until_ms:Int64}, 'UTC')
           AND roll = {rolls:Array(UInt64)}[
