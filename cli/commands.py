@@ -150,8 +150,9 @@ def report(args: argparse.Namespace) -> int:
            if getattr(args, f"param_{key}", None) is not None}
     if getattr(args, "why", False):
         raw["why"] = "true"
-    if "counts" in spec.params and "counts" not in raw and not (args.json or args.csv or args.wide):
-        raw["counts"] = "false"  # the default table shows no distinct count: not asked for (their time)
+    if not (args.json or args.csv or args.wide):  # what only the other outputs show: not asked
+        raw |= {key: p.table_default for key, p in spec.params.items()
+                if p.table_default is not None and key not in raw}
     values = spec.parse(raw)
     settings = _settings(args)
     server = _server_url(args.server) if args.server else f"http://{settings.host}:{settings.port}"

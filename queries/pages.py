@@ -100,7 +100,8 @@ def page_specs() -> dict[str, QuerySpec]:
                     "counts": Param(parse_flag("counts"), "true",
                                     "count each group's distinct page views and sessions (most of "
                                     "the time over a long window); false: null, the rest faster; a "
-                                    "`rum report` table without --wide does not show or ask them")}),
+                                    "`rum report` table without --wide does not show or ask them",
+                                    table_default="false")}),
         "page-views": QuerySpec(
             name="page-views", sql_name="page_views", plan=_newest,
             summary="the newest page views of a place and page group, with their vitals and errors",

@@ -98,11 +98,14 @@ def float_param(name: str, low: float, high: float) -> Callable[[str], float]:
 
 @dataclass(frozen=True)
 class Param:
-    """One user-facing parameter: its parser, default and help."""
+    """One user-facing parameter: its parser, default and help; `table_default`, when set,
+    is what `rum report`'s default table (no --wide, --json or --csv) asks when the
+    parameter is not given: for one that only feeds columns that table does not show."""
 
     parse: Callable[[str], Any]
     default: str
     help: str
+    table_default: str | None = None
 
 
 Rows = list[dict[str, Any]]
